@@ -1,0 +1,108 @@
+// engine/connection_list.cc: paged, filtered listing of a shop's connections.
+#include "engine/connection_list.h"
+
+#include <algorithm>
+#include <queue>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/canonical_email.h"
+#include "engine/rules.h"
+
+namespace attrib::engine {
+namespace {
+
+constexpr absl::string_view kCursorMagic = "c1";
+
+}  // namespace
+
+std::string EncodeListCursor(absl::string_view last_canonical) {
+  std::string out;
+  absl::WebSafeBase64Escape(absl::StrCat(kCursorMagic, last_canonical), &out);
+  return out;
+}
+
+absl::StatusOr<std::string> DecodeListCursor(absl::string_view cursor) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(cursor, &raw) || !absl::StartsWith(raw, kCursorMagic) ||
+      raw.size() > kCursorMagic.size() + kMaxEmailBytes) {
+    return absl::InvalidArgumentError(
+        "cursor: not a cursor returned by list (pass next_cursor unchanged)");
+  }
+  return raw.substr(kCursorMagic.size());
+}
+
+absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
+                                         const ListRequest& request,
+                                         const ShopSettings& settings, TimeMs at) {
+  if (request.shop == 0) return absl::InvalidArgumentError("shop: must be > 0");
+  if (request.affiliate.has_value() && *request.affiliate == 0) {
+    return absl::InvalidArgumentError("affiliate: must be > 0");
+  }
+  if (request.limit > kMaxListPage) {
+    return absl::InvalidArgumentError(absl::StrCat("limit: ", request.limit,
+                                                   " is over the maximum page size ",
+                                                   kMaxListPage));
+  }
+  if (request.email_prefix.size() > kMaxEmailBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("email_prefix: ",
+                                                   request.email_prefix.size(),
+                                                   " bytes, the limit is ", kMaxEmailBytes));
+  }
+  std::string after;
+  const bool has_cursor = !request.cursor.empty();
+  if (has_cursor) {
+    absl::StatusOr<std::string> decoded = DecodeListCursor(request.cursor);
+    if (!decoded.ok()) return decoded.status();
+    after = *std::move(decoded);
+  }
+  const std::string prefix = absl::AsciiStrToLower(request.email_prefix);
+  const size_t limit = request.limit == 0 ? kDefaultListPage : request.limit;
+
+  // The smallest limit+1 matching keys: a max-heap on the canonical email, so the
+  // extra one tells whether another page exists.
+  const auto by_email = [](const Connection& a, const Connection& b) {
+    return a.canonical_email < b.canonical_email;
+  };
+  std::priority_queue<Connection, std::vector<Connection>, decltype(by_email)> best(
+      by_email);
+  for (uint32_t i = 0; i < store.shard_count(); ++i) {
+    store.ForEachInShard(i, [&](const Shard& shard, record::View v) {
+      if (shard.ShopOf(v) != request.shop) return;
+      if (request.affiliate && shard.AffiliateOf(v) != *request.affiliate) return;
+      if (request.source && v.source() != *request.source) return;
+      CanonicalBuffer buf;
+      const absl::string_view canonical = shard.CanonicalOf(v, &buf);
+      if (!absl::StartsWith(canonical, prefix)) return;
+      if (has_cursor && canonical <= absl::string_view(after)) return;
+      if (best.size() > limit && canonical >= absl::string_view(best.top().canonical_email)) {
+        return;
+      }
+      best.push(shard.Materialize(v));
+      if (best.size() > limit + 1) best.pop();
+    });
+  }
+  std::vector<Connection> sorted;
+  sorted.reserve(best.size());
+  while (!best.empty()) {
+    sorted.push_back(best.top());
+    best.pop();
+  }
+  std::reverse(sorted.begin(), sorted.end());
+
+  ListPage page;
+  const bool more = sorted.size() > limit;
+  if (more) sorted.pop_back();
+  for (Connection& c : sorted) {
+    const ConnectionStatus status = EvaluateConnection(c, settings, at);
+    page.items.push_back(ListItem{std::move(c), status});
+  }
+  if (more) page.next_cursor = EncodeListCursor(page.items.back().connection.canonical_email);
+  return page;
+}
+
+}  // namespace attrib::engine

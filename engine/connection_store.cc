@@ -1,0 +1,96 @@
+// engine/connection_store.cc: the sharded connection store (see the header).
+#include "engine/connection_store.h"
+
+#include <utility>
+
+namespace attrib::engine {
+
+KeyEditor::KeyEditor(Shard* shard, uint64_t hash, std::optional<Shard::Slot> slot)
+    : shard_(shard), hash_(hash), slot_(slot) {
+  if (slot_) current_ = shard_->Materialize(shard_->ViewAt(slot_->ref));
+}
+
+void KeyEditor::Put(const Connection& c) {
+  shard_->Put(hash_, c, slot_);
+  // Put() may move the record or compact the shard: find it again.
+  slot_ = shard_->Find(c.shop, c.canonical_email, hash_);
+}
+
+void KeyEditor::Erase() {
+  if (!slot_) return;
+  shard_->Erase(*slot_);
+  slot_.reset();
+}
+
+void KeyEditor::SetCounters(uint32_t order_count, TimeMs last_order_at) {
+  if (slot_) shard_->SetCounters(*slot_, order_count, last_order_at);
+}
+
+ConnectionStore::ConnectionStore(uint32_t shard_count, EmailPolicy policy)
+    : policy_(policy), shard_bits_(__builtin_ctz(shard_count)) {
+  shards_.reserve(shard_count);
+  for (uint32_t i = 0; i < shard_count; ++i) {
+    shards_.push_back(std::make_unique<LockedShard>(policy));
+  }
+}
+
+std::optional<Connection> ConnectionStore::Get(ShopId shop,
+                                               absl::string_view canonical) const {
+  std::optional<Connection> out;
+  Visit(shop, canonical,
+        [&](const Shard& shard, record::View v) { out = shard.Materialize(v); });
+  return out;
+}
+
+size_t ConnectionStore::size() const {
+  size_t n = 0;
+  for (const auto& s : shards_) {
+    absl::ReaderMutexLock lock(&s->mu);
+    n += s->shard.size();
+  }
+  return n;
+}
+
+uint64_t ConnectionStore::CountShop(ShopId shop) const {
+  uint64_t n = 0;
+  for (const auto& s : shards_) {
+    absl::ReaderMutexLock lock(&s->mu);
+    n += s->shard.CountShop(shop);
+  }
+  return n;
+}
+
+uint64_t ConnectionStore::CountAffiliate(ShopId shop, AffiliateId affiliate) const {
+  uint64_t n = 0;
+  for (const auto& s : shards_) {
+    absl::ReaderMutexLock lock(&s->mu);
+    n += s->shard.CountAffiliate(shop, affiliate);
+  }
+  return n;
+}
+
+absl::flat_hash_map<AffiliateId, uint64_t> ConnectionStore::CountsByAffiliate(
+    ShopId shop) const {
+  absl::flat_hash_map<AffiliateId, uint64_t> out;
+  for (const auto& s : shards_) {
+    absl::ReaderMutexLock lock(&s->mu);
+    s->shard.AddAffiliateCounts(shop, &out);
+  }
+  return out;
+}
+
+StoreMemory ConnectionStore::Memory() const {
+  StoreMemory m;
+  for (const auto& s : shards_) {
+    absl::ReaderMutexLock lock(&s->mu);
+    const ShardMemory sm = s->shard.Memory();
+    m.connections += s->shard.size();
+    m.table_bytes += sm.table_bytes;
+    m.arena_bytes += sm.arena_bytes;
+    m.live_record_bytes += sm.live_record_bytes;
+    m.garbage_bytes += sm.garbage_bytes;
+  }
+  return m;
+}
+
+}  // namespace attrib::engine

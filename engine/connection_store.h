@@ -1,0 +1,170 @@
+// engine/connection_store.h
+//
+// The sharded in-memory map (shop, canonical email) -> Connection. A key's shard is
+// chosen by the top bits of KeyHash() (a stable hash, never absl::Hash), so a key
+// lives in the same shard in every process. The store holds decided state only: the
+// connection rules live in Engine, which runs them inside Mutate() so that deciding
+// and applying a change is one atomic step per key.
+//
+// Thread-safety: every public method may be called from any thread. Each shard has
+// its own mutex: readers share it, writers hold it exclusively, and no method holds
+// two shard locks at once. Callbacks run under the shard's lock: keep them short and
+// never call back into the store from them.
+#ifndef ATTRIB_ENGINE_CONNECTION_STORE_H_
+#define ATTRIB_ENGINE_CONNECTION_STORE_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "engine/shard.h"
+#include "engine/types.h"
+
+namespace attrib::engine {
+
+// Read and write access to one key while its shard is locked exclusively; see
+// ConnectionStore::Mutate().
+class KeyEditor {
+ public:
+  // The key's connection before any change made through this editor.
+  const std::optional<Connection>& current() const { return current_; }
+  // Stores c (its shop and canonical email must be the editor's key).
+  void Put(const Connection& c);
+  void Erase();
+  // Updates the order counters of the existing connection.
+  void SetCounters(uint32_t order_count, TimeMs last_order_at);
+
+ private:
+  friend class ConnectionStore;
+  KeyEditor(Shard* shard, uint64_t hash, std::optional<Shard::Slot> slot);
+
+  Shard* shard_;
+  uint64_t hash_;
+  std::optional<Shard::Slot> slot_;
+  std::optional<Connection> current_;
+};
+
+struct StoreMemory {
+  size_t connections = 0;
+  size_t table_bytes = 0;
+  size_t arena_bytes = 0;
+  size_t live_record_bytes = 0;
+  size_t garbage_bytes = 0;
+};
+
+class ConnectionStore {
+ public:
+  // shard_count: a power of two in [1, 65536].
+  ConnectionStore(uint32_t shard_count, EmailPolicy policy);
+  ConnectionStore(const ConnectionStore&) = delete;
+  ConnectionStore& operator=(const ConnectionStore&) = delete;
+
+  EmailPolicy policy() const { return policy_; }
+  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  uint32_t ShardOf(uint64_t hash) const {
+    return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
+  }
+
+  // A copy of the connection, if any.
+  std::optional<Connection> Get(ShopId shop, absl::string_view canonical) const;
+
+  // Calls fn(const Shard&, record::View) under the shard's shared lock when the key
+  // exists; returns whether it did. The zero-copy read path.
+  template <typename Fn>
+  bool Visit(ShopId shop, absl::string_view canonical, Fn&& fn) const {
+    const uint64_t hash = KeyHash(shop, canonical);
+    const LockedShard& s = *shards_[ShardOf(hash)];
+    absl::ReaderMutexLock lock(&s.mu);
+    const std::optional<Shard::Slot> slot = s.shard.Find(shop, canonical, hash);
+    if (!slot) return false;
+    fn(s.shard, s.shard.ViewAt(slot->ref));
+    return true;
+  }
+
+  // Looks up many keys of one shop: takes each shard's lock once and prefetches the
+  // table buckets of a shard's keys before probing them. Calls fn(i, shard, view)
+  // for each key i that exists, under that shard's shared lock; order unspecified.
+  template <typename Fn>
+  void VisitBatch(ShopId shop, absl::Span<const absl::string_view> canonicals,
+                  Fn&& fn) const;
+
+  // Runs fn(KeyEditor&) with the key's shard locked exclusively and returns what fn
+  // returns.
+  template <typename Fn>
+  auto Mutate(ShopId shop, absl::string_view canonical, Fn&& fn) {
+    const uint64_t hash = KeyHash(shop, canonical);
+    LockedShard& s = *shards_[ShardOf(hash)];
+    absl::MutexLock lock(&s.mu);
+    KeyEditor editor(&s.shard, hash, s.shard.Find(shop, canonical, hash));
+    return fn(editor);
+  }
+
+  // Calls fn(const Shard&, record::View) for every live record of shard `index`
+  // under its shared lock.
+  template <typename Fn>
+  void ForEachInShard(uint32_t index, Fn&& fn) const {
+    const LockedShard& s = *shards_[index];
+    absl::ReaderMutexLock lock(&s.mu);
+    s.shard.ForEachLive([&](record::View v) { fn(s.shard, v); });
+  }
+
+  size_t size() const;
+  uint64_t CountShop(ShopId shop) const;
+  uint64_t CountAffiliate(ShopId shop, AffiliateId affiliate) const;
+  absl::flat_hash_map<AffiliateId, uint64_t> CountsByAffiliate(ShopId shop) const;
+  StoreMemory Memory() const;
+
+ private:
+  struct alignas(64) LockedShard {
+    explicit LockedShard(EmailPolicy policy) : shard(policy) {}
+    mutable absl::Mutex mu;
+    Shard shard ABSL_GUARDED_BY(mu);
+  };
+
+  const EmailPolicy policy_;
+  const int shard_bits_;
+  std::vector<std::unique_ptr<LockedShard>> shards_;  // Constant after construction.
+};
+
+template <typename Fn>
+void ConnectionStore::VisitBatch(ShopId shop,
+                                 absl::Span<const absl::string_view> canonicals,
+                                 Fn&& fn) const {
+  struct Item {
+    uint64_t hash;
+    uint32_t shard;
+    uint32_t index;
+  };
+  std::vector<Item> items(canonicals.size());
+  for (size_t i = 0; i < canonicals.size(); ++i) {
+    const uint64_t hash = KeyHash(shop, canonicals[i]);
+    items[i] = Item{hash, ShardOf(hash), static_cast<uint32_t>(i)};
+  }
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.shard < b.shard; });
+  for (size_t begin = 0; begin < items.size();) {
+    size_t end = begin;
+    while (end < items.size() && items[end].shard == items[begin].shard) ++end;
+    const LockedShard& s = *shards_[items[begin].shard];
+    absl::ReaderMutexLock lock(&s.mu);
+    for (size_t i = begin; i < end; ++i) s.shard.Prefetch(items[i].hash);
+    for (size_t i = begin; i < end; ++i) {
+      const Item& it = items[i];
+      const std::optional<Shard::Slot> slot =
+          s.shard.Find(shop, canonicals[it.index], it.hash);
+      if (slot) fn(it.index, s.shard, s.shard.ViewAt(slot->ref));
+    }
+    begin = end;
+  }
+}
+
+}  // namespace attrib::engine
+
+#endif  // ATTRIB_ENGINE_CONNECTION_STORE_H_

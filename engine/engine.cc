@@ -1,0 +1,444 @@
+// engine/engine.cc: the engine's operations (see engine.h). Each mutating operation
+// is: validate, then under the locks of what it touches: decide (rules.h), apply
+// (the same code Apply() uses for replay), emit the Mutation.
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "engine/rules.h"
+#include "engine/validation.h"
+
+namespace attrib::engine {
+namespace {
+
+#define ATTRIB_RETURN_IF_ERROR(expr)        \
+  do {                                      \
+    const absl::Status status_ = (expr);    \
+    if (!status_.ok()) return status_;      \
+  } while (0)
+
+absl::Status ValidateOrderId(absl::string_view order_id) {
+  return ValidateText("order_id", order_id, kMaxOrderIdBytes, /*allow_empty=*/false);
+}
+
+absl::Status AlreadyConnected(const Connection& current) {
+  absl::Status s = absl::AlreadyExistsError(absl::StrCat(
+      "already_connected: ", current.entered_email, " is connected to affiliate ",
+      current.affiliate, " in shop ", current.shop,
+      " (use mode reassign to replace the connection)"));
+  s.SetPayload(kCurrentAffiliatePayload, absl::Cord(absl::StrCat(current.affiliate)));
+  return s;
+}
+
+absl::Status OrderNotFound(ShopId shop, absl::string_view order_id) {
+  return absl::NotFoundError(absl::StrCat(
+      "not_found: order '", order_id, "' of shop ", shop,
+      " is not remembered (never attributed, or older than the order window)"));
+}
+
+// The order's connection, if a SetConnection/RecordOrder replay finds it missing.
+absl::Status ReplayMismatch(absl::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat("replay: ", what));
+}
+
+}  // namespace
+
+Engine::Engine(const EngineOptions& options)
+    : clock_(options.clock != nullptr ? options.clock : SystemClock::Get()),
+      sink_(options.sink),
+      store_(options.shard_count, options.email_policy),
+      orders_(options.shard_count, options.order_window_ms) {}
+
+void Engine::Emit(Mutation m) const {
+  if (sink_ != nullptr) sink_->OnMutation(m);
+}
+
+// ---------------------------------------------------------------- Connections
+
+absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", req.shop));
+  ATTRIB_RETURN_IF_ERROR(ValidateId("affiliate", req.affiliate));
+  if (req.connected_at) ATTRIB_RETURN_IF_ERROR(ValidateTime("connected_at", *req.connected_at));
+  if (req.name) ATTRIB_RETURN_IF_ERROR(ValidateText("name", *req.name, kMaxNameBytes, true));
+  absl::StatusOr<CanonicalEmail> email = Canonicalize(req.email, email_policy());
+  if (!email.ok()) return email.status();
+  const TimeMs now = clock_->NowMs();
+
+  return store_.Mutate(req.shop, email->canonical,
+                       [&](KeyEditor& editor) -> absl::StatusOr<ConnectResult> {
+    const std::optional<Connection>& current = editor.current();
+    ConnectResult result;
+    if (current && req.mode == ConnectMode::kIfAbsent) {
+      // Whether the shop has connections switched off says nothing about whether
+      // this one still holds: judge it as if they were on.
+      ShopSettings settings = settings_.Get(req.shop);
+      settings.connections_enabled = true;
+      const ConnectionStatus status = EvaluateConnection(*current, settings, now);
+      if (status.active()) {
+        if (current->affiliate != req.affiliate) return AlreadyConnected(*current);
+        result.outcome = ConnectResult::Outcome::kUnchanged;
+        result.connection = *current;
+        return result;
+      }
+      result.previous_inactive = status.inactive;
+    }
+    SetConnection op;
+    Connection& c = op.connection;
+    c.shop = req.shop;
+    c.canonical_email = email->canonical;
+    c.entered_email = email->entered;
+    c.affiliate = req.affiliate;
+    c.source = req.source;
+    c.connected_at = req.connected_at.value_or(now);
+    c.name = req.name ? *req.name : (current ? current->name : std::string());
+    if (current) {
+      result.outcome = ConnectResult::Outcome::kReplaced;
+      result.previous_affiliate = op.previous_affiliate = current->affiliate;
+    }
+    editor.Put(c);
+    result.connection = c;
+    Emit(Mutation{now, std::move(op)});
+    return result;
+  });
+}
+
+absl::StatusOr<DisconnectResult> Engine::Disconnect(ShopId shop, absl::string_view email) {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  absl::StatusOr<CanonicalEmail> canon = Canonicalize(email, email_policy());
+  if (!canon.ok()) return canon.status();
+  const TimeMs now = clock_->NowMs();
+  return store_.Mutate(shop, canon->canonical,
+                       [&](KeyEditor& editor) -> absl::StatusOr<DisconnectResult> {
+    if (!editor.current()) {
+      return absl::NotFoundError(absl::StrCat("not_found: shop ", shop,
+                                              " has no connection for ", canon->canonical));
+    }
+    DisconnectResult result{*editor.current()};
+    editor.Erase();
+    Emit(Mutation{now, RemoveConnection{shop, canon->canonical, result.removed.affiliate}});
+    return result;
+  });
+}
+
+absl::StatusOr<LookupResult> Engine::Lookup(ShopId shop, absl::string_view email,
+                                            std::optional<TimeMs> at) const {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  if (at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *at));
+  CanonicalBuffer canonical;
+  ATTRIB_RETURN_IF_ERROR(CanonicalizeInto(email, email_policy(), &canonical));
+  LookupResult result;
+  result.found = store_.Visit(shop, canonical.view(), [&](const Shard& s, record::View v) {
+    result.connection = s.Materialize(v);
+  });
+  if (result.found) {
+    result.status = EvaluateConnection(result.connection, settings_.Get(shop),
+                                       at.value_or(clock_->NowMs()));
+  }
+  return result;
+}
+
+absl::StatusOr<std::vector<BatchLookupItem>> Engine::LookupBatch(
+    ShopId shop, absl::Span<const std::string> emails, std::optional<TimeMs> at) const {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  if (at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *at));
+  if (emails.size() > kMaxBatchLookup) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "emails: ", emails.size(), " in one batch, the limit is ", kMaxBatchLookup));
+  }
+  std::vector<BatchLookupItem> items(emails.size());
+  std::vector<CanonicalBuffer> canonical(emails.size());
+  std::vector<absl::string_view> keys;
+  std::vector<uint32_t> key_item;  // keys[k] belongs to items[key_item[k]].
+  keys.reserve(emails.size());
+  key_item.reserve(emails.size());
+  for (size_t i = 0; i < emails.size(); ++i) {
+    items[i].status = CanonicalizeInto(emails[i], email_policy(), &canonical[i]);
+    if (!items[i].status.ok()) continue;
+    keys.push_back(canonical[i].view());
+    key_item.push_back(static_cast<uint32_t>(i));
+  }
+  const ShopSettings settings = settings_.Get(shop);
+  const TimeMs when = at.value_or(clock_->NowMs());
+  store_.VisitBatch(shop, keys, [&](size_t k, const Shard& s, record::View v) {
+    LookupResult& r = items[key_item[k]].result;
+    r.found = true;
+    r.connection = s.Materialize(v);
+    r.status = EvaluateConnection(r.connection, settings, when);
+  });
+  return items;
+}
+
+absl::StatusOr<ListPage> Engine::List(const ListRequest& request) const {
+  if (request.at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *request.at));
+  return ListConnections(store_, request, settings_.Get(request.shop),
+                         request.at.value_or(clock_->NowMs()));
+}
+
+absl::StatusOr<uint64_t> Engine::CountShop(ShopId shop) const {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  return store_.CountShop(shop);
+}
+
+absl::StatusOr<uint64_t> Engine::CountAffiliate(ShopId shop, AffiliateId affiliate) const {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  ATTRIB_RETURN_IF_ERROR(ValidateId("affiliate", affiliate));
+  return store_.CountAffiliate(shop, affiliate);
+}
+
+absl::StatusOr<absl::flat_hash_map<AffiliateId, uint64_t>> Engine::CountsByAffiliate(
+    ShopId shop) const {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  return store_.CountsByAffiliate(shop);
+}
+
+// ---------------------------------------------------------------- Settings
+
+absl::StatusOr<ShopSettings> Engine::GetSettings(ShopId shop) const {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  return settings_.Get(shop);
+}
+
+absl::StatusOr<ShopSettings> Engine::UpdateSettings(ShopId shop,
+                                                    const ShopSettingsPatch& patch) {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  if (patch.validity_days && *patch.validity_days > kMaxValidityDays) {
+    return absl::InvalidArgumentError(absl::StrCat("validity_days: ", *patch.validity_days,
+                                                   " is over the limit ", kMaxValidityDays,
+                                                   " (0 means forever)"));
+  }
+  const TimeMs now = clock_->NowMs();
+  return settings_.Update(
+      shop,
+      [&](const ShopSettings& current) {
+        ShopSettings s = current;
+        if (patch.connections_enabled) s.connections_enabled = *patch.connections_enabled;
+        if (patch.auto_connect) s.auto_connect = *patch.auto_connect;
+        if (patch.auto_connect_new_customers_only) {
+          s.auto_connect_new_customers_only = *patch.auto_connect_new_customers_only;
+        }
+        if (patch.validity_days) s.validity_days = *patch.validity_days;
+        if (patch.validity_mode) s.validity_mode = *patch.validity_mode;
+        if (patch.validity_max_orders) s.validity_max_orders = *patch.validity_max_orders;
+        if (patch.precedence) s.precedence = *patch.precedence;
+        return s;
+      },
+      [&](const ShopSettings& s) { Emit(Mutation{now, PutSettings{shop, s}}); });
+}
+
+// ---------------------------------------------------------------- Orders
+
+absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", req.shop));
+  ATTRIB_RETURN_IF_ERROR(ValidateOrderId(req.order_id));
+  if (req.referral_affiliate) {
+    ATTRIB_RETURN_IF_ERROR(ValidateId("referral_affiliate", *req.referral_affiliate));
+  }
+  if (req.ordered_at) ATTRIB_RETURN_IF_ERROR(ValidateTime("ordered_at", *req.ordered_at));
+  OrderFacts facts;
+  facts.shop = req.shop;
+  facts.order_id = req.order_id;
+  if (req.email) {
+    absl::StatusOr<CanonicalEmail> canon = Canonicalize(*req.email, email_policy());
+    if (!canon.ok()) return canon.status();
+    facts.has_email = true;
+    facts.canonical_email = std::move(canon->canonical);
+    facts.entered_email = std::move(canon->entered);
+  }
+  facts.referral = req.referral_affiliate.value_or(0);
+  facts.customer_is_new = req.customer_is_new;
+  const TimeMs now = clock_->NowMs();
+  facts.at = req.ordered_at.value_or(now);
+
+  return orders_.With(req.shop, req.order_id,
+                      [&](OrderShard& orders,
+                          const std::string& key) -> absl::StatusOr<AttributeResult> {
+    if (const OrderRecord* seen = orders.Find(key)) {
+      return AttributeResult{seen->decision, /*duplicate=*/true};
+    }
+    const auto decide_and_apply = [&](KeyEditor* editor) {
+      const AttributionOutcome outcome = DecideAttribution(
+          facts, editor ? editor->current() : std::nullopt, settings_.Get(req.shop));
+      RecordOrder op{req.shop, outcome.decision, outcome.count_current,
+                     outcome.new_connection};
+      ApplyRecordOrder(orders, key, editor, op);
+      Emit(Mutation{now, std::move(op)});
+    };
+    if (facts.has_email) {
+      store_.Mutate(req.shop, facts.canonical_email,
+                    [&](KeyEditor& editor) { decide_and_apply(&editor); });
+    } else {
+      decide_and_apply(nullptr);
+    }
+    return AttributeResult{orders.Find(key)->decision, /*duplicate=*/false};
+  });
+}
+
+void Engine::ApplyRecordOrder(OrderShard& orders, const std::string& key,
+                              KeyEditor* editor, const RecordOrder& op) {
+  OrderRecord record;
+  record.shop = op.shop;
+  record.decision = op.decision;
+  const TimeMs at = op.decision.ordered_at;
+  if (op.new_connection) {
+    editor->Put(*op.new_connection);
+    record.counted_affiliate = op.new_connection->affiliate;
+    record.counted_connected_at = op.new_connection->connected_at;
+  } else if (op.count_current && editor != nullptr && editor->current()) {
+    const Connection& c = *editor->current();
+    record.counted_affiliate = c.affiliate;
+    record.counted_connected_at = c.connected_at;
+    record.prev_last_order_at = c.last_order_at;
+    const uint32_t count =
+        c.order_count == std::numeric_limits<uint32_t>::max() ? c.order_count
+                                                              : c.order_count + 1;
+    editor->SetCounters(count, std::max(c.last_order_at, at));
+  }
+  orders.Insert(key, std::move(record), orders_.window_ms());
+}
+
+absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view order_id) {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  ATTRIB_RETURN_IF_ERROR(ValidateOrderId(order_id));
+  const TimeMs now = clock_->NowMs();
+  return orders_.With(shop, order_id,
+                      [&](OrderShard& orders,
+                          const std::string& key) -> absl::StatusOr<ReverseResult> {
+    OrderRecord* order = orders.Find(key);
+    if (order == nullptr) return OrderNotFound(shop, order_id);
+    ReverseResult result;
+    if (order->decision.reversed) {
+      result.decision = order->decision;
+      result.already_reversed = true;
+      return result;
+    }
+    const auto apply = [&](KeyEditor* editor) {
+      const uint32_t before = editor && editor->current() ? editor->current()->order_count : 0;
+      ApplyReverse(*order, editor);
+      result.uncounted = editor && editor->current() &&
+                         order->decision.counted && before > 0 &&
+                         order->counted_affiliate == editor->current()->affiliate &&
+                         order->counted_connected_at == editor->current()->connected_at;
+      Emit(Mutation{now, ReverseOrder{shop, std::string(order_id)}});
+    };
+    if (order->decision.counted && !order->decision.canonical_email.empty()) {
+      store_.Mutate(shop, order->decision.canonical_email,
+                    [&](KeyEditor& editor) { apply(&editor); });
+    } else {
+      apply(nullptr);
+    }
+    result.decision = order->decision;
+    return result;
+  });
+}
+
+void Engine::ApplyReverse(OrderRecord& order, KeyEditor* editor) {
+  order.decision.reversed = true;
+  if (!order.decision.counted || editor == nullptr || !editor->current()) return;
+  const Connection& c = *editor->current();
+  // Un-count only from the very connection the order counted against: a connection
+  // made since (reassigned, or disconnected and connected again) starts fresh.
+  if (c.affiliate != order.counted_affiliate ||
+      c.connected_at != order.counted_connected_at || c.order_count == 0) {
+    return;
+  }
+  const TimeMs last = c.last_order_at == order.decision.ordered_at
+                          ? order.prev_last_order_at
+                          : c.last_order_at;
+  editor->SetCounters(c.order_count - 1, last);
+}
+
+absl::StatusOr<AttributionDecision> Engine::Explain(ShopId shop,
+                                                    absl::string_view order_id) {
+  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
+  ATTRIB_RETURN_IF_ERROR(ValidateOrderId(order_id));
+  return orders_.With(shop, order_id,
+                      [&](OrderShard& orders,
+                          const std::string& key) -> absl::StatusOr<AttributionDecision> {
+    const OrderRecord* order = orders.Find(key);
+    if (order == nullptr) return OrderNotFound(shop, order_id);
+    return order->decision;
+  });
+}
+
+// ---------------------------------------------------------------- Replay
+
+absl::Status Engine::Apply(const Mutation& mutation) {
+  struct Visitor {
+    Engine* e;
+    absl::Status operator()(const SetConnection& op) {
+      const Connection& c = op.connection;
+      if (c.shop == 0 || c.affiliate == 0 || c.canonical_email.empty()) {
+        return ReplayMismatch("SetConnection with an empty shop, affiliate or email");
+      }
+      e->store_.Mutate(c.shop, c.canonical_email, [&](KeyEditor& ed) { ed.Put(c); });
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const RemoveConnection& op) {
+      return e->store_.Mutate(op.shop, op.canonical_email, [&](KeyEditor& ed) {
+        if (!ed.current()) {
+          return ReplayMismatch(absl::StrCat("removes ", op.canonical_email, " of shop ",
+                                             op.shop, ", which does not exist"));
+        }
+        ed.Erase();
+        return absl::OkStatus();
+      });
+    }
+    absl::Status operator()(const PutSettings& op) {
+      e->settings_.Update(op.shop, [&](const ShopSettings&) { return op.settings; },
+                          [](const ShopSettings&) {});
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const RecordOrder& op) {
+      return e->orders_.With(op.shop, op.decision.order_id,
+                             [&](OrderShard& orders, const std::string& key) {
+        if (orders.Find(key) != nullptr) {
+          return ReplayMismatch(absl::StrCat("order '", op.decision.order_id,
+                                             "' is recorded twice"));
+        }
+        const bool touches = op.new_connection.has_value() || op.count_current;
+        if (!touches) {
+          e->ApplyRecordOrder(orders, key, nullptr, op);
+          return absl::OkStatus();
+        }
+        return e->store_.Mutate(op.shop, op.decision.canonical_email, [&](KeyEditor& ed) {
+          if (op.count_current && !ed.current()) {
+            return ReplayMismatch(absl::StrCat("order '", op.decision.order_id,
+                                               "' counts against a missing connection"));
+          }
+          e->ApplyRecordOrder(orders, key, &ed, op);
+          return absl::OkStatus();
+        });
+      });
+    }
+    absl::Status operator()(const ReverseOrder& op) {
+      return e->orders_.With(op.shop, op.order_id,
+                             [&](OrderShard& orders, const std::string& key) {
+        OrderRecord* order = orders.Find(key);
+        if (order == nullptr) return OrderNotFound(op.shop, op.order_id);
+        if (order->decision.counted && !order->decision.canonical_email.empty()) {
+          e->store_.Mutate(op.shop, order->decision.canonical_email,
+                           [&](KeyEditor& ed) { ApplyReverse(*order, &ed); });
+        } else {
+          ApplyReverse(*order, nullptr);
+        }
+        return absl::OkStatus();
+      });
+    }
+  };
+  return std::visit(Visitor{this}, mutation.op);
+}
+
+EngineStats Engine::Stats() const {
+  EngineStats s;
+  s.memory = store_.Memory();
+  s.connections = s.memory.connections;
+  s.remembered_orders = orders_.size();
+  s.shops_with_settings = settings_.size();
+  return s;
+}
+
+}  // namespace attrib::engine

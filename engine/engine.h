@@ -1,0 +1,172 @@
+// engine/engine.h
+//
+// The attribution engine: every operation of SPEC §3-§5 on top of the sharded
+// connection store, the shop settings and the remembered orders. Inputs are
+// validated here (every error names the field); rules are in rules.h; each change
+// is described by a Mutation handed to the MutationSink before the call returns,
+// and Apply() replays such values.
+//
+// Thread-safety: every public method may be called from any thread. Lock order, the
+// only one used: order shard -> connection shard -> settings. Two threads connecting
+// the same customer with if_absent serialize on the key's shard: exactly one wins.
+//
+// Time: read from the injected Clock only to stamp new changes (connected_at
+// default, attribution time default, Mutation::made_at). Apply() never reads it.
+#ifndef ATTRIB_ENGINE_ENGINE_H_
+#define ATTRIB_ENGINE_ENGINE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "engine/canonical_email.h"
+#include "engine/clock.h"
+#include "engine/connection_list.h"
+#include "engine/connection_store.h"
+#include "engine/mutation.h"
+#include "engine/order_window.h"
+#include "engine/settings_registry.h"
+#include "engine/types.h"
+
+namespace attrib::engine {
+
+struct EngineOptions {
+  uint32_t shard_count = 256;  // Power of two in [1, 65536].
+  EmailPolicy email_policy = EmailPolicy::kProvider;
+  TimeMs order_window_ms = 7 * kMsPerDay;  // > 0.
+  const Clock* clock = nullptr;            // Null: SystemClock. Must outlive the Engine.
+  MutationSink* sink = nullptr;            // Null: none. Must outlive the Engine.
+};
+
+// Status payload key carrying the current affiliate id (decimal) on the
+// AlreadyExists error of an if_absent connect, for clients that need it as a number.
+inline constexpr absl::string_view kCurrentAffiliatePayload = "attrib/current_affiliate";
+// Batch lookups are capped so one request cannot hold shard locks for long.
+inline constexpr size_t kMaxBatchLookup = 10'000;
+
+struct ConnectRequest {
+  ShopId shop = 0;
+  std::string email;
+  AffiliateId affiliate = 0;
+  Source source = Source::kApi;
+  ConnectMode mode = ConnectMode::kIfAbsent;
+  std::optional<TimeMs> connected_at;  // Default: now.
+  std::optional<std::string> name;     // Default: keep the replaced connection's name.
+};
+
+struct ConnectResult {
+  enum class Outcome : uint8_t { kCreated, kUnchanged, kReplaced };
+  Outcome outcome = Outcome::kCreated;
+  Connection connection;               // As stored now.
+  AffiliateId previous_affiliate = 0;  // kReplaced: the connection replaced.
+  // kReplaced under if_absent: why the old connection no longer counted.
+  InactiveReason previous_inactive = InactiveReason::kActive;
+};
+
+struct DisconnectResult {
+  Connection removed;
+};
+
+struct LookupResult {
+  bool found = false;
+  Connection connection;      // When found.
+  ConnectionStatus status;    // When found: at the requested time.
+};
+
+// One batch lookup item; `status` is not OK only for an invalid email.
+struct BatchLookupItem {
+  absl::Status status;
+  LookupResult result;
+};
+
+struct AttributeRequest {
+  ShopId shop = 0;
+  std::string order_id;
+  std::optional<std::string> email;
+  std::optional<AffiliateId> referral_affiliate;
+  std::optional<bool> customer_is_new;
+  std::optional<TimeMs> ordered_at;  // Default: now.
+};
+
+struct AttributeResult {
+  AttributionDecision decision;
+  bool duplicate = false;  // The order id was seen before: decision is the first one.
+};
+
+struct ReverseResult {
+  AttributionDecision decision;  // After the reversal.
+  bool uncounted = false;        // This call un-counted the order from a connection.
+  bool already_reversed = false;
+};
+
+struct EngineStats {
+  size_t connections = 0;
+  size_t remembered_orders = 0;
+  size_t shops_with_settings = 0;
+  StoreMemory memory;
+};
+
+class Engine {
+ public:
+  explicit Engine(const EngineOptions& options);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  EmailPolicy email_policy() const { return store_.policy(); }
+  TimeMs NowMs() const { return clock_->NowMs(); }
+
+  // --- Connections (SPEC §3) ---
+  absl::StatusOr<ConnectResult> Connect(const ConnectRequest& request);
+  absl::StatusOr<DisconnectResult> Disconnect(ShopId shop, absl::string_view email);
+  absl::StatusOr<LookupResult> Lookup(ShopId shop, absl::string_view email,
+                                      std::optional<TimeMs> at = std::nullopt) const;
+  // At most kMaxBatchLookup emails; one item per email, in order.
+  absl::StatusOr<std::vector<BatchLookupItem>> LookupBatch(
+      ShopId shop, absl::Span<const std::string> emails,
+      std::optional<TimeMs> at = std::nullopt) const;
+  absl::StatusOr<ListPage> List(const ListRequest& request) const;
+  absl::StatusOr<uint64_t> CountShop(ShopId shop) const;
+  absl::StatusOr<uint64_t> CountAffiliate(ShopId shop, AffiliateId affiliate) const;
+  absl::StatusOr<absl::flat_hash_map<AffiliateId, uint64_t>> CountsByAffiliate(
+      ShopId shop) const;
+
+  // --- Settings (SPEC §4) ---
+  absl::StatusOr<ShopSettings> GetSettings(ShopId shop) const;
+  absl::StatusOr<ShopSettings> UpdateSettings(ShopId shop, const ShopSettingsPatch& patch);
+
+  // --- Orders (SPEC §5) ---
+  absl::StatusOr<AttributeResult> Attribute(const AttributeRequest& request);
+  absl::StatusOr<ReverseResult> Reverse(ShopId shop, absl::string_view order_id);
+  absl::StatusOr<AttributionDecision> Explain(ShopId shop, absl::string_view order_id);
+
+  // --- Replay and inspection ---
+  // Applies a mutation made by an engine with the same email policy. Never reads the
+  // clock or the settings; does not call the sink.
+  absl::Status Apply(const Mutation& mutation);
+  EngineStats Stats() const;
+  const ConnectionStore& store() const { return store_; }
+  const SettingsRegistry& settings() const { return settings_; }
+  const OrderWindow& orders() const { return orders_; }
+
+ private:
+  void Emit(Mutation m) const;
+  void ApplyRecordOrder(OrderShard& orders, const std::string& key, KeyEditor* editor,
+                        const RecordOrder& op);
+  static void ApplyReverse(OrderRecord& order, KeyEditor* editor);
+
+  const Clock* const clock_;
+  MutationSink* const sink_;
+  ConnectionStore store_;
+  SettingsRegistry settings_;
+  OrderWindow orders_;
+};
+
+}  // namespace attrib::engine
+
+#endif  // ATTRIB_ENGINE_ENGINE_H_

@@ -1,0 +1,82 @@
+// engine/mutation.h
+//
+// Every change the engine makes is described by one Mutation value: what changed,
+// with every timestamp and decision already resolved. The durability layer logs
+// these values and replays them; Engine::Apply() of the same values, in the same
+// order, on an empty engine rebuilds the identical state without reading a clock or
+// evaluating settings (the rules ran once, when the change was made).
+//
+// Ordering contract: the engine hands a mutation to its MutationSink while it still
+// holds the locks of the state it changed, so two mutations of the same key (or the
+// same order id, or the same shop's settings) reach the sink in the order they were
+// applied. Mutations of different keys commute.
+//
+// Thread-safety: values. A MutationSink must accept calls from any thread, and must
+// be quick and must not call back into the engine (it runs under engine locks).
+#ifndef ATTRIB_ENGINE_MUTATION_H_
+#define ATTRIB_ENGINE_MUTATION_H_
+
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "engine/types.h"
+
+namespace attrib::engine {
+
+// Store `connection` as the key's connection (insert or replace), counters included.
+struct SetConnection {
+  Connection connection;
+  AffiliateId previous_affiliate = 0;  // Informational (history): 0 = none before.
+  friend bool operator==(const SetConnection&, const SetConnection&) = default;
+};
+
+// Remove the key's connection.
+struct RemoveConnection {
+  ShopId shop = 0;
+  std::string canonical_email;
+  AffiliateId previous_affiliate = 0;  // Informational (history).
+  friend bool operator==(const RemoveConnection&, const RemoveConnection&) = default;
+};
+
+// Replace a shop's settings.
+struct PutSettings {
+  ShopId shop = 0;
+  ShopSettings settings;
+  friend bool operator==(const PutSettings&, const PutSettings&) = default;
+};
+
+// Remember an order's decision, and apply its effect on the customer's connection:
+// count it against the current connection (count_current) or store new_connection.
+struct RecordOrder {
+  ShopId shop = 0;
+  AttributionDecision decision;
+  bool count_current = false;
+  std::optional<Connection> new_connection;
+  friend bool operator==(const RecordOrder&, const RecordOrder&) = default;
+};
+
+// Un-count a remembered order (refund/cancel).
+struct ReverseOrder {
+  ShopId shop = 0;
+  std::string order_id;
+  friend bool operator==(const ReverseOrder&, const ReverseOrder&) = default;
+};
+
+struct Mutation {
+  // The clock time when the change was made (for history and point-in-time
+  // restore; Apply() does not use it).
+  TimeMs made_at = 0;
+  std::variant<SetConnection, RemoveConnection, PutSettings, RecordOrder, ReverseOrder> op;
+  friend bool operator==(const Mutation&, const Mutation&) = default;
+};
+
+class MutationSink {
+ public:
+  virtual ~MutationSink() = default;
+  virtual void OnMutation(const Mutation& mutation) = 0;
+};
+
+}  // namespace attrib::engine
+
+#endif  // ATTRIB_ENGINE_MUTATION_H_

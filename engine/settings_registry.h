@@ -1,0 +1,41 @@
+// engine/settings_registry.h
+//
+// Per-shop settings (SPEC §4). A shop never configured has the default
+// ShopSettings. Settings are read on every attribution, written rarely.
+//
+// Thread-safety: every method may be called from any thread; one reader/writer
+// mutex. The engine reads settings while holding a key's shard lock (lock order:
+// order shard -> connection shard -> settings), and never the other way round.
+#ifndef ATTRIB_ENGINE_SETTINGS_REGISTRY_H_
+#define ATTRIB_ENGINE_SETTINGS_REGISTRY_H_
+
+#include <functional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/types.h"
+
+namespace attrib::engine {
+
+class SettingsRegistry {
+ public:
+  ShopSettings Get(ShopId shop) const;
+  // Runs fn(const ShopSettings& current) -> ShopSettings under the write lock and
+  // stores the result; then calls after(result) still under the lock (the engine
+  // hands the mutation to its sink there, to keep the sink's order per shop).
+  ShopSettings Update(ShopId shop,
+                      const std::function<ShopSettings(const ShopSettings&)>& fn,
+                      const std::function<void(const ShopSettings&)>& after);
+  // Calls fn(shop, settings) for every shop that has settings stored.
+  void ForEach(const std::function<void(ShopId, const ShopSettings&)>& fn) const;
+  size_t size() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<ShopId, ShopSettings> settings_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace attrib::engine
+
+#endif  // ATTRIB_ENGINE_SETTINGS_REGISTRY_H_

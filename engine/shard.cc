@@ -1,0 +1,207 @@
+// engine/shard.cc: one shard of the connection store (see shard.h).
+#include "engine/shard.h"
+
+#include <string>
+#include <utility>
+
+namespace attrib::engine {
+
+std::optional<Shard::Slot> Shard::Find(ShopId shop, absl::string_view canonical,
+                                       uint64_t hash) const {
+  const auto it = shop_index_.find(shop);
+  if (it == shop_index_.end()) return std::nullopt;
+  const uint32_t shop_index = it->second;
+  RecordTable::Position pos;
+  const bool found = table_.Find(
+      hash,
+      [&](uint32_t ref) {
+        const record::View v(arena_.At(ref));
+        if (v.shop_index() != shop_index) return false;
+        CanonicalBuffer buf;
+        return CanonicalOf(v, &buf) == canonical;
+      },
+      &pos);
+  if (!found) return std::nullopt;
+  return Slot{pos, table_.RefAt(pos)};
+}
+
+absl::string_view Shard::CanonicalOf(record::View v, CanonicalBuffer* buf) const {
+  const uint8_t flags = v.flags();
+  if (flags & record::kEnteredIsCanonical) return v.entered();
+  if (flags & record::kCanonicalStored) return v.stored_canonical();
+  // Put() verified that this reproduces the key, so it cannot fail here.
+  (void)CanonicalizeInto(v.entered(), policy_, buf);
+  return buf->view();
+}
+
+Connection Shard::Materialize(record::View v) const {
+  Connection c;
+  c.shop = ShopOf(v);
+  CanonicalBuffer buf;
+  const absl::string_view canonical = CanonicalOf(v, &buf);
+  c.canonical_email.assign(canonical.data(), canonical.size());
+  c.entered_email.assign(v.entered().data(), v.entered().size());
+  c.affiliate = AffiliateOf(v);
+  c.source = v.source();
+  c.connected_at = v.connected_at();
+  c.name.assign(v.name().data(), v.name().size());
+  c.order_count = v.order_count();
+  c.last_order_at = v.last_order_at();
+  return c;
+}
+
+void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& slot) {
+  record::Fields f;
+  f.source = c.source;
+  f.shop_index = InternShop(c.shop);
+  f.affiliate_index = InternAffiliate(c.affiliate);
+  f.connected_at = c.connected_at;
+  f.last_order_at = c.last_order_at;
+  f.order_count = c.order_count;
+  f.entered = c.entered_email;
+  f.name = c.name;
+  f.canonical = c.canonical_email;
+  if (c.entered_email == c.canonical_email) {
+    f.entered_is_canonical = true;
+  } else {
+    // Store the key only when deriving it from the entered email would not
+    // reproduce it without libidn2 (see record_format.h).
+    bool ascii = true;
+    for (char ch : c.entered_email) ascii &= static_cast<unsigned char>(ch) < 0x80;
+    CanonicalBuffer buf;
+    f.store_canonical = !ascii ||
+                        !CanonicalizeInto(c.entered_email, policy_, &buf).ok() ||
+                        buf.view() != absl::string_view(c.canonical_email);
+  }
+  const size_t size = record::EncodedSize(f);
+  if (slot.has_value()) {
+    const record::View old(arena_.At(slot->ref));
+    AdjustCounts(old.shop_index(), old.affiliate_index(), -1);
+    if (old.size() == size) {
+      record::Encode(f, arena_.At(slot->ref));  // Same size: rewrite in place.
+    } else {
+      arena_.Release(old.size());
+      record::MarkDead(arena_.At(slot->ref));
+      const uint32_t ref = arena_.Allocate(size);
+      record::Encode(f, arena_.At(ref));
+      table_.Replace(slot->pos, ref);
+    }
+  } else {
+    const uint32_t ref = arena_.Allocate(size);
+    record::Encode(f, arena_.At(ref));
+    table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
+  }
+  AdjustCounts(f.shop_index, f.affiliate_index, +1);
+  MaybeCompact();
+}
+
+void Shard::Erase(const Slot& slot) {
+  char* p = arena_.At(slot.ref);
+  const record::View v(p);
+  AdjustCounts(v.shop_index(), v.affiliate_index(), -1);
+  arena_.Release(v.size());
+  record::MarkDead(p);
+  table_.Erase(slot.pos);
+  MaybeCompact();
+}
+
+void Shard::SetCounters(const Slot& slot, uint32_t order_count, TimeMs last_order_at) {
+  char* p = arena_.At(slot.ref);
+  record::SetOrderCount(p, order_count);
+  record::SetLastOrderAt(p, last_order_at);
+}
+
+std::optional<uint32_t> Shard::ShopIndex(ShopId shop) const {
+  const auto it = shop_index_.find(shop);
+  if (it == shop_index_.end()) return std::nullopt;
+  return it->second;
+}
+
+uint64_t Shard::CountShop(ShopId shop) const {
+  const auto idx = ShopIndex(shop);
+  if (!idx) return 0;
+  const auto it = shop_counts_.find(*idx);
+  return it == shop_counts_.end() ? 0 : it->second;
+}
+
+uint64_t Shard::CountAffiliate(ShopId shop, AffiliateId affiliate) const {
+  const auto idx = ShopIndex(shop);
+  const auto aff = affiliate_index_.find(affiliate);
+  if (!idx || aff == affiliate_index_.end()) return 0;
+  const auto it = affiliate_counts_.find(uint64_t{*idx} << 32 | aff->second);
+  return it == affiliate_counts_.end() ? 0 : it->second;
+}
+
+void Shard::AddAffiliateCounts(ShopId shop,
+                               absl::flat_hash_map<AffiliateId, uint64_t>* out) const {
+  const auto idx = ShopIndex(shop);
+  if (!idx) return;
+  for (const auto& [key, count] : affiliate_counts_) {
+    if ((key >> 32) == *idx) (*out)[affiliate_ids_[key & 0xffffffffu]] += count;
+  }
+}
+
+ShardMemory Shard::Memory() const {
+  ShardMemory m;
+  m.table_bytes = table_.memory_bytes();
+  m.arena_bytes = arena_.memory_bytes();
+  m.live_record_bytes = arena_.live_bytes();
+  m.garbage_bytes = arena_.garbage_bytes();
+  return m;
+}
+
+uint32_t Shard::InternShop(ShopId shop) {
+  const auto [it, inserted] =
+      shop_index_.try_emplace(shop, static_cast<uint32_t>(shop_ids_.size()));
+  if (inserted) shop_ids_.push_back(shop);
+  return it->second;
+}
+
+uint32_t Shard::InternAffiliate(AffiliateId affiliate) {
+  const auto [it, inserted] = affiliate_index_.try_emplace(
+      affiliate, static_cast<uint32_t>(affiliate_ids_.size()));
+  if (inserted) affiliate_ids_.push_back(affiliate);
+  return it->second;
+}
+
+uint64_t Shard::HashOfRef(uint32_t ref) const {
+  const record::View v(arena_.At(ref));
+  CanonicalBuffer buf;
+  return KeyHash(ShopOf(v), CanonicalOf(v, &buf));
+}
+
+void Shard::AdjustCounts(uint32_t shop_index, uint32_t affiliate_index, int64_t delta) {
+  const auto apply = [delta](auto& map, auto key) {
+    uint64_t& n = map[key];
+    n += static_cast<uint64_t>(delta);
+    if (n == 0) map.erase(key);
+  };
+  apply(shop_counts_, shop_index);
+  apply(affiliate_counts_, uint64_t{shop_index} << 32 | affiliate_index);
+}
+
+void Shard::MaybeCompact() {
+  const size_t garbage = arena_.garbage_bytes();
+  if (garbage < RecordArena::kChunkBytes || garbage * 4 < arena_.live_bytes() + garbage) {
+    return;
+  }
+  RecordArena fresh;
+  table_.Clear(table_.size());
+  arena_.ForEach([](const char* p) { return record::View(p).size(); },
+                 [&](uint32_t, const char* p) {
+                   const record::View v(p);
+                   if (v.dead()) return;
+                   const uint32_t ref = fresh.Allocate(v.size());
+                   std::memcpy(fresh.At(ref), p, v.size());
+                   CanonicalBuffer buf;
+                   table_.Insert(KeyHash(ShopOf(v), CanonicalOf(v, &buf)), ref,
+                                 [&](uint32_t r) {
+                                   const record::View moved(fresh.At(r));
+                                   CanonicalBuffer b;
+                                   return KeyHash(ShopOf(moved), CanonicalOf(moved, &b));
+                                 });
+                 });
+  arena_ = std::move(fresh);
+}
+
+}  // namespace attrib::engine

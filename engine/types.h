@@ -1,0 +1,135 @@
+// engine/types.h
+//
+// The value types of the engine: connections, shop settings, attribution decisions,
+// and the enums that name them (SPEC §3-§5). Plain data, no behaviour beyond naming
+// and parsing the enums.
+//
+// Thread-safety: values; no shared state.
+//
+// Numeric enum values are persisted (log records, snapshots): never renumber.
+#ifndef ATTRIB_ENGINE_TYPES_H_
+#define ATTRIB_ENGINE_TYPES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace attrib::engine {
+
+using ShopId = uint64_t;       // > 0.
+using AffiliateId = uint64_t;  // > 0; 0 means "no affiliate" in results.
+using TimeMs = int64_t;        // Milliseconds since the Unix epoch.
+
+inline constexpr TimeMs kMsPerDay = 86'400'000;
+// Timestamps are stored in 48 bits: anything from 1970 to year 10889 fits. Inputs
+// outside [0, kMaxTimeMs] are rejected.
+inline constexpr TimeMs kMaxTimeMs = (TimeMs{1} << 47) - 1;
+// Customer names are display data; SPEC §3 caps them.
+inline constexpr size_t kMaxNameBytes = 128;
+// Order ids are opaque strings chosen by the shop platform.
+inline constexpr size_t kMaxOrderIdBytes = 128;
+
+enum class Source : uint8_t { kManual = 0, kApi = 1, kImport = 2, kReferral = 3 };
+enum class ConnectMode : uint8_t { kIfAbsent = 0, kReassign = 1 };
+enum class ValidityMode : uint8_t { kFixed = 0, kSliding = 1 };
+enum class Precedence : uint8_t {
+  kConnectionFirst = 0,
+  kReferralFirst = 1,
+  kReferralTakesOver = 2,
+};
+// Why the affiliate of an attribution was credited.
+enum class Reason : uint8_t { kNone = 0, kConnected = 1, kReferral = 2 };
+// Why an existing connection does not count (at a given time).
+enum class InactiveReason : uint8_t {
+  kActive = 0,    // It counts.
+  kExpired = 1,   // validity_days passed since its anchor.
+  kCapped = 2,    // validity_max_orders reached.
+  kDisabled = 3,  // The shop has connections_enabled = false.
+};
+
+absl::string_view SourceName(Source s);
+absl::StatusOr<Source> ParseSource(absl::string_view name);
+absl::string_view ConnectModeName(ConnectMode m);
+absl::StatusOr<ConnectMode> ParseConnectMode(absl::string_view name);
+absl::string_view ValidityModeName(ValidityMode m);
+absl::StatusOr<ValidityMode> ParseValidityMode(absl::string_view name);
+absl::string_view PrecedenceName(Precedence p);
+absl::StatusOr<Precedence> ParsePrecedence(absl::string_view name);
+absl::string_view ReasonName(Reason r);
+absl::string_view InactiveReasonName(InactiveReason r);
+
+// A customer's connection to an affiliate within one shop.
+struct Connection {
+  ShopId shop = 0;
+  std::string canonical_email;
+  std::string entered_email;  // As entered, trimmed.
+  AffiliateId affiliate = 0;
+  Source source = Source::kManual;
+  TimeMs connected_at = 0;
+  std::string name;               // Empty when not given.
+  uint32_t order_count = 0;       // Attributed (counted, not reversed) orders.
+  TimeMs last_order_at = 0;       // 0 = no counted order yet.
+
+  friend bool operator==(const Connection&, const Connection&) = default;
+};
+
+// Per-shop settings (SPEC §4). Defaults are those of a shop never configured.
+struct ShopSettings {
+  bool connections_enabled = true;
+  bool auto_connect = false;
+  bool auto_connect_new_customers_only = false;
+  uint32_t validity_days = 0;        // 0 = forever.
+  ValidityMode validity_mode = ValidityMode::kFixed;
+  uint32_t validity_max_orders = 0;  // 0 = unlimited.
+  Precedence precedence = Precedence::kConnectionFirst;
+
+  friend bool operator==(const ShopSettings&, const ShopSettings&) = default;
+};
+// Settings are validated at the boundary: validity_days <= this (100 years).
+inline constexpr uint32_t kMaxValidityDays = 36'500;
+
+// A partial update of ShopSettings: unset fields keep their current value.
+struct ShopSettingsPatch {
+  std::optional<bool> connections_enabled;
+  std::optional<bool> auto_connect;
+  std::optional<bool> auto_connect_new_customers_only;
+  std::optional<uint32_t> validity_days;
+  std::optional<ValidityMode> validity_mode;
+  std::optional<uint32_t> validity_max_orders;
+  std::optional<Precedence> precedence;
+};
+
+// Whether a connection counts at a time, and until when.
+struct ConnectionStatus {
+  InactiveReason inactive = InactiveReason::kActive;
+  bool active() const { return inactive == InactiveReason::kActive; }
+  TimeMs expires_at = 0;           // 0 = no time limit (validity_days == 0).
+  uint32_t orders_remaining = 0;   // 0 with validity_max_orders == 0: unlimited.
+};
+
+// The recorded outcome of one order (SPEC §5); what explain() returns.
+struct AttributionDecision {
+  std::string order_id;
+  TimeMs ordered_at = 0;            // The time the rules were evaluated at.
+  AffiliateId affiliate = 0;        // Credited affiliate; 0 = none.
+  Reason reason = Reason::kNone;
+  // The customer's connection existed but did not count, and why (kActive: it
+  // counted, or there was none).
+  InactiveReason connection_inactive = InactiveReason::kActive;
+  bool counted = false;             // Counted against a connection.
+  bool connection_created = false;  // This order created a connection...
+  bool connection_moved = false;    // ...or moved one to another affiliate.
+  AffiliateId previous_affiliate = 0;  // Of the replaced/moved connection.
+  std::string canonical_email;      // Empty when the order had no email.
+  bool reversed = false;            // reverse() was applied.
+
+  friend bool operator==(const AttributionDecision&,
+                         const AttributionDecision&) = default;
+};
+
+}  // namespace attrib::engine
+
+#endif  // ATTRIB_ENGINE_TYPES_H_

@@ -1,0 +1,28 @@
+# Sourced by tools/run.sh and tools/test.sh: installs the Debian packages the build
+# needs, only those that are missing, quietly. Needs root (or sudo) when something is
+# missing; does nothing when everything is present.
+ATTRIB_PACKAGES=(cmake g++ make pkg-config libabsl-dev libboost-dev capnproto
+  libcapnp-dev libgtest-dev libgmock-dev libbenchmark-dev libidn2-dev)
+
+attrib_missing_packages() {
+  local p
+  for p in "${ATTRIB_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+      echo "$p"
+  done
+}
+
+attrib_install_deps() {
+  local missing
+  missing=$(attrib_missing_packages)
+  [ -z "$missing" ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "installing missing Debian packages:" $missing >&2
+  $sudo apt-get update -qq >/dev/null
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    $missing >/dev/null
+}
+
+attrib_install_deps
