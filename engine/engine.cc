@@ -345,10 +345,20 @@ void Engine::ApplyReverse(OrderRecord& order, KeyEditor* editor) {
       c.connected_at != order.counted_connected_at || c.order_count == 0) {
     return;
   }
-  const TimeMs last = c.last_order_at == order.decision.ordered_at
-                          ? order.prev_last_order_at
-                          : c.last_order_at;
-  editor->SetCounters(c.order_count - 1, last);
+  // The sliding anchor: with no counted order left it falls back to connected_at;
+  // if this order was the newest, it goes back to the newest one before it (as known
+  // when this order was counted). Exact unless orders were counted out of time order
+  // or within one millisecond, or that previous order was refunded too: keeping every
+  // counted order's time per connection would cost more memory than a connection
+  // itself (README, "Known limitations").
+  const uint32_t count = c.order_count - 1;
+  TimeMs last = c.last_order_at;
+  if (count == 0) {
+    last = 0;
+  } else if (c.last_order_at == order.decision.ordered_at) {
+    last = order.prev_last_order_at;
+  }
+  editor->SetCounters(count, last);
 }
 
 absl::StatusOr<AttributionDecision> Engine::Explain(ShopId shop,
