@@ -1,0 +1,173 @@
+// bench/memory_report.cc
+//
+// Memory per connection (SPEC §9: <= 64 bytes RSS per connection at 10M): loads
+// --connections realistic emails (bench/email_generator.h) through Engine::Connect
+// into an Engine with EngineOptions defaults (256 shards, provider policy), spread
+// over --shops shops and --affiliates affiliates, and prints
+//   - process RSS (VmRSS of /proc/self/status) before and after loading, each after
+//     malloc_trim(0), and (after - before) / connections;
+//   - the engine's own accounting (Engine::Stats().memory) per connection: hash
+//     table, arena chunks, live record bytes, garbage;
+//   - the average length of the emails as entered.
+// Human-readable lines, or with --json one JSON object on stdout.
+//
+// Thread-safety: single-threaded program.
+#include <malloc.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
+#include "bench/email_generator.h"
+#include "engine/engine.h"
+
+ABSL_FLAG(int64_t, connections, 1'000'000, "Connections to load.");
+ABSL_FLAG(int64_t, shops, 10, "Shops the connections are spread over.");
+ABSL_FLAG(int64_t, affiliates, 1000, "Affiliates the connections are spread over.");
+ABSL_FLAG(uint64_t, seed, 42, "Seed of the realistic email sequence.");
+ABSL_FLAG(bool, json, false, "Print one JSON object instead of text lines.");
+
+namespace attrib::bench {
+namespace {
+
+// The value in bytes of the "<field>: N kB" line of a /proc file, 0 if absent.
+size_t ProcKbField(const char* file, const char* field) {
+  std::ifstream status(file);
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field, 0) != 0) continue;
+    size_t kb = 0;
+    for (char c : line) {
+      if (c >= '0' && c <= '9') kb = kb * 10 + static_cast<size_t>(c - '0');
+    }
+    return kb * 1024;
+  }
+  return 0;
+}
+
+// Resident set size in bytes.
+size_t RssBytes() { return ProcKbField("/proc/self/status", "VmRSS:"); }
+// Resident bytes in transparent huge pages (e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1).
+size_t AnonHugeBytes() { return ProcKbField("/proc/self/smaps_rollup", "AnonHugePages:"); }
+
+size_t TrimmedRss() {
+  malloc_trim(0);
+  return RssBytes();
+}
+
+uint64_t Mix(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+int Run() {
+  const int64_t n = absl::GetFlag(FLAGS_connections);
+  const int64_t shops = absl::GetFlag(FLAGS_shops);
+  const int64_t affiliates = absl::GetFlag(FLAGS_affiliates);
+  const uint64_t seed = absl::GetFlag(FLAGS_seed);
+  if (n <= 0 || shops <= 0 || affiliates <= 0) {
+    std::fprintf(stderr, "--connections, --shops and --affiliates must be > 0\n");
+    return 2;
+  }
+
+  const size_t rss_start = TrimmedRss();
+  engine::Engine engine{engine::EngineOptions{}};
+  const size_t rss_before = TrimmedRss();  // The empty engine is counted as "before".
+
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t entered_bytes = 0;
+  engine::ConnectRequest req;
+  for (int64_t i = 0; i < n; ++i) {
+    const uint64_t u = static_cast<uint64_t>(i);
+    req.shop = 1 + u % static_cast<uint64_t>(shops);
+    req.email = RealisticEmail(u, seed);
+    req.affiliate = 1 + Mix(u) % static_cast<uint64_t>(affiliates);
+    entered_bytes += req.email.size();
+    const auto result = engine.Connect(req);
+    if (!result.ok() || result->outcome != engine::ConnectResult::Outcome::kCreated) {
+      std::fprintf(stderr, "connect %s: %s\n", req.email.c_str(),
+                   result.ok() ? "not created (duplicate canonical email?)"
+                               : result.status().ToString().c_str());
+      return 1;
+    }
+  }
+  const double load_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  req = engine::ConnectRequest{};
+  const size_t rss_after = TrimmedRss();
+  const size_t huge_after = AnonHugeBytes();
+
+  const engine::EngineStats stats = engine.Stats();
+  const engine::StoreMemory& m = stats.memory;
+  const double dn = static_cast<double>(n);
+  const double rss_per = (static_cast<double>(rss_after) - static_cast<double>(rss_before)) / dn;
+  const double table_per = static_cast<double>(m.table_bytes) / dn;
+  const double arena_per = static_cast<double>(m.arena_bytes) / dn;
+  const double live_per = static_cast<double>(m.live_record_bytes) / dn;
+  const double garbage_per = static_cast<double>(m.garbage_bytes) / dn;
+  const double accounted_per = table_per + arena_per;
+  const double entered_avg = static_cast<double>(entered_bytes) / dn;
+
+  if (absl::GetFlag(FLAGS_json)) {
+    std::printf(
+        "%s\n",
+        absl::StrFormat(
+            "{\"connections\":%d,\"stored\":%d,\"shops\":%d,\"affiliates\":%d,"
+            "\"seed\":%d,\"shards\":256,\"policy\":\"%s\",\"load_seconds\":%.3f,"
+            "\"connects_per_second\":%.0f,\"rss_start_bytes\":%d,"
+            "\"rss_before_bytes\":%d,\"rss_after_bytes\":%d,"
+            "\"rss_per_connection\":%.2f,\"table_bytes\":%d,\"arena_bytes\":%d,"
+            "\"live_record_bytes\":%d,\"garbage_bytes\":%d,"
+            "\"table_per_connection\":%.2f,\"arena_per_connection\":%.2f,"
+            "\"live_record_per_connection\":%.2f,\"garbage_per_connection\":%.2f,"
+            "\"accounted_per_connection\":%.2f,\"avg_entered_email_bytes\":%.2f,"
+            "\"anon_huge_pages_bytes\":%d}",
+            n, stats.connections, shops, affiliates, seed,
+            engine::EmailPolicyName(engine.email_policy()), load_s, dn / load_s,
+            rss_start, rss_before, rss_after, rss_per, m.table_bytes, m.arena_bytes,
+            m.live_record_bytes, m.garbage_bytes, table_per, arena_per, live_per,
+            garbage_per, accounted_per, entered_avg, huge_after)
+            .c_str());
+    return 0;
+  }
+  const auto mib = [](size_t b) { return static_cast<double>(b) / (1 << 20); };
+  std::printf("connections           %lld loaded (%zu stored), %lld shops, %lld affiliates, "
+              "seed %llu, 256 shards, policy %s\n",
+              static_cast<long long>(n), stats.connections, static_cast<long long>(shops),
+              static_cast<long long>(affiliates), static_cast<unsigned long long>(seed),
+              std::string(engine::EmailPolicyName(engine.email_policy())).c_str());
+  std::printf("load                  %.2f s via Engine::Connect (%.0f connects/s, "
+              "email generation included)\n", load_s, dn / load_s);
+  std::printf("RSS start             %10.1f MiB\n", mib(rss_start));
+  std::printf("RSS before (empty engine) %6.1f MiB\n", mib(rss_before));
+  std::printf("RSS after             %10.1f MiB\n", mib(rss_after));
+  std::printf("  of which THP       %10.1f MiB\n", mib(huge_after));
+  std::printf("RSS per connection    %10.2f bytes   (target <= 64 at 10M)\n", rss_per);
+  std::printf("engine accounting per connection:\n");
+  std::printf("  table               %10.2f bytes   (%.1f MiB)\n", table_per, mib(m.table_bytes));
+  std::printf("  arena (chunks)      %10.2f bytes   (%.1f MiB)\n", arena_per, mib(m.arena_bytes));
+  std::printf("    live records      %10.2f bytes   (%.1f MiB)\n", live_per,
+              mib(m.live_record_bytes));
+  std::printf("    garbage           %10.2f bytes\n", garbage_per);
+  std::printf("    chunk slack       %10.2f bytes\n", arena_per - live_per - garbage_per);
+  std::printf("  table + arena       %10.2f bytes   (RSS not accounted: %.2f)\n",
+              accounted_per, rss_per - accounted_per);
+  std::printf("average entered email %10.2f bytes   (record = 26-byte header + entered "
+              "[+ canonical/name when stored])\n", entered_avg);
+  return 0;
+}
+
+}  // namespace
+}  // namespace attrib::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return attrib::bench::Run();
+}
