@@ -22,6 +22,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_format.h"
 #include "bench/email_generator.h"
 #include "engine/engine.h"
@@ -31,6 +32,9 @@ ABSL_FLAG(int64_t, shops, 10, "Shops the connections are spread over.");
 ABSL_FLAG(int64_t, affiliates, 1000, "Affiliates the connections are spread over.");
 ABSL_FLAG(uint64_t, seed, 42, "Seed of the realistic email sequence.");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of text lines.");
+ABSL_FLAG(int64_t, orders, 0,
+          "After loading, attribute this many orders (unique ids, to loaded customers) "
+          "and report the RSS per remembered order (the order window's cost).");
 
 namespace attrib::bench {
 namespace {
@@ -104,6 +108,25 @@ int Run() {
   const size_t rss_after = TrimmedRss();
   const size_t huge_after = AnonHugeBytes();
 
+  // The order window: unique order ids, all inside the window.
+  const int64_t orders = absl::GetFlag(FLAGS_orders);
+  double rss_per_order = 0;
+  if (orders > 0) {
+    engine::AttributeRequest order;
+    for (int64_t i = 0; i < orders; ++i) {
+      const uint64_t u = Mix(static_cast<uint64_t>(i)) % static_cast<uint64_t>(n);
+      order.shop = 1 + u % static_cast<uint64_t>(shops);
+      order.order_id = absl::StrFormat("%d", 4'000'000'000'000LL + i);  // Shopify-like.
+      order.email = RealisticEmail(u, seed);
+      if (!engine.Attribute(order).ok()) {
+        std::fprintf(stderr, "attribute %s failed\n", order.order_id.c_str());
+        return 1;
+      }
+    }
+    rss_per_order = (static_cast<double>(TrimmedRss()) - static_cast<double>(rss_after)) /
+                    static_cast<double>(orders);
+  }
+
   const engine::EngineStats stats = engine.Stats();
   const engine::StoreMemory& m = stats.memory;
   const double dn = static_cast<double>(n);
@@ -128,12 +151,14 @@ int Run() {
             "\"table_per_connection\":%.2f,\"arena_per_connection\":%.2f,"
             "\"live_record_per_connection\":%.2f,\"garbage_per_connection\":%.2f,"
             "\"accounted_per_connection\":%.2f,\"avg_entered_email_bytes\":%.2f,"
-            "\"anon_huge_pages_bytes\":%d}",
+            "\"anon_huge_pages_bytes\":%d,\"owner_table_bytes\":%d,"
+            "\"orders\":%d,\"rss_per_remembered_order\":%.1f}",
             n, stats.connections, shops, affiliates, seed,
             engine::EmailPolicyName(engine.email_policy()), load_s, dn / load_s,
             rss_start, rss_before, rss_after, rss_per, m.table_bytes, m.arena_bytes,
             m.live_record_bytes, m.garbage_bytes, table_per, arena_per, live_per,
-            garbage_per, accounted_per, entered_avg, huge_after)
+            garbage_per, accounted_per, entered_avg, huge_after, m.owner_table_bytes,
+            orders, rss_per_order)
             .c_str());
     return 0;
   }
@@ -159,8 +184,14 @@ int Run() {
   std::printf("    chunk slack       %10.2f bytes\n", arena_per - live_per - garbage_per);
   std::printf("  table + arena       %10.2f bytes   (RSS not accounted: %.2f)\n",
               accounted_per, rss_per - accounted_per);
-  std::printf("average entered email %10.2f bytes   (record = 26-byte header + entered "
+  std::printf("  (shop, affiliate) table %6.1f MiB for the whole store\n",
+              mib(m.owner_table_bytes));
+  std::printf("average entered email %10.2f bytes   (record = 22-byte header + entered "
               "[+ canonical/name when stored])\n", entered_avg);
+  if (orders > 0) {
+    std::printf("remembered orders     %lld (%zu in the window): %.1f bytes RSS each\n",
+                static_cast<long long>(orders), stats.remembered_orders, rss_per_order);
+  }
   return 0;
 }
 
@@ -169,5 +200,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);  // As the servers.
   return attrib::bench::Run();
 }

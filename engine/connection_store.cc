@@ -30,7 +30,7 @@ ConnectionStore::ConnectionStore(uint32_t shard_count, EmailPolicy policy)
     : policy_(policy), shard_bits_(__builtin_ctz(shard_count)) {
   shards_.reserve(shard_count);
   for (uint32_t i = 0; i < shard_count; ++i) {
-    shards_.push_back(std::make_unique<LockedShard>(policy));
+    shards_.push_back(std::make_unique<LockedShard>(policy, &owners_));
   }
 }
 
@@ -51,36 +51,20 @@ size_t ConnectionStore::size() const {
   return n;
 }
 
-uint64_t ConnectionStore::CountShop(ShopId shop) const {
-  uint64_t n = 0;
-  for (const auto& s : shards_) {
-    absl::ReaderMutexLock lock(&s->mu);
-    n += s->shard.CountShop(shop);
-  }
-  return n;
-}
+uint64_t ConnectionStore::CountShop(ShopId shop) const { return owners_.CountShop(shop); }
 
 uint64_t ConnectionStore::CountAffiliate(ShopId shop, AffiliateId affiliate) const {
-  uint64_t n = 0;
-  for (const auto& s : shards_) {
-    absl::ReaderMutexLock lock(&s->mu);
-    n += s->shard.CountAffiliate(shop, affiliate);
-  }
-  return n;
+  return owners_.CountAffiliate(shop, affiliate);
 }
 
 absl::flat_hash_map<AffiliateId, uint64_t> ConnectionStore::CountsByAffiliate(
     ShopId shop) const {
-  absl::flat_hash_map<AffiliateId, uint64_t> out;
-  for (const auto& s : shards_) {
-    absl::ReaderMutexLock lock(&s->mu);
-    s->shard.AddAffiliateCounts(shop, &out);
-  }
-  return out;
+  return owners_.CountsByAffiliate(shop);
 }
 
 StoreMemory ConnectionStore::Memory() const {
   StoreMemory m;
+  m.owner_table_bytes = owners_.memory_bytes();
   for (const auto& s : shards_) {
     absl::ReaderMutexLock lock(&s->mu);
     const ShardMemory sm = s->shard.Memory();

@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "engine/owner_table.h"
 #include "engine/shard.h"
 #include "engine/types.h"
 
@@ -53,6 +54,7 @@ class KeyEditor {
 
 struct StoreMemory {
   size_t connections = 0;
+  size_t owner_table_bytes = 0;  // (shop, affiliate) pairs, shared by all shards.
   size_t table_bytes = 0;
   size_t arena_bytes = 0;
   size_t live_record_bytes = 0;
@@ -123,13 +125,14 @@ class ConnectionStore {
 
  private:
   struct alignas(64) LockedShard {
-    explicit LockedShard(EmailPolicy policy) : shard(policy) {}
+    LockedShard(EmailPolicy policy, OwnerTable* owners) : shard(policy, owners) {}
     mutable absl::Mutex mu;
     Shard shard ABSL_GUARDED_BY(mu);
   };
 
   const EmailPolicy policy_;
   const int shard_bits_;
+  OwnerTable owners_;  // Shared by the shards; thread-safe itself.
   std::vector<std::unique_ptr<LockedShard>> shards_;  // Constant after construction.
 };
 
@@ -149,20 +152,34 @@ void ConnectionStore::VisitBatch(ShopId shop,
   }
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.shard < b.shard; });
-  for (size_t begin = 0; begin < items.size();) {
-    size_t end = begin;
-    while (end < items.size() && items[end].shard == items[begin].shard) ++end;
-    const LockedShard& s = *shards_[items[begin].shard];
-    absl::ReaderMutexLock lock(&s.mu);
-    for (size_t i = begin; i < end; ++i) s.shard.Prefetch(items[i].hash);
+  // Three passes over the batch: prefetch every key's bucket, then every candidate
+  // record, then probe. A hit costs two dependent DRAM misses (bucket, record); the
+  // passes overlap the misses of all keys instead of paying them one key at a time.
+  const auto for_each_shard_group = [&](auto&& per_group) {
+    for (size_t begin = 0; begin < items.size();) {
+      size_t end = begin;
+      while (end < items.size() && items[end].shard == items[begin].shard) ++end;
+      const LockedShard& s = *shards_[items[begin].shard];
+      absl::ReaderMutexLock lock(&s.mu);
+      per_group(s.shard, begin, end);
+      begin = end;
+    }
+  };
+  if (items.size() > 1) {
+    for_each_shard_group([&](const Shard& shard, size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) shard.Prefetch(items[i].hash);
+    });
+    for_each_shard_group([&](const Shard& shard, size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) shard.PrefetchRecords(items[i].hash);
+    });
+  }
+  for_each_shard_group([&](const Shard& shard, size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const Item& it = items[i];
-      const std::optional<Shard::Slot> slot =
-          s.shard.Find(shop, canonicals[it.index], it.hash);
-      if (slot) fn(it.index, s.shard, s.shard.ViewAt(slot->ref));
+      const std::optional<Shard::Slot> slot = shard.Find(shop, canonicals[it.index], it.hash);
+      if (slot) fn(it.index, shard, shard.ViewAt(slot->ref));
     }
-    begin = end;
-  }
+  });
 }
 
 }  // namespace attrib::engine

@@ -142,7 +142,7 @@ absl::StatusOr<LookupResult> Engine::Lookup(ShopId shop, absl::string_view email
 }
 
 absl::StatusOr<std::vector<BatchLookupItem>> Engine::LookupBatch(
-    ShopId shop, absl::Span<const std::string> emails, std::optional<TimeMs> at) const {
+    ShopId shop, absl::Span<const absl::string_view> emails, std::optional<TimeMs> at) const {
   ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
   if (at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *at));
   if (emails.size() > kMaxBatchLookup) {

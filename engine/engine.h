@@ -128,7 +128,7 @@ class Engine {
                                       std::optional<TimeMs> at = std::nullopt) const;
   // At most kMaxBatchLookup emails; one item per email, in order.
   absl::StatusOr<std::vector<BatchLookupItem>> LookupBatch(
-      ShopId shop, absl::Span<const std::string> emails,
+      ShopId shop, absl::Span<const absl::string_view> emails,
       std::optional<TimeMs> at = std::nullopt) const;
   absl::StatusOr<ListPage> List(const ListRequest& request) const;
   absl::StatusOr<uint64_t> CountShop(ShopId shop) const;

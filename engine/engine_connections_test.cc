@@ -156,7 +156,7 @@ TEST_F(EngineConnectionsTest, InvalidInputsNameTheField) {
   r.connected_at = -1;
   EXPECT_EQ(field_of(engine_.Connect(r).status()), "connected_at");
   EXPECT_EQ(field_of(engine_.Lookup(1, "x@y.com", -5).status()), "at");
-  std::vector<std::string> too_many(kMaxBatchLookup + 1, "a@b.c");
+  std::vector<absl::string_view> too_many(kMaxBatchLookup + 1, "a@b.c");
   EXPECT_EQ(field_of(engine_.LookupBatch(1, too_many).status()), "emails");
   for (const auto& s : {Connect("jane@x.com", 42, ConnectMode::kIfAbsent, 0).status()}) {
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
@@ -166,7 +166,7 @@ TEST_F(EngineConnectionsTest, InvalidInputsNameTheField) {
 TEST_F(EngineConnectionsTest, BatchLookupKeepsOrderAndPerItemErrors) {
   ASSERT_TRUE(Connect("a@x.com", 1).ok());
   ASSERT_TRUE(Connect("c@x.com", 3).ok());
-  const std::vector<std::string> emails = {"C@x.com", "bad@@x", "b@x.com", "a@x.com"};
+  const std::vector<absl::string_view> emails = {"C@x.com", "bad@@x", "b@x.com", "a@x.com"};
   auto items = engine_.LookupBatch(1, emails);
   ASSERT_TRUE(items.ok());
   ASSERT_EQ(items->size(), 4u);

@@ -9,8 +9,7 @@ void Encode(const Fields& f, char* p) {
   if (f.store_canonical) flags |= kCanonicalStored;
   if (f.entered_is_canonical) flags |= kEnteredIsCanonical;
   p[kOffFlags] = static_cast<char>(flags);
-  Store32(p + kOffShop, f.shop_index);
-  Store32(p + kOffAffiliate, f.affiliate_index);
+  Store32(p + kOffOwner, f.owner);
   Store48(p + kOffConnectedAt, f.connected_at);
   Store48(p + kOffLastOrderAt, f.last_order_at);
   Store32(p + kOffOrderCount, f.order_count);

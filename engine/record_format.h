@@ -7,13 +7,12 @@
 //   offset size field
 //   0      1    flags: bits 0-1 source, bit 2 has name, bit 3 canonical stored,
 //                bit 4 entered is canonical, bit 7 dead (erased, space not reused)
-//   1      4    shop index       (into the shard's shop table)
-//   5      4    affiliate index  (into the shard's affiliate table)
-//   9      6    connected_at     (ms since epoch, 48 bits)
-//   15     6    last_order_at    (ms since epoch, 48 bits; 0 = none)
-//   21     4    order_count
-//   25     1    entered length E
-//   26     E    entered email (trimmed, as entered)
+//   1      4    owner index      (the (shop, affiliate) pair in the OwnerTable)
+//   5      6    connected_at     (ms since epoch, 48 bits)
+//   11     6    last_order_at    (ms since epoch, 48 bits; 0 = none)
+//   17     4    order_count
+//   21     1    entered length E
+//   22     E    entered email (trimmed, as entered)
 //   [1+C]       canonical length C and bytes: only when flag bit 3 is set
 //   [1+N]       name length N and bytes: only when flag bit 2 is set
 //
@@ -34,7 +33,7 @@
 
 namespace attrib::engine::record {
 
-inline constexpr size_t kHeaderBytes = 26;
+inline constexpr size_t kHeaderBytes = 22;
 inline constexpr uint8_t kSourceMask = 0x03;
 inline constexpr uint8_t kHasName = 0x04;
 inline constexpr uint8_t kCanonicalStored = 0x08;
@@ -42,12 +41,11 @@ inline constexpr uint8_t kEnteredIsCanonical = 0x10;
 inline constexpr uint8_t kDead = 0x80;
 
 inline constexpr size_t kOffFlags = 0;
-inline constexpr size_t kOffShop = 1;
-inline constexpr size_t kOffAffiliate = 5;
-inline constexpr size_t kOffConnectedAt = 9;
-inline constexpr size_t kOffLastOrderAt = 15;
-inline constexpr size_t kOffOrderCount = 21;
-inline constexpr size_t kOffEnteredLen = 25;
+inline constexpr size_t kOffOwner = 1;
+inline constexpr size_t kOffConnectedAt = 5;
+inline constexpr size_t kOffLastOrderAt = 11;
+inline constexpr size_t kOffOrderCount = 17;
+inline constexpr size_t kOffEnteredLen = 21;
 static_assert(kOffEnteredLen + 1 == kHeaderBytes);
 // Every variable part is at most 255 bytes, so the largest record is small.
 inline constexpr size_t kMaxRecordBytes = kHeaderBytes + 255 + 256 + 256;
@@ -75,8 +73,7 @@ class View {
   uint8_t flags() const { return static_cast<uint8_t>(p_[kOffFlags]); }
   bool dead() const { return flags() & kDead; }
   Source source() const { return static_cast<Source>(flags() & kSourceMask); }
-  uint32_t shop_index() const { return Load32(p_ + kOffShop); }
-  uint32_t affiliate_index() const { return Load32(p_ + kOffAffiliate); }
+  uint32_t owner() const { return Load32(p_ + kOffOwner); }
   TimeMs connected_at() const { return Load48(p_ + kOffConnectedAt); }
   TimeMs last_order_at() const { return Load48(p_ + kOffLastOrderAt); }
   uint32_t order_count() const { return Load32(p_ + kOffOrderCount); }
@@ -112,8 +109,7 @@ class View {
 // What Encode() writes.
 struct Fields {
   Source source = Source::kManual;
-  uint32_t shop_index = 0;
-  uint32_t affiliate_index = 0;
+  uint32_t owner = 0;
   TimeMs connected_at = 0;
   TimeMs last_order_at = 0;
   uint32_t order_count = 0;
@@ -135,7 +131,6 @@ inline size_t EncodedSize(const Fields& f) {
 void Encode(const Fields& f, char* p);
 
 // In-place updates of the fixed-size fields.
-inline void SetAffiliateIndex(char* p, uint32_t v) { Store32(p + kOffAffiliate, v); }
 inline void SetOrderCount(char* p, uint32_t v) { Store32(p + kOffOrderCount, v); }
 inline void SetLastOrderAt(char* p, TimeMs t) { Store48(p + kOffLastOrderAt, t); }
 inline void MarkDead(char* p) { p[kOffFlags] = static_cast<char>(p[kOffFlags] | kDead); }

@@ -77,6 +77,17 @@ class RecordTable {
   // Hints the CPU to load the bucket of `hash` (batch lookups overlap misses).
   void Prefetch(uint64_t hash) const { __builtin_prefetch(&buckets_[BucketOf(hash)]); }
 
+  // Calls fn(ref) for the references in the first bucket of `hash` whose tag
+  // matches (the likely candidates; overflow buckets are not visited).
+  template <typename Fn>
+  void ForTagMatches(uint64_t hash, Fn&& fn) const {
+    const uint8_t tag = TagOf(hash);
+    const Bucket& bucket = buckets_[BucketOf(hash)];
+    for (int s = 0; s < kSlotsPerBucket; ++s) {
+      if (bucket.tags[s] == tag) fn(bucket.refs[s]);
+    }
+  }
+
   uint32_t RefAt(Position pos) const { return buckets_[pos.bucket].refs[pos.slot]; }
   void Replace(Position pos, uint32_t ref) { buckets_[pos.bucket].refs[pos.slot] = ref; }
 

@@ -8,15 +8,12 @@ namespace attrib::engine {
 
 std::optional<Shard::Slot> Shard::Find(ShopId shop, absl::string_view canonical,
                                        uint64_t hash) const {
-  const auto it = shop_index_.find(shop);
-  if (it == shop_index_.end()) return std::nullopt;
-  const uint32_t shop_index = it->second;
   RecordTable::Position pos;
   const bool found = table_.Find(
       hash,
       [&](uint32_t ref) {
         const record::View v(arena_.At(ref));
-        if (v.shop_index() != shop_index) return false;
+        if (ShopOf(v) != shop) return false;
         CanonicalBuffer buf;
         return CanonicalOf(v, &buf) == canonical;
       },
@@ -53,8 +50,7 @@ Connection Shard::Materialize(record::View v) const {
 void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& slot) {
   record::Fields f;
   f.source = c.source;
-  f.shop_index = InternShop(c.shop);
-  f.affiliate_index = InternAffiliate(c.affiliate);
+  f.owner = owners_->Intern(c.shop, c.affiliate);
   f.connected_at = c.connected_at;
   f.last_order_at = c.last_order_at;
   f.order_count = c.order_count;
@@ -76,7 +72,7 @@ void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& s
   const size_t size = record::EncodedSize(f);
   if (slot.has_value()) {
     const record::View old(arena_.At(slot->ref));
-    AdjustCounts(old.shop_index(), old.affiliate_index(), -1);
+    owners_->AddConnections(old.owner(), -1);
     if (old.size() == size) {
       record::Encode(f, arena_.At(slot->ref));  // Same size: rewrite in place.
     } else {
@@ -91,14 +87,14 @@ void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& s
     record::Encode(f, arena_.At(ref));
     table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
   }
-  AdjustCounts(f.shop_index, f.affiliate_index, +1);
+  owners_->AddConnections(f.owner, +1);
   MaybeCompact();
 }
 
 void Shard::Erase(const Slot& slot) {
   char* p = arena_.At(slot.ref);
   const record::View v(p);
-  AdjustCounts(v.shop_index(), v.affiliate_index(), -1);
+  owners_->AddConnections(v.owner(), -1);
   arena_.Release(v.size());
   record::MarkDead(p);
   table_.Erase(slot.pos);
@@ -111,36 +107,6 @@ void Shard::SetCounters(const Slot& slot, uint32_t order_count, TimeMs last_orde
   record::SetLastOrderAt(p, last_order_at);
 }
 
-std::optional<uint32_t> Shard::ShopIndex(ShopId shop) const {
-  const auto it = shop_index_.find(shop);
-  if (it == shop_index_.end()) return std::nullopt;
-  return it->second;
-}
-
-uint64_t Shard::CountShop(ShopId shop) const {
-  const auto idx = ShopIndex(shop);
-  if (!idx) return 0;
-  const auto it = shop_counts_.find(*idx);
-  return it == shop_counts_.end() ? 0 : it->second;
-}
-
-uint64_t Shard::CountAffiliate(ShopId shop, AffiliateId affiliate) const {
-  const auto idx = ShopIndex(shop);
-  const auto aff = affiliate_index_.find(affiliate);
-  if (!idx || aff == affiliate_index_.end()) return 0;
-  const auto it = affiliate_counts_.find(uint64_t{*idx} << 32 | aff->second);
-  return it == affiliate_counts_.end() ? 0 : it->second;
-}
-
-void Shard::AddAffiliateCounts(ShopId shop,
-                               absl::flat_hash_map<AffiliateId, uint64_t>* out) const {
-  const auto idx = ShopIndex(shop);
-  if (!idx) return;
-  for (const auto& [key, count] : affiliate_counts_) {
-    if ((key >> 32) == *idx) (*out)[affiliate_ids_[key & 0xffffffffu]] += count;
-  }
-}
-
 ShardMemory Shard::Memory() const {
   ShardMemory m;
   m.table_bytes = table_.memory_bytes();
@@ -150,34 +116,10 @@ ShardMemory Shard::Memory() const {
   return m;
 }
 
-uint32_t Shard::InternShop(ShopId shop) {
-  const auto [it, inserted] =
-      shop_index_.try_emplace(shop, static_cast<uint32_t>(shop_ids_.size()));
-  if (inserted) shop_ids_.push_back(shop);
-  return it->second;
-}
-
-uint32_t Shard::InternAffiliate(AffiliateId affiliate) {
-  const auto [it, inserted] = affiliate_index_.try_emplace(
-      affiliate, static_cast<uint32_t>(affiliate_ids_.size()));
-  if (inserted) affiliate_ids_.push_back(affiliate);
-  return it->second;
-}
-
 uint64_t Shard::HashOfRef(uint32_t ref) const {
   const record::View v(arena_.At(ref));
   CanonicalBuffer buf;
   return KeyHash(ShopOf(v), CanonicalOf(v, &buf));
-}
-
-void Shard::AdjustCounts(uint32_t shop_index, uint32_t affiliate_index, int64_t delta) {
-  const auto apply = [delta](auto& map, auto key) {
-    uint64_t& n = map[key];
-    n += static_cast<uint64_t>(delta);
-    if (n == 0) map.erase(key);
-  };
-  apply(shop_counts_, shop_index);
-  apply(affiliate_counts_, uint64_t{shop_index} << 32 | affiliate_index);
 }
 
 void Shard::MaybeCompact() {

@@ -1,8 +1,8 @@
 // engine/shard.h
 //
 // One shard of the connection store: a RecordTable index over records packed in a
-// RecordArena, the shard's shop and affiliate id tables (records hold 32-bit
-// indexes into them instead of 64-bit ids), and the per-shop / per-affiliate counts.
+// RecordArena. Records name their (shop, affiliate) pair by a 32-bit index into the
+// store-wide OwnerTable, which also keeps the per-pair counts.
 //
 // The key of a record is (shop, canonical email); its hash is KeyHash(). The
 // canonical email is usually derived from the stored entered email rather than
@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "engine/canonical_email.h"
+#include "engine/owner_table.h"
 #include "engine/record_arena.h"
 #include "engine/record_format.h"
 #include "engine/record_table.h"
@@ -49,17 +50,27 @@ class Shard {
     uint32_t ref;
   };
 
-  explicit Shard(EmailPolicy policy) : policy_(policy) {}
+  // `owners` is shared by all shards of a store and must outlive the shard.
+  Shard(EmailPolicy policy, OwnerTable* owners) : policy_(policy), owners_(owners) {}
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
 
   std::optional<Slot> Find(ShopId shop, absl::string_view canonical, uint64_t hash) const;
   void Prefetch(uint64_t hash) const { table_.Prefetch(hash); }
+  // Prefetches the records whose tag matches `hash` (call once its bucket is cached):
+  // the second stage of a batch lookup's overlapped misses.
+  void PrefetchRecords(uint64_t hash) const {
+    table_.ForTagMatches(hash, [&](uint32_t ref) {
+      // A plain __builtin_prefetch in a loop that only prefetches gets dropped by
+      // GCC; the asm keeps it.
+      asm volatile("prefetcht0 %0" : : "m"(*arena_.At(ref)));
+    });
+  }
 
   record::View ViewAt(uint32_t ref) const { return record::View(arena_.At(ref)); }
-  ShopId ShopOf(record::View v) const { return shop_ids_[v.shop_index()]; }
+  ShopId ShopOf(record::View v) const { return owners_->Get(v.owner()).shop; }
   AffiliateId AffiliateOf(record::View v) const {
-    return affiliate_ids_[v.affiliate_index()];
+    return owners_->Get(v.owner()).affiliate;
   }
   // The canonical key of a record; may use `buf` as storage.
   absl::string_view CanonicalOf(record::View v, CanonicalBuffer* buf) const;
@@ -82,35 +93,18 @@ class Shard {
                      if (!v.dead()) fn(v);
                    });
   }
-  // The shard's index of a shop id, if any record of that shop was ever stored.
-  std::optional<uint32_t> ShopIndex(ShopId shop) const;
-
   size_t size() const { return table_.size(); }
-  uint64_t CountShop(ShopId shop) const;
-  uint64_t CountAffiliate(ShopId shop, AffiliateId affiliate) const;
-  // Adds this shard's per-affiliate counts of `shop` to *out.
-  void AddAffiliateCounts(ShopId shop,
-                          absl::flat_hash_map<AffiliateId, uint64_t>* out) const;
   ShardMemory Memory() const;
 
  private:
-  uint32_t InternShop(ShopId shop);
-  uint32_t InternAffiliate(AffiliateId affiliate);
   uint64_t HashOfRef(uint32_t ref) const;
-  void AdjustCounts(uint32_t shop_index, uint32_t affiliate_index, int64_t delta);
   // Rewrites the arena without dead records once garbage passes a quarter of it.
   void MaybeCompact();
 
   const EmailPolicy policy_;
+  OwnerTable* const owners_;
   RecordTable table_;
   RecordArena arena_;
-  std::vector<ShopId> shop_ids_;
-  absl::flat_hash_map<ShopId, uint32_t> shop_index_;
-  std::vector<AffiliateId> affiliate_ids_;
-  absl::flat_hash_map<AffiliateId, uint32_t> affiliate_index_;
-  absl::flat_hash_map<uint32_t, uint64_t> shop_counts_;  // shop index -> records
-  // (shop index << 32 | affiliate index) -> records.
-  absl::flat_hash_map<uint64_t, uint64_t> affiliate_counts_;
 };
 
 }  // namespace attrib::engine

@@ -1,0 +1,301 @@
+# net/attrib.capnp
+#
+# The attrib wire protocol (SPEC §6). Every frame, in both directions, is ONE Cap'n
+# Proto message in the standard stream framing (segment table then segments, exactly
+# what capnp::writeMessage writes and `capnp encode` prints), with nothing before it.
+# A client sends Request messages; the server answers each with one Response carrying
+# the same id, in request order on each connection. Clients may pipeline (send many
+# requests before reading replies).
+#
+# Conventions:
+#   - Times are milliseconds since the Unix epoch (Int64). In requests, 0 means "not
+#     given" (the server uses its clock, or the documented default).
+#   - Ids (shop, affiliate) are UInt64 > 0; 0 in a request means "not given" where a
+#     field is optional, and is an invalid_argument error where it is required.
+#   - Emails are UTF-8 text, as entered; the server canonicalizes them (SPEC §2).
+#   - Errors: a Response whose result is `error` (code + message naming the field).
+#
+# Limits (server flags): a frame is at most --max_frame_bytes (default 1 MiB); a
+# batch lookup has at most 10,000 emails; a list page at most 1000 connections.
+#
+# Compatibility: fields are only ever added (new ordinals), never renumbered.
+
+@0xfb4953c26d077e22;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("attrib::net::wire");
+
+# --------------------------------------------------------------------- Enums
+
+enum Source { manual @0; api @1; import @2; referral @3; }
+enum ConnectMode { ifAbsent @0; reassign @1; }
+enum ValidityMode { fixed @0; sliding @1; }
+enum Precedence { connectionFirst @0; referralFirst @1; referralTakesOver @2; }
+# Why an order's affiliate was credited.
+enum Reason { none @0; connected @1; referral @2; }
+# Whether a connection counts at a time, and if not why.
+enum Activity { active @0; expired @1; capped @2; disabled @3; }
+# A yes/no that may be unknown (customer_is_new).
+enum Tristate { unknown @0; yes @1; no @2; }
+
+# Mirrors absl::StatusCode one to one (the engine's error codes).
+enum ErrorCode {
+  ok @0;                  # Never sent.
+  cancelled @1;
+  unknown @2;
+  invalidArgument @3;     # A field is wrong; the message names it.
+  deadlineExceeded @4;
+  notFound @5;            # not_found: no such connection / remembered order.
+  alreadyExists @6;       # already_connected: see Error.currentAffiliate.
+  permissionDenied @7;
+  resourceExhausted @8;   # A limit was hit (frame size, connections, batch size).
+  failedPrecondition @9;
+  aborted @10;
+  outOfRange @11;
+  unimplemented @12;      # The operation is not available in this server.
+  internal @13;
+  unavailable @14;        # Shutting down, or the disk refuses writes.
+  dataLoss @15;
+  unauthenticated @16;    # Send `auth` first (server started with a token).
+}
+
+# --------------------------------------------------------------------- Values
+
+struct Connection {
+  shop @0 :UInt64;
+  canonicalEmail @1 :Text;
+  enteredEmail @2 :Text;     # As entered (trimmed), for display and export.
+  affiliate @3 :UInt64;
+  source @4 :Source;
+  connectedAt @5 :Int64;     # ms since epoch.
+  name @6 :Text;             # Empty when not given.
+  orderCount @7 :UInt32;     # Counted, not reversed, orders.
+  lastOrderAt @8 :Int64;     # ms since epoch; 0 = no counted order.
+}
+
+struct Status {
+  activity @0 :Activity;
+  expiresAt @1 :Int64;        # 0 = no time limit.
+  ordersRemaining @2 :UInt32; # Meaningful when the shop caps orders.
+}
+
+struct Settings {
+  connectionsEnabled @0 :Bool = true;
+  autoConnect @1 :Bool;
+  autoConnectNewCustomersOnly @2 :Bool;
+  validityDays @3 :UInt32;          # 0 = forever. At most 36500.
+  validityMode @4 :ValidityMode;
+  validityMaxOrders @5 :UInt32;     # 0 = unlimited.
+  precedence @6 :Precedence;
+}
+
+# A partial update: every field is either kept or set.
+struct SettingsPatch {
+  connectionsEnabled :union { keep @0 :Void; set @1 :Bool; }
+  autoConnect :union { keep @2 :Void; set @3 :Bool; }
+  autoConnectNewCustomersOnly :union { keep @4 :Void; set @5 :Bool; }
+  validityDays :union { keep @6 :Void; set @7 :UInt32; }
+  validityMode :union { keep @8 :Void; set @9 :ValidityMode; }
+  validityMaxOrders :union { keep @10 :Void; set @11 :UInt32; }
+  precedence :union { keep @12 :Void; set @13 :Precedence; }
+}
+
+struct Decision {
+  orderId @0 :Text;
+  orderedAt @1 :Int64;             # The time the rules were evaluated at.
+  affiliate @2 :UInt64;            # 0 = no affiliate credited.
+  reason @3 :Reason;
+  connectionActivity @4 :Activity; # An existing connection that did not count: why.
+  counted @5 :Bool;                # Counted against a connection.
+  connectionCreated @6 :Bool;
+  connectionMoved @7 :Bool;
+  previousAffiliate @8 :UInt64;
+  canonicalEmail @9 :Text;         # Empty when the order had no email.
+  reversed @10 :Bool;
+}
+
+# --------------------------------------------------------------------- Requests
+
+struct ConnectRequest {
+  shop @0 :UInt64;
+  email @1 :Text;
+  affiliate @2 :UInt64;
+  source @3 :Source = api;
+  mode @4 :ConnectMode;
+  connectedAt @5 :Int64;   # 0 = now.
+  name @6 :Text;           # Not set (null): keep the replaced connection's name.
+}
+
+struct LookupRequest {
+  shop @0 :UInt64;
+  email @1 :Text;
+  at @2 :Int64;            # 0 = now.
+}
+
+struct LookupBatchRequest {
+  shop @0 :UInt64;
+  emails @1 :List(Text);   # At most 10,000.
+  at @2 :Int64;            # 0 = now.
+}
+
+struct ListRequest {
+  shop @0 :UInt64;
+  affiliate @1 :UInt64;    # 0 = any.
+  emailPrefix @2 :Text;    # Of the canonical email; ASCII case-insensitive.
+  source :union { any @3 :Void; only @4 :Source; }
+  cursor @5 :Text;         # Empty = first page; else a previous nextCursor.
+  limit @6 :UInt32;        # 0 = 100; at most 1000.
+  at @7 :Int64;            # 0 = now (for each connection's status).
+}
+
+struct CountRequest {
+  shop @0 :UInt64;
+  affiliate @1 :UInt64;    # 0 = the whole shop, with a per-affiliate breakdown.
+}
+
+struct AttributeRequest {
+  shop @0 :UInt64;
+  orderId @1 :Text;              # 1-128 bytes, unique per shop.
+  email @2 :Text;                # Empty = the order has no email.
+  referralAffiliate @3 :UInt64;  # 0 = no link/coupon.
+  customerIsNew @4 :Tristate;
+  orderedAt @5 :Int64;           # 0 = now (late webhooks pass the order's time).
+}
+
+struct OrderRef {
+  shop @0 :UInt64;
+  orderId @1 :Text;
+}
+
+struct ShopRef {
+  shop @0 :UInt64;
+}
+
+struct PutSettingsRequest {
+  shop @0 :UInt64;
+  patch @1 :SettingsPatch;
+}
+
+struct AuthRequest {
+  token @0 :Text;
+}
+
+struct Request {
+  id @0 :UInt64;  # Chosen by the client, echoed in the Response.
+  union {
+    connect @1 :ConnectRequest;
+    disconnect @2 :LookupRequest;      # `at` is ignored.
+    lookup @3 :LookupRequest;
+    lookupBatch @4 :LookupBatchRequest;
+    list @5 :ListRequest;
+    count @6 :CountRequest;
+    getSettings @7 :ShopRef;
+    putSettings @8 :PutSettingsRequest;
+    attribute @9 :AttributeRequest;
+    reverse @10 :OrderRef;
+    explain @11 :OrderRef;
+    stats @12 :Void;
+    snapshot @13 :Void;                # unimplemented until durability exists.
+    auth @14 :AuthRequest;
+    ping @15 :Void;
+  }
+}
+
+# --------------------------------------------------------------------- Responses
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;           # Starts with the field name for invalid arguments.
+  currentAffiliate @2 :UInt64; # alreadyExists (already_connected): the current one.
+}
+
+struct ConnectResult {
+  outcome @0 :Outcome;
+  enum Outcome { created @0; unchanged @1; replaced @2; }
+  connection @1 :Connection;
+  previousAffiliate @2 :UInt64;
+  previousActivity @3 :Activity;   # replaced under ifAbsent: why the old one lapsed.
+}
+
+struct LookupResult {
+  found @0 :Bool;
+  connection @1 :Connection;
+  status @2 :Status;
+}
+
+struct BatchItem {
+  union {
+    result @0 :LookupResult;
+    error @1 :Error;                # This email was invalid.
+  }
+}
+
+struct ListItem {
+  connection @0 :Connection;
+  status @1 :Status;
+}
+
+struct ListResult {
+  items @0 :List(ListItem);
+  nextCursor @1 :Text;             # Empty: last page.
+}
+
+struct AffiliateCount {
+  affiliate @0 :UInt64;
+  connections @1 :UInt64;
+}
+
+struct CountResult {
+  connections @0 :UInt64;
+  byAffiliate @1 :List(AffiliateCount);  # Whole-shop counts only; largest first.
+}
+
+struct AttributeResult {
+  decision @0 :Decision;
+  duplicate @1 :Bool;              # Seen before: the first decision, nothing changed.
+}
+
+struct ReverseResult {
+  decision @0 :Decision;
+  uncounted @1 :Bool;
+  alreadyReversed @2 :Bool;
+}
+
+struct OperationCount {
+  operation @0 :Text;              # e.g. "lookup".
+  result @1 :Text;                 # "ok" or an error code name.
+  count @2 :UInt64;
+}
+
+struct StatsResult {
+  connections @0 :UInt64;
+  rememberedOrders @1 :UInt64;
+  openClients @2 :UInt32;
+  acceptedClients @3 :UInt64;
+  rssBytes @4 :UInt64;
+  storeTableBytes @5 :UInt64;
+  storeArenaBytes @6 :UInt64;
+  operations @7 :List(OperationCount);
+  uptimeMs @8 :Int64;
+}
+
+struct Response {
+  id @0 :UInt64;  # The Request's id (0 when the request could not be decoded).
+  union {
+    error @1 :Error;
+    connect @2 :ConnectResult;
+    disconnect @3 :Connection;     # The removed connection.
+    lookup @4 :LookupResult;
+    lookupBatch @5 :List(BatchItem);
+    list @6 :ListResult;
+    count @7 :CountResult;
+    settings @8 :Settings;         # getSettings and putSettings.
+    attribute @9 :AttributeResult;
+    reverse @10 :ReverseResult;
+    explain @11 :Decision;
+    stats @12 :StatsResult;
+    snapshot @13 :Void;
+    auth @14 :Void;
+    pong @15 :Void;
+  }
+}
