@@ -48,7 +48,7 @@ enum ErrorCode {
   notFound @5;            # not_found: no such connection / remembered order.
   alreadyExists @6;       # already_connected: see Error.currentAffiliate.
   permissionDenied @7;
-  resourceExhausted @8;   # A limit was hit (frame size, connections, batch size).
+  resourceExhausted @8;   # A server limit was hit (frame size, connections).
   failedPrecondition @9;
   aborted @10;
   outOfRange @11;

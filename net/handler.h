@@ -1,0 +1,112 @@
+// net/handler.h
+//
+// Executes decoded requests on the engine and builds their responses: the mapping
+// between the wire schema (net/attrib.capnp) and the engine's C++ API. It knows
+// neither sockets nor files; the server hands it one complete frame at a time.
+//
+// Errors: an engine absl::Status becomes Error{code, message} with the same code
+// (ErrorCode mirrors absl::StatusCode); an already_connected error also carries
+// currentAffiliate. A frame that is not a valid Request (a Cap'n Proto exception while
+// reading it) gets an invalidArgument reply ("request: not a valid Request message:
+// ...") with the request's id if it could be read, else 0, and the session is marked
+// to be closed. A Request union member this server does not know (a newer client)
+// gets unimplemented and the connection stays open.
+//
+// Auth: with a token configured, the first request of a connection must be `auth`
+// with that token (compared in constant time); anything else gets `unauthenticated`
+// and the session is marked to be closed.
+//
+// Thread-safety: HandleFrame() may be called from any thread, concurrently; a Session
+// belongs to one connection and is only touched by the thread serving it.
+#ifndef ATTRIB_NET_HANDLER_H_
+#define ATTRIB_NET_HANDLER_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "capnp/message.h"
+#include "engine/engine.h"
+#include "kj/array.h"
+#include "net/attrib.capnp.h"
+
+namespace attrib::net {
+
+// Per-connection state.
+struct Session {
+  bool authenticated = false;
+  bool close_after_reply = false;  // Set by the handler: reply, then close.
+};
+
+// Facts only the server knows, for the `stats` reply.
+struct ServerFacts {
+  uint32_t open_clients = 0;
+  uint64_t accepted_clients = 0;
+  int64_t uptime_ms = 0;
+};
+
+struct HandlerOptions {
+  std::string auth_token;                        // Empty: no authentication.
+  std::function<ServerFacts()> server_facts;     // May be empty.
+  std::function<absl::Status()> snapshot;        // Empty: `snapshot` is unimplemented.
+};
+
+struct OperationCount {
+  std::string operation;  // The Request union's field name, e.g. "lookup".
+  std::string result;     // "ok" or the error code's name.
+  uint64_t count = 0;
+};
+
+class RequestHandler {
+ public:
+  // `engine` must outlive the handler.
+  RequestHandler(engine::Engine* engine, HandlerOptions options);
+  RequestHandler(const RequestHandler&) = delete;
+  RequestHandler& operator=(const RequestHandler&) = delete;
+
+  // Decodes one complete request frame (word-aligned, within the frame limits) and
+  // builds its Response into `response` (a fresh builder). Never throws.
+  void HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session* session,
+                   capnp::MessageBuilder* response);
+
+  // Builds an error Response (for frames the server could not even decode).
+  static void BuildError(uint64_t id, wire::ErrorCode code, absl::string_view message,
+                         capnp::MessageBuilder* response);
+
+  // Requests handled so far, by operation and result (non-zero counts only).
+  std::vector<OperationCount> OperationCounts() const;
+
+  // counts_ rows: 0 = a frame that was not a valid Request, 1..15 = the Request
+  // union's members in schema order (which() + 1), 16 = a member this server does not
+  // know (a newer client).
+  static constexpr size_t kOperationSlots = 17;
+  static constexpr size_t kCodeSlots = 17;  // wire::ErrorCode ok..unauthenticated.
+
+ private:
+  // Runs one decoded request, building its result (or error) into `out`, whose id is
+  // already set. Returns the code counted for it.
+  wire::ErrorCode Dispatch(wire::Request::Reader request, Session* session,
+                           wire::Response::Builder out);
+  wire::ErrorCode Authenticate(wire::AuthRequest::Reader request, Session* session,
+                               wire::Response::Builder out);
+  void FillStats(wire::StatsResult::Builder out) const;
+
+  engine::Engine* const engine_;
+  const HandlerOptions options_;
+  // [operation][code]: operation = Request union ordinal (0 = undecodable).
+  std::array<std::array<std::atomic<uint64_t>, kCodeSlots>, kOperationSlots> counts_{};
+};
+
+// absl::Status <-> wire error, used by the handler and the client library.
+wire::ErrorCode ToWireCode(absl::StatusCode code);
+absl::StatusCode FromWireCode(wire::ErrorCode code);
+absl::string_view WireCodeName(wire::ErrorCode code);
+
+}  // namespace attrib::net
+
+#endif  // ATTRIB_NET_HANDLER_H_

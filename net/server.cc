@@ -1,0 +1,216 @@
+// net/server.cc: the acceptor, the I/O threads and shutdown (see server.h). One
+// connection's logic is in server_connection.cc.
+#include "net/server.h"
+
+#include "net/server_connection.h"  // First: <utility> before <boost/asio.hpp>.
+
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace attrib::net {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using internal::Connection;
+using internal::Registry;
+
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view address) {
+  const auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen: '", address, "' ", why, " (expected host:port or [v6]:port)"));
+  };
+  HostPort out;
+  absl::string_view port;
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find(']');
+    if (close == absl::string_view::npos || close + 1 >= address.size() ||
+        address[close + 1] != ':') {
+      return bad("has no ]:port");
+    }
+    out.host = std::string(address.substr(1, close - 1));
+    port = address.substr(close + 2);
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == absl::string_view::npos) return bad("has no port");
+    out.host = std::string(address.substr(0, colon));
+    port = address.substr(colon + 1);
+  }
+  uint32_t p = 0;
+  if (!absl::SimpleAtoi(port, &p) || p > 65535) return bad("has an invalid port");
+  out.port = static_cast<uint16_t>(p);
+  if (out.host == "localhost") out.host = "127.0.0.1";
+  error_code ec;
+  asio::ip::make_address(out.host, ec);
+  if (ec) return bad("has a host that is not a numeric address");
+  return out;
+}
+
+bool IsLoopbackHost(absl::string_view host) {
+  if (host == "localhost") return true;
+  error_code ec;
+  const asio::ip::address a = asio::ip::make_address(std::string(host), ec);
+  return !ec && a.is_loopback();
+}
+
+struct Server::Impl {
+  internal::ServerShared shared;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<Registry>> registries;  // One per context.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::optional<asio::ip::tcp::acceptor> acceptor;
+  std::optional<asio::steady_timer> retry_timer;  // Accept errors (EMFILE...).
+  std::vector<std::thread> threads;
+  size_t next_context = 0;
+  std::string bound;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  absl::Mutex shutdown_mu;
+  bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+
+  void Accept();
+  void Refuse(asio::ip::tcp::socket socket);
+};
+
+void Server::Impl::Accept() {
+  const size_t index = next_context++ % contexts.size();
+  acceptor->async_accept(*contexts[index], [this, index](const error_code& ec,
+                                                         asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || shared.stopping.load()) return;
+    if (ec) {
+      // Out of file descriptors and the like: retry shortly instead of spinning.
+      retry_timer->expires_after(std::chrono::milliseconds(100));
+      retry_timer->async_wait([this](const error_code& e) {
+        if (!e && !shared.stopping.load()) Accept();
+      });
+      return;
+    }
+    shared.accepted.fetch_add(1);
+    if (shared.open.load() >= shared.options.max_connections) {
+      Refuse(std::move(socket));
+    } else {
+      shared.open.fetch_add(1);
+      auto conn = std::make_shared<Connection>(std::move(socket), &shared,
+                                               registries[index].get());
+      asio::post(*contexts[index], [conn] { conn->Start(); });
+    }
+    Accept();
+  });
+}
+
+void Server::Impl::Refuse(asio::ip::tcp::socket socket) {
+  shared.refused.fetch_add(1);
+  capnp::MallocMessageBuilder message(64);
+  RequestHandler::BuildError(
+      0, wire::ErrorCode::RESOURCE_EXHAUSTED,
+      absl::StrCat("server: ", shared.options.max_connections,
+                   " connections are open, the limit; try again later"),
+      &message);
+  const kj::Array<capnp::word> words = EncodeFrame(message);
+  auto bytes = std::make_shared<std::string>(words.asChars().begin(), words.asChars().size());
+  auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+  asio::async_write(*sock, asio::buffer(*bytes), [sock, bytes](const error_code&, size_t) {
+    error_code ignored;
+    sock->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    sock->close(ignored);
+  });
+}
+
+Server::Server(RequestHandler* handler, ServerOptions options) : impl_(new Impl) {
+  impl_->shared.handler = handler;
+  impl_->shared.options = std::move(options);
+}
+
+Server::~Server() {
+  Shutdown();
+  Wait();
+}
+
+absl::Status Server::Start() {
+  Impl& m = *impl_;
+  absl::StatusOr<HostPort> hp = ParseHostPort(m.shared.options.listen);
+  if (!hp.ok()) return hp.status();
+  int threads = m.shared.options.threads;
+  if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (int i = 0; i < threads; ++i) {
+    m.contexts.push_back(std::make_unique<asio::io_context>(1));
+    m.registries.push_back(std::make_unique<Registry>());
+    m.guards.push_back(asio::make_work_guard(*m.contexts.back()));
+  }
+  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(hp->host), hp->port);
+  m.acceptor.emplace(*m.contexts[0]);
+  m.retry_timer.emplace(*m.contexts[0]);
+  error_code ec;
+  m.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) m.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor->bind(endpoint, ec);
+  if (!ec) m.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("listen on ", m.shared.options.listen, ": ", ec.message()));
+  }
+  const asio::ip::tcp::endpoint local = m.acceptor->local_endpoint();
+  m.bound = local.address().is_v6()
+                ? absl::StrCat("[", local.address().to_string(), "]:", local.port())
+                : absl::StrCat(local.address().to_string(), ":", local.port());
+  m.Accept();
+  for (auto& ctx : m.contexts) {
+    m.threads.emplace_back([c = ctx.get()] { c->run(); });
+  }
+  return absl::OkStatus();
+}
+
+std::string Server::bound_address() const { return impl_->bound; }
+
+void Server::Shutdown() {
+  Impl& m = *impl_;
+  {
+    absl::MutexLock lock(&m.shutdown_mu);
+    if (m.shut_down) return;
+    m.shut_down = true;
+  }
+  m.shared.stopping.store(true);
+  if (m.contexts.empty()) return;  // Never started.
+  // Stop accepting, then ask every connection (on its own thread) to drain.
+  asio::post(*m.contexts[0], [&m] {
+    error_code ignored;
+    m.acceptor->close(ignored);
+    m.retry_timer->cancel();
+  });
+  for (size_t i = 0; i < m.contexts.size(); ++i) {
+    asio::post(*m.contexts[i], [registry = m.registries[i].get()] {
+      const std::vector<Connection*> live(registry->begin(), registry->end());
+      for (Connection* c : live) c->Drain();
+    });
+  }
+  // Wait (bounded) until every connection has finished writing and closed.
+  {
+    absl::MutexLock lock(&m.shared.mu);
+    const auto all_closed = [&m] { return m.shared.open.load() == 0; };
+    m.shared.mu.AwaitWithTimeout(absl::Condition(&all_closed),
+                                 m.shared.options.drain_timeout);
+  }
+  for (auto& g : m.guards) g.reset();
+  for (auto& ctx : m.contexts) ctx->stop();
+}
+
+void Server::Wait() {
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+ServerFacts Server::Facts() const {
+  ServerFacts f;
+  f.open_clients = impl_->shared.open.load();
+  f.accepted_clients = impl_->shared.accepted.load();
+  f.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - impl_->started)
+                    .count();
+  return f;
+}
+
+}  // namespace attrib::net

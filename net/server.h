@@ -1,0 +1,84 @@
+// net/server.h
+//
+// The TCP server of the attrib protocol. One io_context per thread; a connection
+// lives on one thread for its whole life. Per connection: read in large chunks,
+// decode every complete frame in the buffer, execute each (RequestHandler), and write
+// all the replies of that batch with one write; replies leave in request order.
+//
+// Limits (all from ServerOptions, set by attribd flags):
+//  - a frame over max_frame_bytes, or a malformed frame: an error reply, then close;
+//  - max_connections: a connection over the limit gets a resource_exhausted error
+//    frame and is closed; the others are not affected;
+//  - max_queued_output_bytes: a client that does not read its replies stops being
+//    read (no new requests executed) until its queued replies drain;
+//  - idle_timeout: a connection with no read or write progress for that long is
+//    closed.
+// Shutdown(): stop accepting, stop reading, finish writing the replies of requests
+// already executed, close every connection, stop the threads.
+//
+// Boost.Asio stays inside server.cc: this header is cheap to include.
+//
+// Thread-safety: Start() once; Shutdown(), Facts() and bound_address() from any
+// thread; Wait() from one thread.
+#ifndef ATTRIB_NET_SERVER_H_
+#define ATTRIB_NET_SERVER_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "net/frame.h"
+#include "net/handler.h"
+
+namespace attrib::net {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:7411";  // host:port, [v6]:port; port 0 = any free.
+  int threads = 0;                        // 0: one per core.
+  FrameLimits frame_limits;
+  size_t max_connections = 10'000;
+  size_t max_queued_output_bytes = 4 << 20;
+  absl::Duration idle_timeout = absl::Minutes(5);
+  size_t read_chunk_bytes = 64 << 10;
+  absl::Duration drain_timeout = absl::Seconds(10);  // Shutdown's bound on draining.
+};
+
+// Parses "host:port" / "[v6]:port" (host must be a numeric address or "localhost").
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+absl::StatusOr<HostPort> ParseHostPort(absl::string_view address);
+// Whether the host of a listen address is a loopback address (127.0.0.0/8, ::1).
+bool IsLoopbackHost(absl::string_view host);
+
+class Server {
+ public:
+  // `handler` must outlive the server.
+  Server(RequestHandler* handler, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds, listens and starts the threads.
+  absl::Status Start();
+  // The address actually bound ("127.0.0.1:40123"), after Start().
+  std::string bound_address() const;
+  // Idempotent.
+  void Shutdown();
+  // Blocks until the threads have exited (after Shutdown()).
+  void Wait();
+  ServerFacts Facts() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attrib::net
+
+#endif  // ATTRIB_NET_SERVER_H_

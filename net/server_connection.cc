@@ -1,0 +1,217 @@
+// net/server_connection.cc: one client connection of the server (see
+// server_connection.h and server.h for the behaviour).
+#include "net/server_connection.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/time/time.h"
+#include "capnp/serialize.h"
+#include "kj/io.h"
+
+namespace attrib::net::internal {
+namespace {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+// Appends a serialized message to a std::string (no intermediate array).
+class StringOutputStream final : public kj::OutputStream {
+ public:
+  explicit StringOutputStream(std::string* out) : out_(out) {}
+  void write(const void* buffer, size_t size) override {
+    out_->append(static_cast<const char*>(buffer), size);
+  }
+
+ private:
+  std::string* out_;
+};
+
+// First segment of a response: most replies fit in 1024 words (8 KiB).
+constexpr unsigned kResponseFirstSegmentWords = 1024;
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, ServerShared* shared,
+                       Registry* registry)
+    : socket_(std::move(socket)),
+      idle_timer_(socket_.get_executor()),
+      shared_(shared),
+      registry_(registry) {}
+
+void Connection::Start() {
+  registry_->insert(this);
+  error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
+  last_progress_ = std::chrono::steady_clock::now();
+  ArmIdleTimer(absl::ToChronoNanoseconds(shared_->options.idle_timeout));
+  if (shared_->stopping.load()) {
+    Drain();
+    return;
+  }
+  DoRead();
+}
+
+void Connection::Drain() {
+  draining_ = true;
+  if (reading_) {
+    // Completes the pending read with EOF; OnRead then closes after the writes.
+    error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+  }
+  if (!reading_ && !writing_ && out_pending_.empty()) Close();
+}
+
+void Connection::DoRead() {
+  if (closed_ || reading_ || draining_ || close_after_write_) return;
+  // Make room: move the partial frame to the front, grow when it fills the buffer
+  // (bounded: InspectFrame refuses frames over the limit).
+  const size_t capacity = in_.size() * kWordBytes;
+  if (in_start_ > 0 && capacity - in_end_ < shared_->options.read_chunk_bytes) {
+    auto* bytes = reinterpret_cast<char*>(in_.data());
+    std::memmove(bytes, bytes + in_start_, in_end_ - in_start_);
+    in_end_ -= in_start_;
+    in_start_ = 0;
+  }
+  if (in_end_ == in_.size() * kWordBytes) in_.resize(in_.size() * 2);
+  reading_ = true;
+  auto* bytes = reinterpret_cast<char*>(in_.data());
+  socket_.async_read_some(
+      asio::buffer(bytes + in_end_, in_.size() * kWordBytes - in_end_),
+      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
+}
+
+void Connection::OnRead(const error_code& ec, size_t n) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec) {
+    // EOF or error: the client sends nothing more; flush what was executed, close.
+    close_after_write_ = true;
+    if (!writing_ && out_pending_.empty()) {
+      Close();
+    } else {
+      MaybeWrite();
+    }
+    return;
+  }
+  in_end_ += n;
+  last_progress_ = std::chrono::steady_clock::now();
+  ProcessFrames();
+}
+
+void Connection::ProcessFrames() {
+  const auto* base = reinterpret_cast<const uint8_t*>(in_.data());
+  while (!close_after_write_ && in_start_ < in_end_) {
+    const FrameInfo info =
+        InspectFrame(base + in_start_, in_end_ - in_start_, shared_->options.frame_limits);
+    if (info.kind == FrameInfo::Kind::kNeedMore) break;
+    if (info.kind == FrameInfo::Kind::kInvalid) {
+      // The stream can not be resynchronized after a bad frame: answer, then close.
+      QueueError(info.oversized ? wire::ErrorCode::RESOURCE_EXHAUSTED
+                                : wire::ErrorCode::INVALID_ARGUMENT,
+                 info.error);
+      close_after_write_ = true;
+      break;
+    }
+    capnp::MallocMessageBuilder response(kResponseFirstSegmentWords);
+    shared_->handler->HandleFrame(
+        kj::ArrayPtr<const capnp::word>(in_.data() + in_start_ / kWordBytes,
+                                        info.frame_bytes / kWordBytes),
+        &session_, &response);
+    QueueResponse(response);
+    in_start_ += info.frame_bytes;
+    if (session_.close_after_reply) close_after_write_ = true;
+  }
+  if (in_start_ == in_end_) in_start_ = in_end_ = 0;
+  MaybeWrite();
+  if (close_after_write_ || draining_) {
+    if (!writing_ && out_pending_.empty()) Close();
+    return;
+  }
+  if (queued_bytes() > shared_->options.max_queued_output_bytes) {
+    paused_ = true;  // Resumed by OnWrite() once the replies drain.
+  } else {
+    DoRead();
+  }
+}
+
+void Connection::QueueError(wire::ErrorCode code, const std::string& message) {
+  capnp::MallocMessageBuilder response(64);
+  RequestHandler::BuildError(0, code, message, &response);
+  QueueResponse(response);
+}
+
+void Connection::QueueResponse(capnp::MessageBuilder& response) {
+  StringOutputStream out(&out_pending_);
+  capnp::writeMessage(out, response);
+}
+
+void Connection::MaybeWrite() {
+  if (closed_ || writing_ || out_pending_.empty()) return;
+  out_inflight_.swap(out_pending_);
+  out_pending_.clear();
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(out_inflight_),
+                    [self = shared_from_this()](const error_code& ec, size_t) {
+                      self->OnWrite(ec);
+                    });
+}
+
+void Connection::OnWrite(const error_code& ec) {
+  writing_ = false;
+  out_inflight_.clear();
+  if (closed_) return;
+  if (ec) {
+    Close();
+    return;
+  }
+  last_progress_ = std::chrono::steady_clock::now();
+  if (!out_pending_.empty()) {
+    MaybeWrite();
+    return;
+  }
+  if (close_after_write_ || (draining_ && !reading_)) {
+    Close();
+    return;
+  }
+  if (paused_ && queued_bytes() <= shared_->options.max_queued_output_bytes) {
+    paused_ = false;
+    // Frames may already wait in the buffer: execute them before reading more.
+    ProcessFrames();
+  }
+}
+
+void Connection::ArmIdleTimer(std::chrono::steady_clock::duration after) {
+  idle_timer_.expires_after(after);
+  idle_timer_.async_wait(
+      [self = shared_from_this()](const error_code& ec) { self->OnIdleTimer(ec); });
+}
+
+void Connection::OnIdleTimer(const error_code& ec) {
+  if (ec || closed_) return;
+  // One timer per connection, re-armed for the remaining time: cheaper than
+  // re-arming on every read.
+  const auto idle = absl::ToChronoNanoseconds(shared_->options.idle_timeout);
+  const auto since = std::chrono::steady_clock::now() - last_progress_;
+  if (since >= idle) {
+    Close();
+  } else {
+    ArmIdleTimer(idle - since);
+  }
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  idle_timer_.cancel();
+  registry_->erase(this);
+  if (shared_->open.fetch_sub(1) == 1) {
+    absl::MutexLock lock(&shared_->mu);  // Wakes a Shutdown() waiting for 0.
+  }
+}
+
+}  // namespace attrib::net::internal

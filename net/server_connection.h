@@ -1,0 +1,95 @@
+// net/server_connection.h
+//
+// PRIVATE to the server (net/server.cc, net/server_connection.cc): one client
+// connection, and the state all connections share. Includes <boost/asio.hpp>, so
+// nothing else may include this header.
+//
+// Thread-safety: a Connection and its thread's Registry are only touched by the one
+// thread that runs their io_context. ServerShared's members are atomics or guarded.
+#ifndef ATTRIB_NET_SERVER_CONNECTION_H_
+#define ATTRIB_NET_SERVER_CONNECTION_H_
+
+#include <utility>  // Before asio (g++ 12 + C++20).
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio.hpp>
+
+#include "absl/synchronization/mutex.h"
+#include "capnp/message.h"
+#include "net/handler.h"
+#include "net/server.h"
+
+namespace attrib::net::internal {
+
+// What every connection of a server shares.
+struct ServerShared {
+  RequestHandler* handler = nullptr;
+  ServerOptions options;
+  std::atomic<uint32_t> open{0};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> refused{0};
+  std::atomic<bool> stopping{false};
+  absl::Mutex mu;  // Signals "open reached 0" to a draining Shutdown().
+};
+
+class Connection;
+// The live connections of one io_context (touched only by its thread).
+using Registry = std::unordered_set<Connection*>;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  // `shared` and `registry` outlive every connection.
+  Connection(boost::asio::ip::tcp::socket socket, ServerShared* shared, Registry* registry);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Registers, starts reading and the idle timer.
+  void Start();
+  // Shutdown: read nothing more, finish writing what was executed, then close.
+  void Drain();
+
+ private:
+  void DoRead();
+  void OnRead(const boost::system::error_code& ec, size_t n);
+  // Decodes and executes every complete frame in the buffer.
+  void ProcessFrames();
+  void QueueError(wire::ErrorCode code, const std::string& message);
+  void QueueResponse(capnp::MessageBuilder& response);
+  void MaybeWrite();
+  void OnWrite(const boost::system::error_code& ec);
+  void ArmIdleTimer(std::chrono::steady_clock::duration after);
+  void OnIdleTimer(const boost::system::error_code& ec);
+  size_t queued_bytes() const { return out_pending_.size() + out_inflight_.size(); }
+  void Close();
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer idle_timer_;
+  ServerShared* const shared_;
+  Registry* const registry_;
+  Session session_;
+  // Received bytes [in_start_, in_end_) in a word-aligned buffer: frames are whole
+  // words, so every frame starts word-aligned.
+  std::vector<capnp::word> in_;
+  size_t in_start_ = 0;
+  size_t in_end_ = 0;
+  std::string out_pending_;   // Replies not yet handed to the socket.
+  std::string out_inflight_;  // The write in progress.
+  bool reading_ = false;
+  bool writing_ = false;
+  bool paused_ = false;               // Not reading: too many queued replies.
+  bool close_after_write_ = false;    // Error, peer EOF, or auth failure.
+  bool draining_ = false;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point last_progress_;
+};
+
+}  // namespace attrib::net::internal
+
+#endif  // ATTRIB_NET_SERVER_CONNECTION_H_

@@ -1,0 +1,115 @@
+// tests/attribd_process.cc: a real attribd process for end-to-end tests.
+#include "tests/attribd_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+
+namespace attrib::testing {
+
+AttribdProcess::AttribdProcess(std::vector<std::string> extra_flags) {
+  char tmpl[] = "/tmp/attribd-stderr-XXXXXX";
+  const int err_fd = mkstemp(tmpl);
+  stderr_path_ = tmpl;
+  int out[2];
+  if (pipe(out) != 0 || err_fd < 0) {
+    ADD_FAILURE() << "pipe/mkstemp failed";
+    return;
+  }
+  std::vector<std::string> args = {ATTRIBD_PATH, "--listen=127.0.0.1:0"};
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], 1);
+    dup2(err_fd, 2);
+    close(out[0]);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err_fd);
+  stdout_fd_ = out[0];
+  // Read the banner line; the server prints it once it listens. A generous bound
+  // only protects the suite from hanging if the server never starts.
+  std::string line;
+  char c;
+  while (line.find('\n') == std::string::npos) {
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (poll(&p, 1, 60'000) <= 0) break;
+    if (read(stdout_fd_, &c, 1) != 1) break;
+    line.push_back(c);
+  }
+  banner_ = line;
+  const std::string marker = "listening on ";
+  const size_t at = line.find(marker);
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "attribd did not start: stdout '" << line << "', stderr: " << Stderr();
+    return;
+  }
+  const size_t start = at + marker.size();
+  address_ = line.substr(start, line.find(' ', start) - start);
+}
+
+AttribdProcess::~AttribdProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+  if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+}
+
+int AttribdProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
+}
+
+size_t AttribdProcess::RssBytes() const {
+  std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10) * 1024;
+  }
+  return 0;
+}
+
+std::string AttribdProcess::Stderr() const {
+  std::ifstream in(stderr_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string RunCommand(const std::string& command, int* status) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (p == nullptr) {
+    *status = -1;
+    return out;
+  }
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return out;
+}
+
+}  // namespace attrib::testing

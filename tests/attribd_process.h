@@ -1,0 +1,55 @@
+// tests/attribd_process.h
+//
+// Runs a real attribd process for end-to-end tests: started on 127.0.0.1:0 (a free
+// port picked by the kernel), its address read from the one line it prints on
+// stdout once it listens (so tests synchronize on an event, never on a sleep), and
+// stopped with SIGTERM (Stop) or SIGKILL (destructor, if still running).
+//
+// Thread-safety: one test thread owns an AttribdProcess.
+#ifndef ATTRIB_TESTS_ATTRIBD_PROCESS_H_
+#define ATTRIB_TESTS_ATTRIBD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace attrib::testing {
+
+class AttribdProcess {
+ public:
+  // Starts `ATTRIBD_PATH --listen=127.0.0.1:0 <extra_flags...>`; fails the current
+  // test (ADD_FAILURE) if it does not print its listening line.
+  explicit AttribdProcess(std::vector<std::string> extra_flags = {});
+  ~AttribdProcess();
+  AttribdProcess(const AttribdProcess&) = delete;
+  AttribdProcess& operator=(const AttribdProcess&) = delete;
+
+  bool ok() const { return !address_.empty(); }
+  const std::string& address() const { return address_; }  // "127.0.0.1:40123"
+  pid_t pid() const { return pid_; }
+  // The first stdout line.
+  const std::string& banner() const { return banner_; }
+
+  // Sends SIGTERM and waits; returns the exit status (or -signal if killed).
+  int Stop();
+  // Resident set size of the server, from /proc/PID/status.
+  size_t RssBytes() const;
+  // Everything the server wrote on stderr so far (for failure messages).
+  std::string Stderr() const;
+
+ private:
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string stderr_path_;
+  std::string address_;
+  std::string banner_;
+};
+
+// Runs a command line through /bin/sh and returns its stdout; *status gets the exit
+// status.
+std::string RunCommand(const std::string& command, int* status);
+
+}  // namespace attrib::testing
+
+#endif  // ATTRIB_TESTS_ATTRIBD_PROCESS_H_

@@ -1,0 +1,127 @@
+// tests/raw_socket.cc: a plain TCP socket for hostile-input tests.
+#include "tests/raw_socket.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "net/client.h"
+#include "net/frame.h"
+#include "net/handler.h"
+
+namespace attrib::testing {
+
+RawSocket::RawSocket(absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
+    return;
+  }
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, std::string(address.substr(0, colon)).c_str(), &sa.sin_addr);
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    close(fd_);
+    fd_ = -1;
+  }
+}
+
+RawSocket::~RawSocket() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool RawSocket::SendAll(absl::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+size_t RawSocket::SendUntilStalled(absl::string_view bytes, int stall_ms,
+                                   size_t max_total) {
+  size_t total = 0;
+  size_t offset = 0;
+  while (total < max_total) {
+    pollfd p{fd_, POLLOUT, 0};
+    if (poll(&p, 1, stall_ms) <= 0) return total;  // Not writable for stall_ms.
+    const ssize_t n = send(fd_, bytes.data() + offset, bytes.size() - offset,
+                           MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+    if (n <= 0) return total;
+    total += static_cast<size_t>(n);
+    offset = (offset + static_cast<size_t>(n)) % bytes.size();
+  }
+  return total;
+}
+
+void RawSocket::ShutdownWrite() { shutdown(fd_, SHUT_WR); }
+
+std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed) {
+  std::string out;
+  char buf[65536];
+  *closed = false;
+  for (;;) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return out;
+    const ssize_t n = read(fd_, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *closed = true;
+      return out;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+bool RawSocket::ReadExactly(size_t n, std::string* out, int timeout_ms) {
+  out->clear();
+  char buf[65536];
+  while (out->size() < n) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return false;
+    const ssize_t r = read(fd_, buf, std::min(sizeof(buf), n - out->size()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    out->append(buf, static_cast<size_t>(r));
+  }
+  return true;
+}
+
+std::string DescribeResponses(absl::string_view bytes, size_t* frames) {
+  std::string out;
+  *frames = 0;
+  net::FrameLimits limits;
+  limits.max_frame_bytes = 64 << 20;
+  while (!bytes.empty()) {
+    std::vector<capnp::word> words((bytes.size() + 7) / 8);
+    std::memcpy(words.data(), bytes.data(), bytes.size());
+    const net::FrameInfo info = net::InspectFrame(
+        reinterpret_cast<const uint8_t*>(words.data()), bytes.size(), limits);
+    if (info.kind != net::FrameInfo::Kind::kComplete) break;
+    kj::Array<capnp::word> frame = kj::heapArray<capnp::word>(info.frame_bytes / 8);
+    std::memcpy(frame.begin(), words.data(), info.frame_bytes);
+    net::Reply reply(std::move(frame), limits.max_frame_bytes);
+    const auto r = reply.get();
+    absl::StrAppend(&out, out.empty() ? "" : " ", r.getId(), ":",
+                    r.isError() ? net::WireCodeName(r.getError().getCode()) : "ok");
+    ++*frames;
+    bytes.remove_prefix(info.frame_bytes);
+  }
+  return out;
+}
+
+}  // namespace attrib::testing

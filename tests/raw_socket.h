@@ -1,0 +1,49 @@
+// tests/raw_socket.h
+//
+// A plain TCP socket for tests that must speak bytes the client library would never
+// send (random garbage, hostile segment tables, truncated frames, never reading).
+//
+// Thread-safety: one thread per RawSocket.
+#ifndef ATTRIB_TESTS_RAW_SOCKET_H_
+#define ATTRIB_TESTS_RAW_SOCKET_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace attrib::testing {
+
+class RawSocket {
+ public:
+  explicit RawSocket(absl::string_view address);  // "127.0.0.1:port"
+  ~RawSocket();
+  RawSocket(const RawSocket&) = delete;
+  RawSocket& operator=(const RawSocket&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  // Writes all of `bytes` (blocking); false if the peer closed or reset.
+  bool SendAll(absl::string_view bytes);
+  // Writes `bytes` over and over until the socket stays unwritable for `stall_ms`
+  // or `max_total` bytes were written; returns the bytes written. Used to fill the
+  // buffers of a server that stops reading.
+  size_t SendUntilStalled(absl::string_view bytes, int stall_ms, size_t max_total);
+  // Half-closes: the server sees EOF.
+  void ShutdownWrite();
+  // Reads until the server closes the connection (or `timeout_ms` without data);
+  // *closed says whether it was a clean close (EOF or reset) rather than a timeout.
+  std::string ReadUntilClosed(int timeout_ms, bool* closed);
+  // Reads exactly n bytes (false on EOF/timeout).
+  bool ReadExactly(size_t n, std::string* out, int timeout_ms);
+
+ private:
+  int fd_ = -1;
+};
+
+// The frames of `bytes` (stream framing), decoded as Responses; stops at the first
+// incomplete frame. Returns the error codes and ids in order as "id:code" strings,
+// code "ok" for a non-error response.
+std::string DescribeResponses(absl::string_view bytes, size_t* frames);
+
+}  // namespace attrib::testing
+
+#endif  // ATTRIB_TESTS_RAW_SOCKET_H_

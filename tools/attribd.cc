@@ -1,0 +1,194 @@
+// tools/attribd.cc
+//
+// attribd: the attrib server. Wires the engine (engine/) to the request handler and
+// the TCP server (net/); see README.md "Running attribd" and SPEC §6, §8.
+//
+// Startup prints exactly one line on stdout (tests and scripts read it):
+//   attribd: listening on 127.0.0.1:7411 (threads 2, ...); try: attribctl ...
+// SIGTERM / SIGINT: stop accepting, finish the requests already read, exit 0.
+//
+// Thread-safety: main() owns everything; a dedicated thread waits for the signals.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/engine.h"
+#include "net/handler.h"
+#include "net/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:7411",
+          "Address to serve on: host:port or [v6]:port (port 0 picks a free port). A "
+          "non-loopback address needs --auth_token_file, or --insecure.");
+ABSL_FLAG(std::string, data_dir, "./data",
+          "Data directory. This build keeps data in memory only: durability (log and "
+          "snapshots in this directory) comes with the durability issue.");
+ABSL_FLAG(int, threads, 0, "I/O threads (one io_context each); 0 = one per core.");
+ABSL_FLAG(std::string, email_policy, "provider",
+          "Email canonicalization policy: provider (gmail dots, +tags at providers that "
+          "ignore them) or standard (case and googlemail only). Server-wide.");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File holding the shared secret; when set, every connection must send `auth` "
+          "with it first. Required to listen on a non-loopback address.");
+ABSL_FLAG(bool, insecure, false,
+          "Allow a non-loopback --listen without an auth token (anyone who can reach the "
+          "port can read and change every connection).");
+ABSL_FLAG(uint32_t, max_frame_bytes, 1 << 20,
+          "Largest request frame accepted; a larger one gets an error and the connection "
+          "is closed, so one client cannot make the server buffer unbounded input.");
+ABSL_FLAG(uint32_t, max_connections, 10'000,
+          "Open client connections at most; more get a resource_exhausted error frame and "
+          "are closed, so a flood of connections cannot exhaust file descriptors.");
+ABSL_FLAG(uint32_t, max_queued_output_bytes, 4 << 20,
+          "Replies queued for one client at most before the server stops reading its "
+          "requests, so a client that does not read cannot grow server memory.");
+ABSL_FLAG(absl::Duration, idle_timeout, absl::Minutes(5),
+          "A connection without read or write progress for this long is closed, so "
+          "abandoned connections do not hold resources forever.");
+ABSL_FLAG(uint32_t, shards, 256,
+          "Shards of the connection store (a power of two): more shards, less lock "
+          "contention between writers.");
+ABSL_FLAG(absl::Duration, order_window, absl::Hours(24 * 7),
+          "How long (in order time) order ids are remembered for idempotency, reverse "
+          "and explain; costs ~520 bytes per remembered order.");
+ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
+          "On SIGTERM, how long to wait for replies still being written before exiting.");
+
+namespace {
+
+using attrib::engine::Engine;
+using attrib::engine::EngineOptions;
+
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("auth_token_file: cannot read ", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(ss.str()));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("auth_token_file: ", path, " is empty"));
+  }
+  return token;
+}
+
+int Fail(const absl::Status& s) {
+  std::fprintf(stderr, "attribd: %s\n", std::string(s.message()).c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("attrib server. See README.md; flags: --helpfull.");
+  absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil runs the mutex deadlock detector on every lock (3.5x the cost);
+  // the tests keep it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+
+  // Block the stop signals in every thread; one thread takes them with sigwait().
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  EngineOptions engine_options;
+  const absl::StatusOr<attrib::engine::EmailPolicy> policy =
+      attrib::engine::ParseEmailPolicy(absl::GetFlag(FLAGS_email_policy));
+  if (!policy.ok()) return Fail(policy.status());
+  engine_options.email_policy = *policy;
+  const uint32_t shards = absl::GetFlag(FLAGS_shards);
+  if (shards == 0 || shards > 65536 || (shards & (shards - 1)) != 0) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("shards: ", shards, " is not a power of two in [1, 65536]")));
+  }
+  engine_options.shard_count = shards;
+  const absl::Duration window = absl::GetFlag(FLAGS_order_window);
+  if (window <= absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("order_window: must be > 0"));
+  }
+  engine_options.order_window_ms = absl::ToInt64Milliseconds(window);
+
+  attrib::net::ServerOptions server_options;
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.threads = absl::GetFlag(FLAGS_threads);
+  server_options.frame_limits.max_frame_bytes = absl::GetFlag(FLAGS_max_frame_bytes);
+  server_options.max_connections = absl::GetFlag(FLAGS_max_connections);
+  server_options.max_queued_output_bytes = absl::GetFlag(FLAGS_max_queued_output_bytes);
+  server_options.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  server_options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  if (server_options.frame_limits.max_frame_bytes < 64) {
+    return Fail(absl::InvalidArgumentError("max_frame_bytes: must be >= 64"));
+  }
+
+  attrib::net::HandlerOptions handler_options;
+  const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
+  if (!token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadToken(token_file);
+    if (!token.ok()) return Fail(token.status());
+    handler_options.auth_token = *std::move(token);
+  }
+  absl::StatusOr<attrib::net::HostPort> listen =
+      attrib::net::ParseHostPort(server_options.listen);
+  if (!listen.ok()) return Fail(listen.status());
+  const bool loopback = attrib::net::IsLoopbackHost(listen->host);
+  if (!loopback && handler_options.auth_token.empty() && !absl::GetFlag(FLAGS_insecure)) {
+    return Fail(absl::FailedPreconditionError(absl::StrCat(
+        "listen: ", server_options.listen,
+        " is not a loopback address; give --auth_token_file (or --insecure to serve "
+        "everyone who can reach it)")));
+  }
+  if (!loopback && handler_options.auth_token.empty()) {
+    std::fprintf(stderr,
+                 "attribd: WARNING: serving %s without authentication (--insecure)\n",
+                 server_options.listen.c_str());
+  }
+
+  Engine engine(engine_options);
+  attrib::net::Server* server_ptr = nullptr;
+  handler_options.server_facts = [&server_ptr] {
+    return server_ptr ? server_ptr->Facts() : attrib::net::ServerFacts{};
+  };
+  attrib::net::RequestHandler handler(&engine, handler_options);
+  attrib::net::Server server(&handler, server_options);
+  server_ptr = &server;
+  if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
+
+  const std::string address = server.bound_address();
+  std::printf(
+      "attribd: listening on %s (threads %d, email policy %s, auth %s, data dir %s: "
+      "in memory only in this build); try: attribctl --server %s ping\n",
+      address.c_str(),
+      server_options.threads > 0 ? server_options.threads
+                                 : static_cast<int>(std::thread::hardware_concurrency()),
+      std::string(attrib::engine::EmailPolicyName(*policy)).c_str(),
+      handler_options.auth_token.empty() ? "off" : "token",
+      absl::GetFlag(FLAGS_data_dir).c_str(), address.c_str());
+  std::fflush(stdout);
+
+  std::thread signal_waiter([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::fprintf(stderr, "attribd: %s: draining and stopping\n",
+                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.Shutdown();
+  });
+  server.Wait();
+  signal_waiter.join();
+  std::fprintf(stderr, "attribd: stopped (%llu connections served)\n",
+               static_cast<unsigned long long>(server.Facts().accepted_clients));
+  return 0;
+}
