@@ -24,7 +24,7 @@ using AffiliateId = uint64_t;  // > 0; 0 means "no affiliate" in results.
 using TimeMs = int64_t;        // Milliseconds since the Unix epoch.
 
 inline constexpr TimeMs kMsPerDay = 86'400'000;
-// Timestamps are stored in 48 bits: anything from 1970 to year 10889 fits. Inputs
+// Timestamps are stored in 48 bits; inputs are capped at 2^47 - 1 ms (year 6429). Inputs
 // outside [0, kMaxTimeMs] are rejected.
 inline constexpr TimeMs kMaxTimeMs = (TimeMs{1} << 47) - 1;
 // Customer names are display data; SPEC §3 caps them.

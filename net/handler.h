@@ -34,6 +34,7 @@
 #include "engine/engine.h"
 #include "kj/array.h"
 #include "net/attrib.capnp.h"
+#include "net/wire_codes.h"
 
 namespace attrib::net {
 
@@ -102,10 +103,6 @@ class RequestHandler {
   std::array<std::array<std::atomic<uint64_t>, kCodeSlots>, kOperationSlots> counts_{};
 };
 
-// absl::Status <-> wire error, used by the handler and the client library.
-wire::ErrorCode ToWireCode(absl::StatusCode code);
-absl::StatusCode FromWireCode(wire::ErrorCode code);
-absl::string_view WireCodeName(wire::ErrorCode code);
 
 }  // namespace attrib::net
 

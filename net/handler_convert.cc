@@ -3,6 +3,7 @@
 //
 // Thread-safety: pure functions.
 #include "net/handler_convert.h"
+#include "net/wire_codes.h"
 
 #include <cstdint>
 #include <optional>
@@ -53,28 +54,9 @@ ATTRIB_SAME_VALUE(engine::ConnectResult::Outcome::kReplaced,
                   wire::ConnectResult::Outcome::REPLACED);
 
 // ErrorCode mirrors absl::StatusCode one to one.
-ATTRIB_SAME_VALUE(absl::StatusCode::kOk, wire::ErrorCode::OK);
-ATTRIB_SAME_VALUE(absl::StatusCode::kCancelled, wire::ErrorCode::CANCELLED);
-ATTRIB_SAME_VALUE(absl::StatusCode::kUnknown, wire::ErrorCode::UNKNOWN);
-ATTRIB_SAME_VALUE(absl::StatusCode::kInvalidArgument, wire::ErrorCode::INVALID_ARGUMENT);
-ATTRIB_SAME_VALUE(absl::StatusCode::kDeadlineExceeded, wire::ErrorCode::DEADLINE_EXCEEDED);
-ATTRIB_SAME_VALUE(absl::StatusCode::kNotFound, wire::ErrorCode::NOT_FOUND);
-ATTRIB_SAME_VALUE(absl::StatusCode::kAlreadyExists, wire::ErrorCode::ALREADY_EXISTS);
-ATTRIB_SAME_VALUE(absl::StatusCode::kPermissionDenied, wire::ErrorCode::PERMISSION_DENIED);
-ATTRIB_SAME_VALUE(absl::StatusCode::kResourceExhausted, wire::ErrorCode::RESOURCE_EXHAUSTED);
-ATTRIB_SAME_VALUE(absl::StatusCode::kFailedPrecondition,
-                  wire::ErrorCode::FAILED_PRECONDITION);
-ATTRIB_SAME_VALUE(absl::StatusCode::kAborted, wire::ErrorCode::ABORTED);
-ATTRIB_SAME_VALUE(absl::StatusCode::kOutOfRange, wire::ErrorCode::OUT_OF_RANGE);
-ATTRIB_SAME_VALUE(absl::StatusCode::kUnimplemented, wire::ErrorCode::UNIMPLEMENTED);
-ATTRIB_SAME_VALUE(absl::StatusCode::kInternal, wire::ErrorCode::INTERNAL);
-ATTRIB_SAME_VALUE(absl::StatusCode::kUnavailable, wire::ErrorCode::UNAVAILABLE);
-ATTRIB_SAME_VALUE(absl::StatusCode::kDataLoss, wire::ErrorCode::DATA_LOSS);
-ATTRIB_SAME_VALUE(absl::StatusCode::kUnauthenticated, wire::ErrorCode::UNAUTHENTICATED);
 
 #undef ATTRIB_SAME_VALUE
 
-constexpr uint16_t kLastWireCode = U(wire::ErrorCode::UNAUTHENTICATED);
 
 // Wire -> engine for an enum whose values are 0..last on both sides.
 template <typename EngineEnum, typename WireEnum>
@@ -93,31 +75,6 @@ absl::Status UnknownUnionMember(absl::string_view field, uint16_t which) {
 
 }  // namespace
 
-// ------------------------------------------------------------------ Error codes
-
-wire::ErrorCode ToWireCode(absl::StatusCode code) {
-  const int v = static_cast<int>(code);
-  if (v < 0 || v > kLastWireCode) return wire::ErrorCode::UNKNOWN;
-  return static_cast<wire::ErrorCode>(v);
-}
-
-absl::StatusCode FromWireCode(wire::ErrorCode code) {
-  if (U(code) > kLastWireCode) return absl::StatusCode::kUnknown;
-  return static_cast<absl::StatusCode>(U(code));
-}
-
-absl::string_view WireCodeName(wire::ErrorCode code) {
-  static constexpr absl::string_view kNames[] = {
-      "ok",          "cancelled",         "unknown",        "invalid_argument",
-      "deadline_exceeded", "not_found",   "already_exists", "permission_denied",
-      "resource_exhausted", "failed_precondition", "aborted", "out_of_range",
-      "unimplemented", "internal",        "unavailable",    "data_loss",
-      "unauthenticated",
-  };
-  static_assert(sizeof(kNames) / sizeof(kNames[0]) == kLastWireCode + 1);
-  if (U(code) > kLastWireCode) return "unknown_code";
-  return kNames[U(code)];
-}
 
 wire::ErrorCode SetError(const absl::Status& status, wire::Error::Builder out) {
   const wire::ErrorCode code = ToWireCode(status.code());

@@ -1,48 +1,120 @@
 // tools/attribctl.cc
 //
-// attribctl: the command-line client of attrib. `main` is a dispatcher over a table
-// of subcommands; each subcommand gets the positional arguments after its name and
-// reads the flags it needs. For now the only subcommand is the offline `canonical`,
-// which prints the canonical form of emails (SPEC §2) without a server.
+// attribctl: the command-line client of attrib. `main` parses the flags into a
+// CtlOptions and dispatches over a table of subcommands; each gets the positional
+// arguments after its name. `canonical` works offline; every other subcommand talks
+// to a server (tools/attribctl_commands.h, tools/attribctl_import.h) and prints its
+// results through tools/attribctl_output.h (human lines, or JSON Lines with --json).
 //
-// Exit status: 0 when every request succeeded, 1 when one failed (e.g. an invalid
-// email), 2 on a usage error (unknown subcommand or flag, missing arguments).
+// Exit status: 0 ok, 1 the server answered with an error (or an email was invalid,
+// or import rows were rejected), 2 usage error, 3 the server could not be reached or
+// the connection was lost (tools/attribctl_common.h).
 //
 // Thread-safety: a single-threaded program.
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "engine/canonical_email.h"
+#include "kj/exception.h"
+#include "net/client.h"
+#include "tools/attribctl_commands.h"
+#include "tools/attribctl_common.h"
+#include "tools/attribctl_import.h"
 
 ABSL_FLAG(std::string, email_policy, "provider",
           "Canonicalization policy of `canonical`: provider or standard (SPEC §2). "
           "Use the policy the server runs with, or the keys will not match.");
+ABSL_FLAG(std::string, server, std::string(attrib::tools::kDefaultServer),
+          "The server, host:port ([v6]:port for IPv6).");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding the auth token (the server's --auth-token-file); a trailing "
+          "newline is ignored.");
+ABSL_FLAG(bool, json, false, "Machine output: one JSON object per result line.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "Longest wait to connect, or for the server to take or answer a request "
+          "(e.g. 5s, 500ms).");
+ABSL_FLAG(uint64_t, shop, 0, "The shop id (> 0); required by every shop operation.");
+ABSL_FLAG(uint64_t, affiliate, 0, "list/count: only this affiliate's connections.");
+ABSL_FLAG(std::string, source, "",
+          "connect/import: the connection's source (manual | api | import | referral; "
+          "default manual for connect, import for import). list: only this source.");
+ABSL_FLAG(std::string, mode, "", "connect/import: if_absent (default) or reassign.");
+ABSL_FLAG(std::string, name, "", "connect: the customer's name.");
+ABSL_FLAG(std::string, connected_at, "",
+          "connect: when the connection was made (ms since epoch, or "
+          "2024-01-31T12:00:00Z); default now.");
+ABSL_FLAG(std::string, at, "", "lookup/list: evaluate status at this time; default now.");
+ABSL_FLAG(std::string, email, "", "attribute: the customer's email.");
+ABSL_FLAG(uint64_t, referral, 0, "attribute: the affiliate of the order's link/coupon.");
+ABSL_FLAG(std::string, customer_is_new, "", "attribute: yes or no (default unknown).");
+ABSL_FLAG(std::string, ordered_at, "", "attribute: the order's time; default now.");
+ABSL_FLAG(std::string, prefix, "", "list: canonical-email prefix.");
+ABSL_FLAG(std::string, cursor, "", "list: start after this cursor (from a previous page).");
+ABSL_FLAG(uint32_t, limit, 0, "list: page size (default 100, at most 1000).");
+ABSL_FLAG(bool, all, false, "list: follow cursors and print every page.");
+ABSL_FLAG(uint32_t, pipeline, 256, "import: requests in flight without a reply.");
 
 namespace attrib::tools {
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-
 struct Subcommand {
   const char* name;
   const char* synopsis;  // Arguments and one line of help, for the usage text.
-  int (*run)(const std::vector<std::string>& args);
+  int (*run)(const CtlOptions& options);
 };
 
-int RunCanonical(const std::vector<std::string>& args);
+int RunCanonical(const CtlOptions& options);
 
 constexpr Subcommand kSubcommands[] = {
+    {"connect", "--shop=N EMAIL AFFILIATE [--name=NAME] [--mode=if_absent|reassign]\n"
+                "      [--source=manual] [--connected-at=TIME]   Connects a customer.",
+     RunConnect},
+    {"disconnect", "--shop=N EMAIL   Removes a customer's connection.", RunDisconnect},
+    {"lookup", "--shop=N [--at=TIME] EMAIL... | -\n"
+               "      A customer's connection; several emails (or '-': one per line on\n"
+               "      stdin) are looked up in batches.",
+     RunLookup},
+    {"attribute", "--shop=N ORDER_ID [--email=E] [--referral=AFFILIATE]\n"
+                  "      [--customer-is-new=yes|no] [--ordered-at=TIME]   Attributes an order.",
+     RunAttribute},
+    {"reverse", "--shop=N ORDER_ID   Un-counts a refunded/cancelled order.", RunReverse},
+    {"explain", "--shop=N ORDER_ID   The recorded decision for an order.", RunExplain},
+    {"list", "--shop=N [--affiliate=A] [--prefix=P] [--source=S] [--at=TIME]\n"
+             "      [--cursor=C] [--limit=N] [--all]   A shop's connections, in\n"
+             "      canonical-email order; the next page's cursor goes to stderr.",
+     RunList},
+    {"count", "--shop=N [--affiliate=A]   Connections of a shop (per affiliate) or of\n"
+              "      one affiliate.",
+     RunCount},
+    {"settings", "--shop=N get | set KEY=VALUE...   Shop settings: connections_enabled,\n"
+                 "      auto_connect, auto_connect_new_customers_only (true|false),\n"
+                 "      validity_days, validity_max_orders (numbers), validity_mode\n"
+                 "      (fixed|sliding), precedence (connection_first|referral_first|\n"
+                 "      referral_takes_over). Prints the settings in the same KEY=VALUE form.",
+     RunSettings},
+    {"stats", "   Server statistics.", RunStats},
+    {"ping", "   Round trip to the server.", RunPing},
+    {"snapshot", "   Asks the server to write a snapshot now.", RunSnapshot},
+    {"import", "--shop=N FILE.csv|- [--source=import] [--mode=if_absent|reassign]\n"
+               "      [--pipeline=256]   Streams a CSV with a header row (columns email,\n"
+               "      affiliate_id, optional name, connected_at) as connects; reports\n"
+               "      created/replaced/unchanged/rejected rows, each rejection with its line.",
+     RunImport},
     {"canonical", "[--email-policy=provider|standard] EMAIL... | -\n"
                   "      Prints '<email>\\t<canonical>' or '<email>\\terror: <message>' per\n"
                   "      email, offline; '-' reads one email per line from stdin.",
@@ -52,18 +124,29 @@ constexpr Subcommand kSubcommands[] = {
 std::string UsageText() {
   std::string text =
       "Usage: attribctl [FLAGS] SUBCOMMAND [ARGS...]\n"
-      "Flags are written --name=value (--email-policy or --email_policy); put `--`\n"
-      "before arguments that start with '-'.\n\nSubcommands:\n";
+      "Flags are written --name=value or --name value (--token-file or --token_file),\n"
+      "anywhere on the line; put `--` before arguments that start with '-'.\n"
+      "Server flags: --server=HOST:PORT (default 127.0.0.1:7411), --token-file=PATH,\n"
+      "--timeout=30s, --json (one JSON object per result line). TIME is ms since the\n"
+      "epoch or RFC 3339 (2024-01-31T12:00:00Z).\n\nSubcommands:\n";
   for (const Subcommand& s : kSubcommands) {
     absl::StrAppend(&text, "  ", s.name, " ", s.synopsis, "\n");
   }
+  absl::StrAppend(&text,
+                  "\nExit status: 0 ok; 1 the server answered with an error (e.g. not_found,\n"
+                  "already_connected; for import: some rows were rejected); 2 usage error;\n"
+                  "3 cannot reach the server, or the connection was lost.\n");
   return text;
 }
+
+}  // namespace
 
 int UsageError(absl::string_view message) {
   std::cerr << "attribctl: " << message << "\n\n" << UsageText();
   return kExitUsage;
 }
+
+namespace {
 
 // Prints one result line; returns whether the email is valid.
 bool PrintCanonical(absl::string_view input, engine::EmailPolicy policy) {
@@ -77,7 +160,8 @@ bool PrintCanonical(absl::string_view input, engine::EmailPolicy policy) {
   return status.ok();
 }
 
-int RunCanonical(const std::vector<std::string>& args) {
+int RunCanonical(const CtlOptions& options) {
+  const std::vector<std::string>& args = options.args;
   if (args.empty()) return UsageError("canonical: no email given");
   const absl::StatusOr<engine::EmailPolicy> policy =
       engine::ParseEmailPolicy(absl::GetFlag(FLAGS_email_policy));
@@ -98,40 +182,109 @@ int RunCanonical(const std::vector<std::string>& args) {
   return all_valid ? kExitOk : kExitFailed;
 }
 
-// absl flag names are snake_case; the documented spelling is kebab-case. Rewrites
-// the name part of every "--flag-name[=value]" before "--" to snake_case.
-std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
-    std::string& arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') continue;
-    for (size_t j = arg.find_first_not_of('-'); j < arg.size() && arg[j] != '='; ++j) {
-      if (arg[j] == '-') arg[j] = '_';
+// The command line split into positional arguments and flags. Flags are parsed here
+// rather than by absl::ParseCommandLine, which exits with status 1 on a bad flag
+// value: here 1 means "the server said no", and a bad flag is a usage error (2).
+struct CommandLine {
+  std::vector<std::string> positional;  // Subcommand name first.
+  absl::flat_hash_set<std::string> given;  // Flag names (snake_case) on the line.
+};
+
+// "--flag-name=value", "--flag_name value", "--bool", "--nobool", "-flag=value";
+// names may be kebab-case (the documented spelling) or snake_case (absl's).
+absl::StatusOr<CommandLine> ParseArgs(int argc, char** argv) {
+  CommandLine line;
+  for (int i = 1; i < argc; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--") {
+      line.positional.insert(line.positional.end(), argv + i + 1, argv + argc);
+      break;
     }
+    if (arg.size() < 2 || arg[0] != '-') {
+      line.positional.emplace_back(arg);
+      continue;
+    }
+    absl::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
+    const size_t eq = body.find('=');
+    std::string name(body.substr(0, eq));
+    std::replace(name.begin(), name.end(), '-', '_');
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    std::string value;
+    if (flag == nullptr && absl::StartsWith(name, "no") && eq == absl::string_view::npos) {
+      flag = absl::FindCommandLineFlag(name.substr(2));  // --nojson.
+      if (flag == nullptr || !flag->IsOfType<bool>()) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown flag '", arg, "'"));
+      }
+      name = name.substr(2);
+      value = "false";
+    } else if (flag == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag '", arg, "'"));
+    } else if (eq != absl::string_view::npos) {
+      value = std::string(body.substr(eq + 1));
+    } else if (flag->IsOfType<bool>()) {
+      value = "true";
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("flag '", arg, "' needs a value"));
+    }
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", absl::StrReplaceAll(name, {{"_", "-"}}), ": ", error));
+    }
+    line.given.insert(name);
   }
-  return args;
+  return line;
 }
 
-// The first flag absl does not know, or "". absl::ParseCommandLine would exit with
-// status 1 on it, which here means "an email was invalid".
-std::string UnknownFlag(const std::vector<std::string>& args) {
-  for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
-    absl::string_view arg = args[i];
-    if (arg.size() < 2 || arg[0] != '-') continue;
-    arg.remove_prefix(arg[1] == '-' ? 2 : 1);
-    absl::string_view name = arg.substr(0, arg.find('='));
-    if (absl::FindCommandLineFlag(name) != nullptr) continue;
-    const absl::CommandLineFlag* negated =
-        absl::StartsWith(name, "no") ? absl::FindCommandLineFlag(name.substr(2)) : nullptr;
-    if (negated != nullptr && negated->IsOfType<bool>()) continue;  // --nofoo.
-    // absl's own usage flags are not in the registry.
-    for (absl::string_view usage_flag : {"helpfull", "helpshort", "helppackage", "helpon",
-                                         "helpmatch", "version", "only_check_args"}) {
-      if (name == usage_flag) name = "";
-    }
-    if (!name.empty()) return args[i];
+// The flags' values as the subcommands see them.
+absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
+  CtlOptions o;
+  o.args.assign(line.positional.begin() + 1, line.positional.end());
+  o.server = absl::GetFlag(FLAGS_server);
+  if (absl::Status s = net::SplitHostPort(o.server).status(); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--server: ", s.message()));
   }
-  return "";
+  if (const std::string path = absl::GetFlag(FLAGS_token_file); !path.empty()) {
+    std::ifstream file(path, std::ios::binary);
+    if (!file) return absl::InvalidArgumentError(absl::StrCat("--token-file: cannot read '", path, "'"));
+    std::stringstream content;
+    content << file.rdbuf();
+    o.token = content.str();
+    while (!o.token.empty() && (o.token.back() == '\n' || o.token.back() == '\r')) {
+      o.token.pop_back();
+    }
+    if (o.token.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--token-file: '", path, "' is empty"));
+    }
+  }
+  o.timeout = absl::GetFlag(FLAGS_timeout);
+  if (o.timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--timeout: must be positive");
+  }
+  o.json = absl::GetFlag(FLAGS_json);
+  o.shop = absl::GetFlag(FLAGS_shop);
+  if (line.given.contains("affiliate")) {
+    o.affiliate = absl::GetFlag(FLAGS_affiliate);
+    if (*o.affiliate == 0) return absl::InvalidArgumentError("--affiliate: must be > 0");
+  }
+  o.source = absl::GetFlag(FLAGS_source);
+  o.mode = absl::GetFlag(FLAGS_mode);
+  if (line.given.contains("name")) o.name = absl::GetFlag(FLAGS_name);
+  o.connected_at = absl::GetFlag(FLAGS_connected_at);
+  o.at = absl::GetFlag(FLAGS_at);
+  o.email = absl::GetFlag(FLAGS_email);
+  o.referral = absl::GetFlag(FLAGS_referral);
+  o.customer_is_new = absl::GetFlag(FLAGS_customer_is_new);
+  o.ordered_at = absl::GetFlag(FLAGS_ordered_at);
+  o.prefix = absl::GetFlag(FLAGS_prefix);
+  o.cursor = absl::GetFlag(FLAGS_cursor);
+  o.limit = absl::GetFlag(FLAGS_limit);
+  o.all = absl::GetFlag(FLAGS_all);
+  o.pipeline = absl::GetFlag(FLAGS_pipeline);
+  o.email_policy = absl::GetFlag(FLAGS_email_policy);
+  return o;
 }
 
 }  // namespace
@@ -140,25 +293,33 @@ std::string UnknownFlag(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   using namespace attrib::tools;  // NOLINT: main only.
   absl::SetProgramUsageMessage(UsageText());
-  std::vector<std::string> args = NormalizeFlagNames(argc, argv);
-  for (size_t i = 1; i < args.size() && args[i] != "--"; ++i) {
-    if (args[i] == "--help" || args[i] == "-help" || args[i] == "-h") {
+  for (int i = 1; i < argc && absl::string_view(argv[i]) != "--"; ++i) {
+    const absl::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-help" || arg == "-h") {
       std::cout << UsageText();
       return kExitOk;
     }
   }
-  if (const std::string flag = UnknownFlag(args); !flag.empty()) {
-    return UsageError(absl::StrCat("unknown flag '", flag, "'"));
+  absl::StatusOr<CommandLine> line = ParseArgs(argc, argv);
+  if (!line.ok()) return UsageError(line.status().message());
+  if (line->positional.empty()) return UsageError("no subcommand given");
+  const std::string& name = line->positional[0];
+  if (name == "help") {
+    std::cout << UsageText();
+    return kExitOk;
   }
-  std::vector<char*> arg_pointers;
-  for (std::string& arg : args) arg_pointers.push_back(arg.data());
-  const std::vector<char*> positional =
-      absl::ParseCommandLine(static_cast<int>(arg_pointers.size()), arg_pointers.data());
-  if (positional.size() < 2) return UsageError("no subcommand given");
-  const absl::string_view name = positional[1];
   for (const Subcommand& subcommand : kSubcommands) {
-    if (name == subcommand.name) {
-      return subcommand.run(std::vector<std::string>(positional.begin() + 2, positional.end()));
+    if (name != subcommand.name) continue;
+    absl::StatusOr<CtlOptions> options = OptionsFromFlags(*line);
+    if (!options.ok()) return UsageError(options.status().message());
+    try {
+      return subcommand.run(*options);
+    } catch (const kj::Exception& e) {
+      // Reading a reply field the server encoded wrongly.
+      std::cout.flush();
+      std::cerr << "attribctl: " << name << ": malformed reply from the server: "
+                << e.getDescription().cStr() << "\n";
+      return kExitUnreachable;
     }
   }
   return UsageError(absl::StrCat("unknown subcommand '", name, "'"));
