@@ -109,12 +109,17 @@ class ConnectionStore {
   }
 
   // Calls fn(const Shard&, record::View) for every live record of shard `index`
-  // under its shared lock.
-  template <typename Fn>
-  void ForEachInShard(uint32_t index, Fn&& fn) const {
+  // under its shared lock; `first()` runs under the same lock before any record.
+  template <typename Fn, typename First>
+  void ForEachInShard(uint32_t index, Fn&& fn, First&& first) const {
     const LockedShard& s = *shards_[index];
     absl::ReaderMutexLock lock(&s.mu);
+    first();
     s.shard.ForEachLive([&](record::View v) { fn(s.shard, v); });
+  }
+  template <typename Fn>
+  void ForEachInShard(uint32_t index, Fn&& fn) const {
+    ForEachInShard(index, std::forward<Fn>(fn), [] {});
   }
 
   size_t size() const;

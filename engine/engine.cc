@@ -40,10 +40,6 @@ absl::Status OrderNotFound(ShopId shop, absl::string_view order_id) {
       " is not remembered (never attributed, or older than the order window)"));
 }
 
-// The order's connection, if a SetConnection/RecordOrder replay finds it missing.
-absl::Status ReplayMismatch(absl::string_view what) {
-  return absl::FailedPreconditionError(absl::StrCat("replay: ", what));
-}
 
 }  // namespace
 
@@ -260,11 +256,29 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
       return AttributeResult{seen->decision, /*duplicate=*/true};
     }
     const auto decide_and_apply = [&](KeyEditor* editor) {
-      const AttributionOutcome outcome = DecideAttribution(
-          facts, editor ? editor->current() : std::nullopt, settings_.Get(req.shop));
-      RecordOrder op{req.shop, outcome.decision, outcome.count_current,
-                     outcome.new_connection};
-      ApplyRecordOrder(orders, key, editor, op);
+      const std::optional<Connection> none;
+      const std::optional<Connection>& current = editor ? editor->current() : none;
+      const AttributionOutcome outcome =
+          DecideAttribution(facts, current, settings_.Get(req.shop));
+      // Resolve every value now, so that replay never recomputes anything.
+      RecordOrder op;
+      op.shop = req.shop;
+      op.decision = outcome.decision;
+      if (outcome.new_connection) {
+        op.new_connection = outcome.new_connection;
+        op.counted_affiliate = outcome.new_connection->affiliate;
+        op.counted_connected_at = outcome.new_connection->connected_at;
+      } else if (outcome.count_current && current) {
+        const Connection& c = *current;
+        op.counters = OrderCounters{
+            c.order_count == std::numeric_limits<uint32_t>::max() ? c.order_count
+                                                                  : c.order_count + 1,
+            std::max(c.last_order_at, facts.at)};
+        op.counted_affiliate = c.affiliate;
+        op.counted_connected_at = c.connected_at;
+        op.prev_last_order_at = c.last_order_at;
+      }
+      ApplyRecordOrder(op, &orders, key, editor);
       Emit(Mutation{now, std::move(op)});
     };
     if (facts.has_email) {
@@ -277,28 +291,54 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
   });
 }
 
-void Engine::ApplyRecordOrder(OrderShard& orders, const std::string& key,
-                              KeyEditor* editor, const RecordOrder& op) {
-  OrderRecord record;
-  record.shop = op.shop;
-  record.decision = op.decision;
-  const TimeMs at = op.decision.ordered_at;
-  if (op.new_connection) {
-    editor->Put(*op.new_connection);
-    record.counted_affiliate = op.new_connection->affiliate;
-    record.counted_connected_at = op.new_connection->connected_at;
-  } else if (op.count_current && editor != nullptr && editor->current()) {
-    const Connection& c = *editor->current();
-    record.counted_affiliate = c.affiliate;
-    record.counted_connected_at = c.connected_at;
-    record.prev_last_order_at = c.last_order_at;
-    const uint32_t count =
-        c.order_count == std::numeric_limits<uint32_t>::max() ? c.order_count
-                                                              : c.order_count + 1;
-    editor->SetCounters(count, std::max(c.last_order_at, at));
+void Engine::ApplyRecordOrder(const RecordOrder& op, OrderShard* orders,
+                              const std::string& key, KeyEditor* editor) const {
+  if (editor != nullptr) {
+    if (op.new_connection) {
+      editor->Put(*op.new_connection);
+    } else if (op.counters) {
+      editor->SetCounters(op.counters->order_count, op.counters->last_order_at);
+    }
   }
-  orders.Insert(key, std::move(record), orders_.window_ms());
+  if (orders != nullptr) {
+    OrderRecord record;
+    record.shop = op.shop;
+    record.decision = op.decision;
+    record.counted_affiliate = op.counted_affiliate;
+    record.counted_connected_at = op.counted_connected_at;
+    record.prev_last_order_at = op.prev_last_order_at;
+    orders->Insert(key, std::move(record), orders_.window_ms());
+  }
 }
+
+namespace {
+
+// The counters of `current` once `order` is un-counted, if it counts against it.
+std::optional<OrderCounters> UncountedCounters(const OrderRecord& order,
+                                               const std::optional<Connection>& current) {
+  // Un-count only from the very connection the order counted against: a connection
+  // made since (reassigned, or disconnected and connected again) starts fresh.
+  if (!order.decision.counted || !current || current->order_count == 0 ||
+      current->affiliate != order.counted_affiliate ||
+      current->connected_at != order.counted_connected_at) {
+    return std::nullopt;
+  }
+  // The sliding anchor: with no counted order left it falls back to connected_at;
+  // if this order was the newest, it goes back to the newest one before it (as known
+  // when this order was counted). Exact unless orders were counted out of time order
+  // or within one millisecond, or that previous order was refunded too: keeping every
+  // counted order's time per connection would cost more memory than a connection
+  // itself (README, "Known limitations").
+  OrderCounters out{current->order_count - 1, current->last_order_at};
+  if (out.order_count == 0) {
+    out.last_order_at = 0;
+  } else if (current->last_order_at == order.decision.ordered_at) {
+    out.last_order_at = order.prev_last_order_at;
+  }
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view order_id) {
   ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
@@ -315,14 +355,17 @@ absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view ord
       result.already_reversed = true;
       return result;
     }
+    ReverseOrder op;
+    op.shop = shop;
+    op.order_id = std::string(order_id);
     const auto apply = [&](KeyEditor* editor) {
-      const uint32_t before = editor && editor->current() ? editor->current()->order_count : 0;
-      ApplyReverse(*order, editor);
-      result.uncounted = editor && editor->current() &&
-                         order->decision.counted && before > 0 &&
-                         order->counted_affiliate == editor->current()->affiliate &&
-                         order->counted_connected_at == editor->current()->connected_at;
-      Emit(Mutation{now, ReverseOrder{shop, std::string(order_id)}});
+      if (editor != nullptr) {
+        op.canonical_email = order->decision.canonical_email;
+        op.counters = UncountedCounters(*order, editor->current());
+      }
+      result.uncounted = op.counters.has_value();
+      ApplyReverseOrder(op, order, editor);
+      Emit(Mutation{now, std::move(op)});
     };
     if (order->decision.counted && !order->decision.canonical_email.empty()) {
       store_.Mutate(shop, order->decision.canonical_email,
@@ -335,30 +378,12 @@ absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view ord
   });
 }
 
-void Engine::ApplyReverse(OrderRecord& order, KeyEditor* editor) {
-  order.decision.reversed = true;
-  if (!order.decision.counted || editor == nullptr || !editor->current()) return;
-  const Connection& c = *editor->current();
-  // Un-count only from the very connection the order counted against: a connection
-  // made since (reassigned, or disconnected and connected again) starts fresh.
-  if (c.affiliate != order.counted_affiliate ||
-      c.connected_at != order.counted_connected_at || c.order_count == 0) {
-    return;
+void Engine::ApplyReverseOrder(const ReverseOrder& op, OrderRecord* order,
+                               KeyEditor* editor) {
+  if (order != nullptr) order->decision.reversed = true;
+  if (editor != nullptr && op.counters) {
+    editor->SetCounters(op.counters->order_count, op.counters->last_order_at);
   }
-  // The sliding anchor: with no counted order left it falls back to connected_at;
-  // if this order was the newest, it goes back to the newest one before it (as known
-  // when this order was counted). Exact unless orders were counted out of time order
-  // or within one millisecond, or that previous order was refunded too: keeping every
-  // counted order's time per connection would cost more memory than a connection
-  // itself (README, "Known limitations").
-  const uint32_t count = c.order_count - 1;
-  TimeMs last = c.last_order_at;
-  if (count == 0) {
-    last = 0;
-  } else if (c.last_order_at == order.decision.ordered_at) {
-    last = order.prev_last_order_at;
-  }
-  editor->SetCounters(count, last);
 }
 
 absl::StatusOr<AttributionDecision> Engine::Explain(ShopId shop,
@@ -372,74 +397,6 @@ absl::StatusOr<AttributionDecision> Engine::Explain(ShopId shop,
     if (order == nullptr) return OrderNotFound(shop, order_id);
     return order->decision;
   });
-}
-
-// ---------------------------------------------------------------- Replay
-
-absl::Status Engine::Apply(const Mutation& mutation) {
-  struct Visitor {
-    Engine* e;
-    absl::Status operator()(const SetConnection& op) {
-      const Connection& c = op.connection;
-      if (c.shop == 0 || c.affiliate == 0 || c.canonical_email.empty()) {
-        return ReplayMismatch("SetConnection with an empty shop, affiliate or email");
-      }
-      e->store_.Mutate(c.shop, c.canonical_email, [&](KeyEditor& ed) { ed.Put(c); });
-      return absl::OkStatus();
-    }
-    absl::Status operator()(const RemoveConnection& op) {
-      return e->store_.Mutate(op.shop, op.canonical_email, [&](KeyEditor& ed) {
-        if (!ed.current()) {
-          return ReplayMismatch(absl::StrCat("removes ", op.canonical_email, " of shop ",
-                                             op.shop, ", which does not exist"));
-        }
-        ed.Erase();
-        return absl::OkStatus();
-      });
-    }
-    absl::Status operator()(const PutSettings& op) {
-      e->settings_.Update(op.shop, [&](const ShopSettings&) { return op.settings; },
-                          [](const ShopSettings&) {});
-      return absl::OkStatus();
-    }
-    absl::Status operator()(const RecordOrder& op) {
-      return e->orders_.With(op.shop, op.decision.order_id,
-                             [&](OrderShard& orders, const std::string& key) {
-        if (orders.Find(key) != nullptr) {
-          return ReplayMismatch(absl::StrCat("order '", op.decision.order_id,
-                                             "' is recorded twice"));
-        }
-        const bool touches = op.new_connection.has_value() || op.count_current;
-        if (!touches) {
-          e->ApplyRecordOrder(orders, key, nullptr, op);
-          return absl::OkStatus();
-        }
-        return e->store_.Mutate(op.shop, op.decision.canonical_email, [&](KeyEditor& ed) {
-          if (op.count_current && !ed.current()) {
-            return ReplayMismatch(absl::StrCat("order '", op.decision.order_id,
-                                               "' counts against a missing connection"));
-          }
-          e->ApplyRecordOrder(orders, key, &ed, op);
-          return absl::OkStatus();
-        });
-      });
-    }
-    absl::Status operator()(const ReverseOrder& op) {
-      return e->orders_.With(op.shop, op.order_id,
-                             [&](OrderShard& orders, const std::string& key) {
-        OrderRecord* order = orders.Find(key);
-        if (order == nullptr) return OrderNotFound(op.shop, op.order_id);
-        if (order->decision.counted && !order->decision.canonical_email.empty()) {
-          e->store_.Mutate(op.shop, order->decision.canonical_email,
-                           [&](KeyEditor& ed) { ApplyReverse(*order, &ed); });
-        } else {
-          ApplyReverse(*order, nullptr);
-        }
-        return absl::OkStatus();
-      });
-    }
-  };
-  return std::visit(Visitor{this}, mutation.op);
 }
 
 EngineStats Engine::Stats() const {

@@ -16,6 +16,7 @@
 #define ATTRIB_ENGINE_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,6 +106,45 @@ struct ReverseResult {
   bool already_reversed = false;
 };
 
+// A fuzzy snapshot's fences: the sink's sequence number when each piece was copied
+// (under its lock). Replaying mutation `seq` applies each of its parts only if
+// seq > the fence of the piece that part touches, so a snapshot taken while writes
+// continue plus the log after its oldest fence rebuilds the exact state.
+struct SnapshotFences {
+  uint64_t settings = 0;
+  std::vector<uint64_t> connection_shards;  // Indexed like ConnectionStore shards.
+  std::vector<uint64_t> order_shards;       // Indexed like OrderWindow shards.
+};
+
+// A connection as a snapshot sees it: views valid only during the callback.
+struct ConnectionView {
+  ShopId shop = 0;
+  AffiliateId affiliate = 0;
+  Source source = Source::kManual;
+  TimeMs connected_at = 0;
+  TimeMs last_order_at = 0;
+  uint32_t order_count = 0;
+  absl::string_view canonical_email;
+  absl::string_view entered_email;
+  absl::string_view name;
+};
+
+// Receives a snapshot from Engine::CaptureSnapshot(). Each call runs under the lock
+// of what it shows, so keep it to copying bytes into a buffer.
+class SnapshotVisitor {
+ public:
+  virtual ~SnapshotVisitor() = default;
+  virtual void Settings(ShopId shop, const ShopSettings& settings) = 0;
+  virtual void SettingsDone(uint64_t fence) = 0;
+  virtual void BeginConnectionShard(uint32_t index, uint64_t fence) = 0;
+  virtual void ConnectionRecord(const ConnectionView& c) = 0;
+  virtual void EndConnectionShard(uint32_t index) = 0;
+  // Records in the shard's retention (FIFO) order.
+  virtual void BeginOrderShard(uint32_t index, uint64_t fence, TimeMs high_water) = 0;
+  virtual void Order(const OrderRecord& order) = 0;
+  virtual void EndOrderShard(uint32_t index) = 0;
+};
+
 struct EngineStats {
   size_t connections = 0;
   size_t remembered_orders = 0;
@@ -145,10 +185,23 @@ class Engine {
   absl::StatusOr<ReverseResult> Reverse(ShopId shop, absl::string_view order_id);
   absl::StatusOr<AttributionDecision> Explain(ShopId shop, absl::string_view order_id);
 
-  // --- Replay and inspection ---
-  // Applies a mutation made by an engine with the same email policy. Never reads the
-  // clock or the settings; does not call the sink.
-  absl::Status Apply(const Mutation& mutation);
+  // --- Replay, snapshots and inspection ---
+  // Applies a mutation made by an engine with the same email policy (and, with
+  // fences, the same shard count). Never reads the clock or the settings; does not
+  // call the sink. With `fences`, only the parts newer than their piece's fence.
+  absl::Status Apply(const Mutation& mutation, uint64_t seq = 0,
+                     const SnapshotFences* fences = nullptr);
+  // Shows the whole state to `visitor`, one piece (settings, each connection shard,
+  // each order shard) at a time under that piece's lock, with fence = current_seq()
+  // read under the same lock. Readers are never blocked; a writer waits at most for
+  // one shard's copy.
+  void CaptureSnapshot(const std::function<uint64_t()>& current_seq,
+                       SnapshotVisitor* visitor) const;
+  // Loading a snapshot into an empty engine (no sink calls).
+  void RestoreConnection(const Connection& c);
+  void RestoreSettings(ShopId shop, const ShopSettings& settings);
+  void RestoreOrder(const OrderRecord& order, TimeMs shard_high_water);
+  uint32_t shard_count() const { return store_.shard_count(); }
   EngineStats Stats() const;
   const ConnectionStore& store() const { return store_; }
   const SettingsRegistry& settings() const { return settings_; }
@@ -156,9 +209,16 @@ class Engine {
 
  private:
   void Emit(Mutation m) const;
-  void ApplyRecordOrder(OrderShard& orders, const std::string& key, KeyEditor* editor,
-                        const RecordOrder& op);
-  static void ApplyReverse(OrderRecord& order, KeyEditor* editor);
+  // The parts of an order mutation: the order part when `orders` is set, the
+  // connection part when `editor` is set. Live operations and replay share them.
+  void ApplyRecordOrder(const RecordOrder& op, OrderShard* orders, const std::string& key,
+                        KeyEditor* editor) const;
+  static void ApplyReverseOrder(const ReverseOrder& op, OrderRecord* order,
+                                KeyEditor* editor);
+  bool ConnectionPartDue(ShopId shop, absl::string_view canonical, uint64_t seq,
+                         const SnapshotFences* fences) const;
+  bool OrderPartDue(ShopId shop, absl::string_view order_id, uint64_t seq,
+                    const SnapshotFences* fences) const;
 
   const Clock* const clock_;
   MutationSink* const sink_;

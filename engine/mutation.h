@@ -9,13 +9,17 @@
 // Ordering contract: the engine hands a mutation to its MutationSink while it still
 // holds the locks of the state it changed, so two mutations of the same key (or the
 // same order id, or the same shop's settings) reach the sink in the order they were
-// applied. Mutations of different keys commute.
+// applied. Mutations of different keys commute. A sink that numbers mutations does so
+// inside OnMutation(), i.e. under those locks: a shard copied under its lock has
+// exactly the mutations numbered up to the sink's counter at that moment, which is
+// what makes snapshot fences (engine.h) exact.
 //
 // Thread-safety: values. A MutationSink must accept calls from any thread, and must
 // be quick and must not call back into the engine (it runs under engine locks).
 #ifndef ATTRIB_ENGINE_MUTATION_H_
 #define ATTRIB_ENGINE_MUTATION_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -46,20 +50,37 @@ struct PutSettings {
   friend bool operator==(const PutSettings&, const PutSettings&) = default;
 };
 
-// Remember an order's decision, and apply its effect on the customer's connection:
-// count it against the current connection (count_current) or store new_connection.
+// A connection's order counters after a change, as computed when it was made.
+struct OrderCounters {
+  uint32_t order_count = 0;
+  TimeMs last_order_at = 0;
+  friend bool operator==(const OrderCounters&, const OrderCounters&) = default;
+};
+
+// Remember an order's decision (the order part), and apply its effect on the
+// customer's connection (the connection part): store `new_connection`, or set the
+// current connection's counters to `counters`. Every value is resolved, so the two
+// parts can be applied independently (see SnapshotFences in engine.h).
 struct RecordOrder {
   ShopId shop = 0;
   AttributionDecision decision;
-  bool count_current = false;
   std::optional<Connection> new_connection;
+  std::optional<OrderCounters> counters;  // Counted against the current connection.
+  // What reverse() needs later (see OrderRecord).
+  AffiliateId counted_affiliate = 0;
+  TimeMs counted_connected_at = 0;
+  TimeMs prev_last_order_at = 0;
   friend bool operator==(const RecordOrder&, const RecordOrder&) = default;
 };
 
-// Un-count a remembered order (refund/cancel).
+// Un-count a remembered order (refund/cancel): mark it reversed (order part) and, when
+// it still counts against the same connection, set that connection's counters
+// (connection part).
 struct ReverseOrder {
   ShopId shop = 0;
   std::string order_id;
+  std::string canonical_email;            // The connection's key; empty: none.
+  std::optional<OrderCounters> counters;  // None: nothing to un-count.
   friend bool operator==(const ReverseOrder&, const ReverseOrder&) = default;
 };
 

@@ -27,6 +27,12 @@ void OrderShard::Insert(std::string key, OrderRecord record, TimeMs window_ms) {
   }
 }
 
+void OrderShard::Restore(std::string key, OrderRecord record, TimeMs high_water) {
+  high_water_ = std::max({high_water_, high_water, record.retain_mark});
+  const auto [it, inserted] = orders_.insert_or_assign(key, std::move(record));
+  if (inserted) fifo_.push_back(std::move(key));
+}
+
 OrderWindow::OrderWindow(uint32_t shard_count, TimeMs window_ms)
     : window_ms_(window_ms) {
   shards_.reserve(shard_count);

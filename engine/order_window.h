@@ -56,6 +56,10 @@ class OrderShard {
   OrderRecord* Find(absl::string_view key);
   // Records a new order and evicts those that fell out of the window.
   void Insert(std::string key, OrderRecord record, TimeMs window_ms);
+  // Snapshot restore: appends a record as it was (its retain_mark kept, nothing
+  // evicted) and raises the high-water mark to at least `high_water`.
+  void Restore(std::string key, OrderRecord record, TimeMs high_water);
+  TimeMs high_water() const { return high_water_; }
   size_t size() const { return orders_.size(); }
   template <typename Fn>
   void ForEach(Fn&& fn) const {  // In insertion order.
@@ -89,9 +93,21 @@ class OrderWindow {
 
   size_t size() const;
   void ForEach(const std::function<void(const OrderRecord&)>& fn) const;
+  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  uint32_t ShardIndex(ShopId shop, absl::string_view order_id) const {
+    return ShardOf(Key(shop, order_id));
+  }
+  // Calls fn(const OrderShard&) with shard `index` locked.
+  template <typename Fn>
+  void ReadShard(uint32_t index, Fn&& fn) const {
+    const LockedShard& s = *shards_[index];
+    absl::MutexLock lock(&s.mu);
+    fn(s.orders);
+  }
+
+  static std::string Key(ShopId shop, absl::string_view order_id);
 
  private:
-  static std::string Key(ShopId shop, absl::string_view order_id);
   uint32_t ShardOf(absl::string_view key) const;
 
   struct LockedShard {

@@ -26,6 +26,14 @@ void SettingsRegistry::ForEach(
   for (const auto& [shop, s] : settings_) fn(shop, s);
 }
 
+void SettingsRegistry::ForEachLocked(
+    const std::function<void(ShopId, const ShopSettings&)>& fn,
+    const std::function<void()>& done) const {
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [shop, s] : settings_) fn(shop, s);
+  done();
+}
+
 size_t SettingsRegistry::size() const {
   absl::ReaderMutexLock lock(&mu_);
   return settings_.size();

@@ -29,6 +29,10 @@ class SettingsRegistry {
                       const std::function<void(const ShopSettings&)>& after);
   // Calls fn(shop, settings) for every shop that has settings stored.
   void ForEach(const std::function<void(ShopId, const ShopSettings&)>& fn) const;
+  // ForEach, then done(), both under the same (read) lock: a consistent copy with a
+  // point (done) at which nothing changed since the first fn call.
+  void ForEachLocked(const std::function<void(ShopId, const ShopSettings&)>& fn,
+                     const std::function<void()>& done) const;
   size_t size() const;
 
  private:

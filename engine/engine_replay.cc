@@ -1,0 +1,183 @@
+// engine/engine_replay.cc: the Engine's replay (Apply with snapshot fences),
+// snapshot capture and restore. See engine.h and mutation.h for the contracts.
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/engine.h"
+
+namespace attrib::engine {
+namespace {
+
+absl::Status ReplayMismatch(absl::string_view what) {
+  return absl::FailedPreconditionError(absl::StrCat("replay: ", what));
+}
+
+}  // namespace
+
+bool Engine::ConnectionPartDue(ShopId shop, absl::string_view canonical, uint64_t seq,
+                               const SnapshotFences* fences) const {
+  if (fences == nullptr) return true;
+  const uint32_t shard = store_.ShardOf(KeyHash(shop, canonical));
+  return shard >= fences->connection_shards.size() ||
+         seq > fences->connection_shards[shard];
+}
+
+bool Engine::OrderPartDue(ShopId shop, absl::string_view order_id, uint64_t seq,
+                          const SnapshotFences* fences) const {
+  if (fences == nullptr) return true;
+  const uint32_t shard = orders_.ShardIndex(shop, order_id);
+  return shard >= fences->order_shards.size() || seq > fences->order_shards[shard];
+}
+
+absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
+                           const SnapshotFences* fences) {
+  struct Visitor {
+    Engine* e;
+    uint64_t seq;
+    const SnapshotFences* fences;
+
+    absl::Status operator()(const SetConnection& op) {
+      const Connection& c = op.connection;
+      if (c.shop == 0 || c.affiliate == 0 || c.canonical_email.empty()) {
+        return ReplayMismatch("SetConnection with an empty shop, affiliate or email");
+      }
+      if (!e->ConnectionPartDue(c.shop, c.canonical_email, seq, fences)) {
+        return absl::OkStatus();
+      }
+      e->store_.Mutate(c.shop, c.canonical_email, [&](KeyEditor& ed) { ed.Put(c); });
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const RemoveConnection& op) {
+      if (!e->ConnectionPartDue(op.shop, op.canonical_email, seq, fences)) {
+        return absl::OkStatus();
+      }
+      return e->store_.Mutate(op.shop, op.canonical_email, [&](KeyEditor& ed) {
+        if (!ed.current()) {
+          return ReplayMismatch(absl::StrCat("removes ", op.canonical_email, " of shop ",
+                                             op.shop, ", which does not exist"));
+        }
+        ed.Erase();
+        return absl::OkStatus();
+      });
+    }
+    absl::Status operator()(const PutSettings& op) {
+      if (fences != nullptr && seq <= fences->settings) return absl::OkStatus();
+      e->settings_.Update(op.shop, [&](const ShopSettings&) { return op.settings; },
+                          [](const ShopSettings&) {});
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const RecordOrder& op) {
+      const std::string& order_id = op.decision.order_id;
+      if (e->OrderPartDue(op.shop, order_id, seq, fences)) {
+        absl::Status s = e->orders_.With(op.shop, order_id,
+                                         [&](OrderShard& orders, const std::string& key) {
+          if (orders.Find(key) != nullptr) {
+            return ReplayMismatch(absl::StrCat("order '", order_id, "' is recorded twice"));
+          }
+          e->ApplyRecordOrder(op, &orders, key, nullptr);
+          return absl::OkStatus();
+        });
+        if (!s.ok()) return s;
+      }
+      const bool touches = op.new_connection.has_value() || op.counters.has_value();
+      if (!touches ||
+          !e->ConnectionPartDue(op.shop, op.decision.canonical_email, seq, fences)) {
+        return absl::OkStatus();
+      }
+      return e->store_.Mutate(op.shop, op.decision.canonical_email, [&](KeyEditor& ed) {
+        if (op.counters && !ed.current()) {
+          return ReplayMismatch(
+              absl::StrCat("order '", order_id, "' counts against a missing connection"));
+        }
+        e->ApplyRecordOrder(op, nullptr, std::string(), &ed);
+        return absl::OkStatus();
+      });
+    }
+    absl::Status operator()(const ReverseOrder& op) {
+      if (e->OrderPartDue(op.shop, op.order_id, seq, fences)) {
+        absl::Status s = e->orders_.With(op.shop, op.order_id,
+                                         [&](OrderShard& orders, const std::string& key) {
+          OrderRecord* order = orders.Find(key);
+          if (order == nullptr) {
+            return absl::NotFoundError(absl::StrCat(
+                "replay: reverses order '", op.order_id, "', which is not remembered"));
+          }
+          ApplyReverseOrder(op, order, nullptr);
+          return absl::OkStatus();
+        });
+        if (!s.ok()) return s;
+      }
+      if (!op.counters || op.canonical_email.empty() ||
+          !e->ConnectionPartDue(op.shop, op.canonical_email, seq, fences)) {
+        return absl::OkStatus();
+      }
+      return e->store_.Mutate(op.shop, op.canonical_email, [&](KeyEditor& ed) {
+        if (!ed.current()) {
+          return ReplayMismatch(absl::StrCat("reverse of '", op.order_id,
+                                             "' un-counts a missing connection"));
+        }
+        ApplyReverseOrder(op, nullptr, &ed);
+        return absl::OkStatus();
+      });
+    }
+  };
+  return std::visit(Visitor{this, seq, fences}, mutation.op);
+}
+
+void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
+                             SnapshotVisitor* visitor) const {
+  settings_.ForEachLocked([&](ShopId shop, const ShopSettings& s) {
+    visitor->Settings(shop, s);
+  }, [&] { visitor->SettingsDone(current_seq()); });
+  for (uint32_t i = 0; i < store_.shard_count(); ++i) {
+    bool begun = false;
+    store_.ForEachInShard(
+        i,
+        [&](const Shard& shard, record::View v) {
+          ConnectionView c;
+          c.shop = shard.ShopOf(v);
+          c.affiliate = shard.AffiliateOf(v);
+          c.source = v.source();
+          c.connected_at = v.connected_at();
+          c.last_order_at = v.last_order_at();
+          c.order_count = v.order_count();
+          CanonicalBuffer buf;
+          c.canonical_email = shard.CanonicalOf(v, &buf);
+          c.entered_email = v.entered();
+          c.name = v.name();
+          visitor->ConnectionRecord(c);
+        },
+        [&] {
+          // Called first, under the same lock: the fence of this shard.
+          visitor->BeginConnectionShard(i, current_seq());
+          begun = true;
+        });
+    if (begun) visitor->EndConnectionShard(i);
+  }
+  for (uint32_t i = 0; i < orders_.shard_count(); ++i) {
+    orders_.ReadShard(i, [&](const OrderShard& shard) {
+      visitor->BeginOrderShard(i, current_seq(), shard.high_water());
+      shard.ForEach([&](const OrderRecord& r) { visitor->Order(r); });
+      visitor->EndOrderShard(i);
+    });
+  }
+}
+
+void Engine::RestoreConnection(const Connection& c) {
+  store_.Mutate(c.shop, c.canonical_email, [&](KeyEditor& ed) { ed.Put(c); });
+}
+
+void Engine::RestoreSettings(ShopId shop, const ShopSettings& settings) {
+  settings_.Update(shop, [&](const ShopSettings&) { return settings; },
+                   [](const ShopSettings&) {});
+}
+
+void Engine::RestoreOrder(const OrderRecord& order, TimeMs shard_high_water) {
+  orders_.With(order.shop, order.decision.order_id,
+               [&](OrderShard& orders, const std::string& key) {
+                 orders.Restore(key, order, shard_high_water);
+               });
+}
+
+}  // namespace attrib::engine

@@ -1,0 +1,141 @@
+// engine/replay_test_util.h
+//
+// Shared by the replay tests (replay_test.cc, snapshot_replay_test.cc): a sink that
+// records (and numbers) mutations, a dump of an engine's whole state in a canonical
+// order, and a random workload over a small key space.
+//
+// Thread-safety: RecordingSink is thread-safe; a RandomWorkload belongs to one thread.
+#ifndef ATTRIB_ENGINE_REPLAY_TEST_UTIL_H_
+#define ATTRIB_ENGINE_REPLAY_TEST_UTIL_H_
+
+#include <map>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/engine.h"
+
+namespace attrib::engine::replay_testing {
+
+class RecordingSink : public MutationSink {
+ public:
+  void OnMutation(const Mutation& m) override {
+    absl::MutexLock lock(&mu_);
+    mutations_.push_back(m);
+  }
+  std::vector<Mutation> Take() {
+    absl::MutexLock lock(&mu_);
+    return std::move(mutations_);
+  }
+  // Mutation i (0-based) has sequence number i + 1; this is the last one given.
+  uint64_t LastSeq() {
+    absl::MutexLock lock(&mu_);
+    return mutations_.size();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<Mutation> mutations_ ABSL_GUARDED_BY(mu_);
+};
+
+// Everything an engine holds, in a canonical order.
+struct State {
+  std::map<std::pair<ShopId, std::string>, Connection> connections;
+  std::map<ShopId, ShopSettings> settings;
+  std::map<std::pair<ShopId, std::string>, OrderRecord> orders;
+  friend bool operator==(const State&, const State&) = default;
+};
+
+inline State Dump(const Engine& e) {
+  State s;
+  for (uint32_t i = 0; i < e.store().shard_count(); ++i) {
+    e.store().ForEachInShard(i, [&](const Shard& shard, record::View v) {
+      Connection c = shard.Materialize(v);
+      s.connections[{c.shop, c.canonical_email}] = c;
+    });
+  }
+  e.settings().ForEach([&](ShopId shop, const ShopSettings& st) { s.settings[shop] = st; });
+  e.orders().ForEach([&](const OrderRecord& r) {
+    s.orders[{r.shop, r.decision.order_id}] = r;
+  });
+  return s;
+}
+
+// Random operations over a small key space, so that keys collide, expire, get
+// capped, reassigned, reversed...
+class RandomWorkload {
+ public:
+  RandomWorkload(Engine* engine, FakeClock* clock, uint64_t seed)
+      : engine_(engine), clock_(clock), rng_(seed) {}
+
+  void Step() {
+    if (clock_ != nullptr && Pick(10) == 0) clock_->Advance(Pick(3 * kMsPerDay));
+    const ShopId shop = 1 + Pick(3);
+    const std::string email = absl::StrCat(Pick(2) ? "Cust" : "cust", Pick(40),
+                                           Pick(2) ? "+tag" : "", "@gmail.com");
+    switch (Pick(9)) {
+      case 0:
+      case 1: {
+        ConnectRequest r;
+        r.shop = shop;
+        r.email = email;
+        r.affiliate = 1 + Pick(5);
+        r.mode = Pick(3) == 0 ? ConnectMode::kReassign : ConnectMode::kIfAbsent;
+        r.source = static_cast<Source>(Pick(4));
+        if (Pick(4) == 0) r.name = absl::StrCat("Name ", Pick(100));
+        if (Pick(5) == 0) r.connected_at = 1'600'000'000'000 + Pick(1'000'000'000);
+        (void)engine_->Connect(r);
+        break;
+      }
+      case 2:
+        (void)engine_->Disconnect(shop, email);
+        break;
+      case 3: {
+        ShopSettingsPatch p;
+        if (Pick(2)) p.validity_days = Pick(4) * 2;
+        if (Pick(2)) p.validity_mode = static_cast<ValidityMode>(Pick(2));
+        if (Pick(2)) p.validity_max_orders = Pick(4);
+        if (Pick(2)) p.precedence = static_cast<Precedence>(Pick(3));
+        if (Pick(2)) p.auto_connect = Pick(2) == 1;
+        if (Pick(2)) p.auto_connect_new_customers_only = Pick(2) == 1;
+        if (Pick(5) == 0) p.connections_enabled = Pick(3) != 0;
+        (void)engine_->UpdateSettings(shop, p);
+        break;
+      }
+      case 4:
+      case 5:
+      case 6: {
+        AttributeRequest r;
+        r.shop = shop;
+        r.order_id = absl::StrCat("order-", Pick(300));  // Repeats: duplicates.
+        if (Pick(5) != 0) r.email = email;
+        if (Pick(2)) r.referral_affiliate = 1 + Pick(5);
+        if (Pick(2)) r.customer_is_new = Pick(2) == 1;
+        if (Pick(4) == 0 && clock_ != nullptr) {
+          r.ordered_at = clock_->NowMs() - static_cast<TimeMs>(Pick(5 * kMsPerDay));
+        }
+        (void)engine_->Attribute(r);
+        break;
+      }
+      case 7:
+        (void)engine_->Reverse(shop, absl::StrCat("order-", Pick(300)));
+        break;
+      case 8:
+        (void)engine_->Explain(shop, absl::StrCat("order-", Pick(300)));
+        break;
+    }
+  }
+
+ private:
+  uint64_t Pick(uint64_t n) { return rng_() % n; }
+  Engine* engine_;
+  FakeClock* clock_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace attrib::engine::replay_testing
+
+#endif  // ATTRIB_ENGINE_REPLAY_TEST_UTIL_H_
