@@ -314,6 +314,23 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
     session->close_after_reply = true;
     return Fail(absl::UnauthenticatedError("auth: this server requires `auth` first"), out);
   }
+  const bool is_write = which == R::CONNECT || which == R::DISCONNECT ||
+                        which == R::PUT_SETTINGS || which == R::ATTRIBUTE ||
+                        which == R::REVERSE;
+  if (is_write && options_.durability != nullptr) {
+    // Refused before the engine is touched: the state never runs ahead of the log.
+    if (absl::Status s = options_.durability->CanWrite(); !s.ok()) return Fail(s, out);
+    const wire::ErrorCode code = DispatchOperation(request, session, out);
+    session->wait_for_seq = options_.durability->LastAssignedSeq();
+    return code;
+  }
+  return DispatchOperation(request, session, out);
+}
+
+wire::ErrorCode RequestHandler::DispatchOperation(wire::Request::Reader request,
+                                                  Session* session,
+                                                  wire::Response::Builder out) {
+  const R::Which which = request.which();
   Engine& e = *engine_;
   switch (which) {
     case R::CONNECT: return DoConnect(e, request.getConnect(), out);

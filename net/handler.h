@@ -42,6 +42,20 @@ namespace attrib::net {
 struct Session {
   bool authenticated = false;
   bool close_after_reply = false;  // Set by the handler: reply, then close.
+  // Set by the handler for write requests: the reply may leave only once the log is
+  // durable up to this sequence number (0: no wait).
+  uint64_t wait_for_seq = 0;
+};
+
+// What the handler needs from the durability layer, without knowing files.
+class DurabilityHooks {
+ public:
+  virtual ~DurabilityHooks() = default;
+  // OK, or why writes are refused right now (full disk, I/O error): Unavailable.
+  virtual absl::Status CanWrite() = 0;
+  // The newest sequence number handed out. A write request's reply waits for it:
+  // that covers the request's own change and any not-yet-durable change it saw.
+  virtual uint64_t LastAssignedSeq() = 0;
 };
 
 // Facts only the server knows, for the `stats` reply.
@@ -55,6 +69,7 @@ struct HandlerOptions {
   std::string auth_token;                        // Empty: no authentication.
   std::function<ServerFacts()> server_facts;     // May be empty.
   std::function<absl::Status()> snapshot;        // Empty: `snapshot` is unimplemented.
+  DurabilityHooks* durability = nullptr;         // Null: in memory only.
 };
 
 struct OperationCount {
@@ -93,6 +108,8 @@ class RequestHandler {
   // already set. Returns the code counted for it.
   wire::ErrorCode Dispatch(wire::Request::Reader request, Session* session,
                            wire::Response::Builder out);
+  wire::ErrorCode DispatchOperation(wire::Request::Reader request, Session* session,
+                                    wire::Response::Builder out);
   wire::ErrorCode Authenticate(wire::AuthRequest::Reader request, Session* session,
                                wire::Response::Builder out);
   void FillStats(wire::StatsResult::Builder out) const;

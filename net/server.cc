@@ -182,7 +182,7 @@ void Server::Shutdown() {
   });
   for (size_t i = 0; i < m.contexts.size(); ++i) {
     asio::post(*m.contexts[i], [registry = m.registries[i].get()] {
-      const std::vector<Connection*> live(registry->begin(), registry->end());
+      const std::vector<Connection*> live(registry->all.begin(), registry->all.end());
       for (Connection* c : live) c->Drain();
     });
   }
@@ -200,6 +200,20 @@ void Server::Shutdown() {
 void Server::Wait() {
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
+  }
+}
+
+void Server::NotifyDurable(uint64_t seq) {
+  Impl& m = *impl_;
+  uint64_t prev = m.shared.durable_seq.load();
+  while (prev < seq && !m.shared.durable_seq.compare_exchange_weak(prev, seq)) {
+  }
+  for (size_t i = 0; i < m.contexts.size(); ++i) {
+    asio::post(*m.contexts[i], [registry = m.registries[i].get()] {
+      const std::vector<Connection*> waiting(registry->waiting.begin(),
+                                             registry->waiting.end());
+      for (Connection* c : waiting) c->OnDurable();
+    });
   }
 }
 

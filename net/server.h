@@ -13,6 +13,10 @@
 //    read (no new requests executed) until its queued replies drain;
 //  - idle_timeout: a connection with no read or write progress for that long is
 //    closed.
+// Durability: the reply of a write request (Session::wait_for_seq) is held until
+// NotifyDurable() reports its sequence number durable; every later reply of the same
+// connection queues behind it, so replies keep request order. Reads on other
+// connections never wait.
 // Shutdown(): stop accepting, stop reading, finish writing the replies of requests
 // already executed, close every connection, stop the threads.
 //
@@ -73,6 +77,9 @@ class Server {
   // Blocks until the threads have exited (after Shutdown()).
   void Wait();
   ServerFacts Facts() const;
+  // The log is durable up to `seq`: replies of write requests that waited for it
+  // leave. Any thread (the log's commit thread calls it).
+  void NotifyDurable(uint64_t seq);
 
  private:
   struct Impl;

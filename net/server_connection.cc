@@ -40,7 +40,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ServerShared* shared,
       registry_(registry) {}
 
 void Connection::Start() {
-  registry_->insert(this);
+  registry_->all.insert(this);
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
   in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
@@ -60,7 +60,22 @@ void Connection::Drain() {
     error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
   }
-  if (!reading_ && !writing_ && out_pending_.empty()) Close();
+  if (!reading_ && idle_output()) Close();
+}
+
+void Connection::OnDurable() {
+  const uint64_t durable = shared_->durable_seq.load(std::memory_order_acquire);
+  while (!held_.empty() && held_.front().first <= durable) {
+    out_pending_.append(held_.front().second);
+    held_bytes_ -= held_.front().second.size();
+    held_.pop_front();
+  }
+  if (held_.empty()) registry_->waiting.erase(this);
+  MaybeWrite();
+  if (!writing_ && out_pending_.empty() && held_.empty() &&
+      (close_after_write_ || draining_) && !reading_) {
+    Close();
+  }
 }
 
 void Connection::DoRead() {
@@ -88,7 +103,7 @@ void Connection::OnRead(const error_code& ec, size_t n) {
   if (ec) {
     // EOF or error: the client sends nothing more; flush what was executed, close.
     close_after_write_ = true;
-    if (!writing_ && out_pending_.empty()) {
+    if (idle_output()) {
       Close();
     } else {
       MaybeWrite();
@@ -119,14 +134,15 @@ void Connection::ProcessFrames() {
         kj::ArrayPtr<const capnp::word>(in_.data() + in_start_ / kWordBytes,
                                         info.frame_bytes / kWordBytes),
         &session_, &response);
-    QueueResponse(response);
+    QueueResponse(response, session_.wait_for_seq);
+    session_.wait_for_seq = 0;
     in_start_ += info.frame_bytes;
     if (session_.close_after_reply) close_after_write_ = true;
   }
   if (in_start_ == in_end_) in_start_ = in_end_ = 0;
   MaybeWrite();
   if (close_after_write_ || draining_) {
-    if (!writing_ && out_pending_.empty()) Close();
+    if (idle_output()) Close();
     return;
   }
   if (queued_bytes() > shared_->options.max_queued_output_bytes) {
@@ -139,12 +155,24 @@ void Connection::ProcessFrames() {
 void Connection::QueueError(wire::ErrorCode code, const std::string& message) {
   capnp::MallocMessageBuilder response(64);
   RequestHandler::BuildError(0, code, message, &response);
-  QueueResponse(response);
+  QueueResponse(response, 0);
 }
 
-void Connection::QueueResponse(capnp::MessageBuilder& response) {
-  StringOutputStream out(&out_pending_);
+void Connection::QueueResponse(capnp::MessageBuilder& response, uint64_t wait_for_seq) {
+  if (held_.empty() &&
+      wait_for_seq <= shared_->durable_seq.load(std::memory_order_acquire)) {
+    StringOutputStream out(&out_pending_);
+    capnp::writeMessage(out, response);
+    return;
+  }
+  // Not durable yet (or behind a reply that is not): hold it, in order.
+  std::string bytes;
+  StringOutputStream out(&bytes);
   capnp::writeMessage(out, response);
+  held_bytes_ += bytes.size();
+  held_.emplace_back(std::max(wait_for_seq, held_.empty() ? 0 : held_.back().first),
+                     std::move(bytes));
+  registry_->waiting.insert(this);
 }
 
 void Connection::MaybeWrite() {
@@ -171,7 +199,7 @@ void Connection::OnWrite(const error_code& ec) {
     MaybeWrite();
     return;
   }
-  if (close_after_write_ || (draining_ && !reading_)) {
+  if ((close_after_write_ || (draining_ && !reading_)) && held_.empty()) {
     Close();
     return;
   }
@@ -208,7 +236,8 @@ void Connection::Close() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   idle_timer_.cancel();
-  registry_->erase(this);
+  registry_->all.erase(this);
+  registry_->waiting.erase(this);
   if (shared_->open.fetch_sub(1) == 1) {
     absl::MutexLock lock(&shared_->mu);  // Wakes a Shutdown() waiting for 0.
   }

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -36,12 +37,19 @@ struct ServerShared {
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> refused{0};
   std::atomic<bool> stopping{false};
+  // The durable sequence number (NotifyDurable); replies of write requests wait for
+  // it. Stays 0 without a durability layer, where no reply waits.
+  std::atomic<uint64_t> durable_seq{0};
   absl::Mutex mu;  // Signals "open reached 0" to a draining Shutdown().
 };
 
 class Connection;
-// The live connections of one io_context (touched only by its thread).
-using Registry = std::unordered_set<Connection*>;
+// The live connections of one io_context (touched only by its thread), and those of
+// them holding replies until the log is durable far enough.
+struct Registry {
+  std::unordered_set<Connection*> all;
+  std::unordered_set<Connection*> waiting;
+};
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -54,6 +62,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Shutdown: read nothing more, finish writing what was executed, then close.
   void Drain();
+  // The durable sequence number advanced: release the replies it covers.
+  void OnDurable();
 
  private:
   void DoRead();
@@ -61,12 +71,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Decodes and executes every complete frame in the buffer.
   void ProcessFrames();
   void QueueError(wire::ErrorCode code, const std::string& message);
-  void QueueResponse(capnp::MessageBuilder& response);
+  void QueueResponse(capnp::MessageBuilder& response, uint64_t wait_for_seq);
   void MaybeWrite();
   void OnWrite(const boost::system::error_code& ec);
   void ArmIdleTimer(std::chrono::steady_clock::duration after);
   void OnIdleTimer(const boost::system::error_code& ec);
-  size_t queued_bytes() const { return out_pending_.size() + out_inflight_.size(); }
+  size_t queued_bytes() const {
+    return out_pending_.size() + out_inflight_.size() + held_bytes_;
+  }
+  bool idle_output() const { return !writing_ && out_pending_.empty() && held_.empty(); }
   void Close();
 
   boost::asio::ip::tcp::socket socket_;
@@ -81,6 +94,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t in_end_ = 0;
   std::string out_pending_;   // Replies not yet handed to the socket.
   std::string out_inflight_;  // The write in progress.
+  // Replies waiting for durability, in order: (sequence number, frame bytes). Once
+  // one waits, every later reply queues behind it (replies leave in request order).
+  std::deque<std::pair<uint64_t, std::string>> held_;
+  size_t held_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;
   bool paused_ = false;               // Not reading: too many queued replies.
