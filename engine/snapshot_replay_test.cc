@@ -74,20 +74,24 @@ TEST(SnapshotReplayTest, FuzzySnapshotPlusFencedReplayEqualsLiveState) {
     FakeClock clock(1'700'000'000'000);
     RecordingSink sink;
     Engine live(Options(&clock, &sink));
-    std::atomic<bool> started{false};
+    std::atomic<int> started{0};
+    std::atomic<bool> captured{false};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
       threads.emplace_back([&, t] {
         RandomWorkload w(&live, nullptr, seed * 100 + t);
-        for (int i = 0; i < 8'000; ++i) {
+        // Keep writing until the capture is over (bounded), then a little more.
+        for (int i = 0; i < 400'000 && !captured.load(); ++i) {
           w.Step();
-          if (i == 1000) started.store(true);
+          if (i == 1000) started.fetch_add(1);
         }
+        for (int i = 0; i < 1000; ++i) w.Step();
       });
     }
-    while (!started.load()) std::this_thread::yield();  // Writes are under way.
+    while (started.load() < 4) std::this_thread::yield();  // Writes are under way.
     CapturingVisitor capture;
     live.CaptureSnapshot([&] { return sink.LastSeq(); }, &capture);
+    captured.store(true);
     for (auto& th : threads) th.join();
     const std::vector<Mutation> log = sink.Take();
 

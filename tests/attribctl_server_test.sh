@@ -19,13 +19,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The banner line is read from a FIFO: the script waits for the event itself.
+mkfifo "$dir/out"
 "$ATTRIBD" --listen 127.0.0.1:0 --data_dir "$dir/data" >"$dir/out" 2>"$dir/err" &
 server_pid=$!
-for _ in $(seq 100); do
-  [[ -s $dir/out ]] && break
-  sleep 0.05
-done
-server=$(head -1 "$dir/out" | grep -oE '127\.0\.0\.1:[0-9]+' | head -1)
+exec 3<"$dir/out"
+banner=
+read -r -t 60 banner <&3 || true
+server=$(grep -oE '127\.0\.0\.1:[0-9]+' <<<"$banner" | head -1)
 if [[ -z $server ]]; then
   echo "FAIL: attribd did not print its address"; cat "$dir/err"; exit 1
 fi

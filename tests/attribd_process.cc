@@ -26,6 +26,13 @@ AttribdProcess::AttribdProcess(std::vector<std::string> extra_flags) {
     return;
   }
   std::vector<std::string> args = {ATTRIBD_PATH, "--listen=127.0.0.1:0"};
+  bool has_data_dir = false;
+  for (const std::string& f : extra_flags) has_data_dir |= f.rfind("--data_dir=", 0) == 0;
+  if (!has_data_dir) {
+    char dir[] = "/tmp/attribd-data-XXXXXX";
+    owned_data_dir_ = mkdtemp(dir);
+    args.push_back("--data_dir=" + owned_data_dir_);
+  }
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -69,6 +76,10 @@ AttribdProcess::~AttribdProcess() {
   }
   if (stdout_fd_ >= 0) close(stdout_fd_);
   if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+  if (!owned_data_dir_.empty()) {
+    int status = 0;
+    RunCommand("rm -rf '" + owned_data_dir_ + "'", &status);
+  }
 }
 
 int AttribdProcess::Stop() {

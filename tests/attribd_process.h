@@ -1,7 +1,8 @@
 // tests/attribd_process.h
 //
 // Runs a real attribd process for end-to-end tests: started on 127.0.0.1:0 (a free
-// port picked by the kernel), its address read from the one line it prints on
+// port picked by the kernel) with a fresh temporary data directory unless the flags
+// name one, its address read from the one line it prints on
 // stdout once it listens (so tests synchronize on an event, never on a sleep), and
 // stopped with SIGTERM (Stop) or SIGKILL (destructor, if still running).
 //
@@ -42,6 +43,7 @@ class AttribdProcess {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string stderr_path_;
+  std::string owned_data_dir_;  // A temporary --data_dir, removed at the end.
   std::string address_;
   std::string banner_;
 };

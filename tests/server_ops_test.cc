@@ -137,7 +137,7 @@ TEST_F(ServerOpsTest, ErrorsCarryTheEngineCodeAndNameTheField) {
   engine::ShopSettingsPatch patch;
   patch.validity_days = 99'999;
   EXPECT_EQ(field(client_->PutSettings(1, patch).status()), "validity_days");
-  EXPECT_EQ(client_->Snapshot().status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(client_->Snapshot().ok());
   // The connection survives every error reply.
   EXPECT_TRUE(client_->Ping().ok());
 }

@@ -1,0 +1,112 @@
+// persistence/durability.h
+//
+// Makes the engine durable: the engine's MutationSink (every mutation is encoded and
+// appended to the write-ahead log, under the engine's locks, so log order is a valid
+// serial order per key), recovery at start, snapshots (on log growth, on request, at
+// clean shutdown) with retention of the newest two, and the log segments they make
+// unnecessary deleted or archived.
+//
+// The server asks three things of it (net/ sees them as DurabilityHooks):
+//  - CanWrite(): refuse a write request up front while the log cannot be written
+//    (full disk, I/O error); reads go on.
+//  - the sequence number a request's reply must wait for (thread-local: the engine
+//    calls OnMutation on the thread that runs the request);
+//  - a callback when the durable sequence number advances.
+//
+// Thread-safety: OnMutation, CanWrite, the thread-local accessors and SnapshotNow may
+// be called from any thread; Open/RecoverAndStart/Shutdown by the owner only.
+#ifndef ATTRIB_PERSISTENCE_DURABILITY_H_
+#define ATTRIB_PERSISTENCE_DURABILITY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/engine.h"
+#include "engine/mutation.h"
+#include "persistence/data_dir.h"
+#include "persistence/file_system.h"
+#include "persistence/log_writer.h"
+#include "persistence/recovery.h"
+#include "persistence/snapshot.h"
+
+namespace attrib::persistence {
+
+struct DurabilityOptions {
+  std::string data_dir = "./data";
+  DataDirMeta meta;
+  FsyncPolicy fsync = FsyncPolicy::kAlways;
+  uint64_t segment_bytes = 64 << 20;
+  uint64_t snapshot_every_bytes = 256 << 20;  // 0: only on request and shutdown.
+  std::string wal_archive;                    // Empty: covered segments are deleted.
+  bool point_in_time_recovery = false;
+};
+
+struct DurabilityStats {
+  uint64_t last_assigned_seq = 0;
+  uint64_t durable_seq = 0;
+  uint64_t log_bytes_written = 0;
+  uint64_t fsyncs = 0;
+  uint64_t snapshots = 0;
+  SnapshotInfo last_snapshot;  // path empty: none yet.
+};
+
+class Durability final : public engine::MutationSink {
+ public:
+  // Opens (creates) the data directory and takes its lock.
+  static absl::StatusOr<std::unique_ptr<Durability>> Open(FileSystem* fs,
+                                                          DurabilityOptions options);
+  ~Durability() override;
+
+  // Recovers into `engine` (constructed with this as its sink, still empty), then
+  // opens the log where recovery ended and starts the snapshot thread.
+  absl::StatusOr<RecoveryReport> RecoverAndStart(engine::Engine* engine);
+
+  // engine::MutationSink.
+  void OnMutation(const engine::Mutation& mutation) override;
+
+  absl::Status CanWrite() const;
+  // The request protocol: BeginRequest() before running a request on this thread,
+  // EndRequest() after: the last sequence number the request produced (0: none).
+  static void BeginRequest();
+  static uint64_t EndRequest();
+  void SetDurableCallback(std::function<void(uint64_t)> callback);
+  uint64_t durable_seq() const;
+
+  // Takes a snapshot now (one at a time), applies retention, drops covered segments.
+  absl::StatusOr<SnapshotInfo> SnapshotNow();
+  // Stops the snapshot thread, optionally takes a final snapshot, closes the log.
+  absl::Status Shutdown(bool final_snapshot);
+  DurabilityStats Stats() const;
+  const DataDir& data_dir() const { return *dir_; }
+
+ private:
+  Durability(FileSystem* fs, DurabilityOptions options, std::unique_ptr<DataDir> dir)
+      : fs_(fs), options_(std::move(options)), dir_(std::move(dir)) {}
+  void SnapshotLoop();
+  absl::Status ApplyRetention(const SnapshotInfo& newest);
+
+  FileSystem* const fs_;
+  const DurabilityOptions options_;
+  const std::unique_ptr<DataDir> dir_;
+  engine::Engine* engine_ = nullptr;
+  std::unique_ptr<LogWriter> writer_;
+
+  absl::Mutex snapshot_mu_;  // One snapshot at a time.
+  mutable absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t snapshots_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_at_last_snapshot_ ABSL_GUARDED_BY(mu_) = 0;
+  SnapshotInfo last_snapshot_ ABSL_GUARDED_BY(mu_);
+  std::thread snapshot_thread_;
+};
+
+}  // namespace attrib::persistence
+
+#endif  // ATTRIB_PERSISTENCE_DURABILITY_H_

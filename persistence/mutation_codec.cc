@@ -1,0 +1,511 @@
+// persistence/mutation_codec.cc: the Mutation encoding (format in the header), its
+// bounds-checked decoder, and the one-line description.
+//
+// Thread-safety: pure functions.
+#include "persistence/mutation_codec.h"
+
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
+namespace attrib::persistence {
+namespace {
+
+using engine::AttributionDecision;
+using engine::Connection;
+using engine::Mutation;
+using engine::OrderCounters;
+using engine::ShopSettings;
+
+// ---- Encoding ----
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t u) {
+  return static_cast<int64_t>((u >> 1) ^ (~(u & 1) + 1));
+}
+
+void PutTime(engine::TimeMs t, std::string* out) { PutVarint(ZigZag(t), out); }
+
+void PutString(absl::string_view s, std::string* out) {
+  PutVarint(s.size(), out);
+  out->append(s.data(), s.size());
+}
+
+template <typename E>
+void PutEnum(E e, std::string* out) {
+  out->push_back(static_cast<char>(static_cast<std::underlying_type_t<E>>(e)));
+}
+
+void PutConnection(const Connection& c, std::string* out) {
+  PutVarint(c.shop, out);
+  PutString(c.canonical_email, out);
+  PutString(c.entered_email, out);
+  PutVarint(c.affiliate, out);
+  PutEnum(c.source, out);
+  PutTime(c.connected_at, out);
+  PutString(c.name, out);
+  PutVarint(c.order_count, out);
+  PutTime(c.last_order_at, out);
+}
+
+void PutSettingsBody(const ShopSettings& s, std::string* out) {
+  out->push_back(static_cast<char>((s.connections_enabled ? 1 : 0) |
+                                   (s.auto_connect ? 2 : 0) |
+                                   (s.auto_connect_new_customers_only ? 4 : 0)));
+  PutVarint(s.validity_days, out);
+  PutEnum(s.validity_mode, out);
+  PutVarint(s.validity_max_orders, out);
+  PutEnum(s.precedence, out);
+}
+
+void PutDecision(const AttributionDecision& d, std::string* out) {
+  PutString(d.order_id, out);
+  PutTime(d.ordered_at, out);
+  PutVarint(d.affiliate, out);
+  PutEnum(d.reason, out);
+  PutEnum(d.connection_inactive, out);
+  out->push_back(static_cast<char>((d.counted ? 1 : 0) | (d.connection_created ? 2 : 0) |
+                                   (d.connection_moved ? 4 : 0) | (d.reversed ? 8 : 0)));
+  PutVarint(d.previous_affiliate, out);
+  PutString(d.canonical_email, out);
+}
+
+void PutCounters(const std::optional<OrderCounters>& c, std::string* out) {
+  out->push_back(c ? 1 : 0);
+  if (!c) return;
+  PutVarint(c->order_count, out);
+  PutTime(c->last_order_at, out);
+}
+
+// ---- Decoding ----
+
+// Reads primitives from hostile bytes. Errors are sticky: after the first one every
+// read returns a default value and the first error (the one that names the real
+// problem) is kept, so the decoding code below reads like the format table.
+class Decoder {
+ public:
+  explicit Decoder(absl::string_view in) : in_(in) {}
+
+  // `where` is the enclosing struct path ("RecordOrder.decision"), `field` the field
+  // name; they are joined only on error.
+  uint64_t Varint(absl::string_view where, absl::string_view field) {
+    if (!ok_) return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (pos_ >= in_.size()) {
+        Fail(where, field, absl::StrCat("truncated varint (input ends at byte ", pos_, ")"));
+        return 0;
+      }
+      const uint8_t b = static_cast<uint8_t>(in_[pos_++]);
+      if (i == 9 && b > 1) {  // The 10th byte holds bit 63 only.
+        Fail(where, field, (b & 0x80) != 0 ? "varint longer than 10 bytes"
+                                           : "varint overflows 64 bits");
+        return 0;
+      }
+      v |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
+      if ((b & 0x80) == 0) return v;
+    }
+    return 0;  // Not reached: the 10th byte either ends the varint or fails above.
+  }
+
+  uint32_t Varint32(absl::string_view where, absl::string_view field) {
+    const uint64_t v = Varint(where, field);
+    if (v > UINT32_MAX) {
+      Fail(where, field, absl::StrCat("value ", v, " over ", UINT32_MAX));
+      return 0;
+    }
+    return static_cast<uint32_t>(v);
+  }
+
+  int64_t Time(absl::string_view where, absl::string_view field) {
+    return UnZigZag(Varint(where, field));
+  }
+
+  uint8_t Byte(absl::string_view where, absl::string_view field) {
+    if (!ok_) return 0;
+    if (pos_ >= in_.size()) {
+      Fail(where, field, absl::StrCat("truncated (input ends at byte ", pos_, ")"));
+      return 0;
+    }
+    return static_cast<uint8_t>(in_[pos_++]);
+  }
+
+  std::string String(absl::string_view where, absl::string_view field) {
+    const uint64_t n = Varint(where, field);
+    if (!ok_) return std::string();
+    if (n > kMaxCodecStringBytes) {
+      Fail(where, field, absl::StrCat("length ", n, " over ", kMaxCodecStringBytes));
+      return std::string();
+    }
+    if (n > in_.size() - pos_) {
+      Fail(where, field, absl::StrCat("truncated (length ", n, ", ",
+                                      in_.size() - pos_, " bytes left)"));
+      return std::string();
+    }
+    std::string s(in_.substr(pos_, n));
+    pos_ += n;
+    return s;
+  }
+
+  // An enum stored as u8 with values 0..max.
+  template <typename E>
+  E Enum(absl::string_view where, absl::string_view field, E max) {
+    const uint8_t v = Byte(where, field);
+    if (v > static_cast<uint8_t>(max)) {
+      Fail(where, field, absl::StrCat("value ", v, " out of range 0..",
+                                      static_cast<int>(max)));
+      return E{};
+    }
+    return static_cast<E>(v);
+  }
+
+  // A flags byte whose bits outside `used` must be zero.
+  uint8_t Flags(absl::string_view where, absl::string_view field, uint8_t used) {
+    const uint8_t v = Byte(where, field);
+    if ((v & ~used) != 0) {
+      Fail(where, field, absl::StrFormat("unknown bits 0x%02x", v & ~used));
+      return 0;
+    }
+    return v;
+  }
+
+  bool Present(absl::string_view where, absl::string_view field) {
+    const uint8_t v = Byte(where, field);
+    if (v > 1) {
+      Fail(where, field, absl::StrCat("presence byte ", v, " is not 0 or 1"));
+      return false;
+    }
+    return v == 1;
+  }
+
+  void Fail(absl::string_view where, absl::string_view field, absl::string_view what) {
+    if (!ok_) return;
+    ok_ = false;
+    status_ = absl::DataLossError(absl::StrCat(
+        "mutation: ", where, where.empty() ? "" : ".", field, ": ", what));
+  }
+
+  // The first error, or DataLoss if bytes are left over.
+  absl::Status Finish() {
+    if (ok_ && pos_ != in_.size()) {
+      status_ = absl::DataLossError(absl::StrCat("mutation: ", in_.size() - pos_,
+                                                 " trailing bytes after byte ", pos_));
+    }
+    return status_;
+  }
+
+ private:
+  absl::string_view in_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+  absl::Status status_;
+};
+
+Connection ReadConnection(Decoder& d, absl::string_view where) {
+  Connection c;
+  c.shop = d.Varint(where, "shop");
+  c.canonical_email = d.String(where, "canonical_email");
+  c.entered_email = d.String(where, "entered_email");
+  c.affiliate = d.Varint(where, "affiliate");
+  c.source = d.Enum(where, "source", engine::Source::kReferral);
+  c.connected_at = d.Time(where, "connected_at");
+  c.name = d.String(where, "name");
+  c.order_count = d.Varint32(where, "order_count");
+  c.last_order_at = d.Time(where, "last_order_at");
+  return c;
+}
+
+ShopSettings ReadSettings(Decoder& d, absl::string_view where) {
+  ShopSettings s;
+  const uint8_t flags = d.Flags(where, "flags", 0x07);
+  s.connections_enabled = (flags & 1) != 0;
+  s.auto_connect = (flags & 2) != 0;
+  s.auto_connect_new_customers_only = (flags & 4) != 0;
+  s.validity_days = d.Varint32(where, "validity_days");
+  s.validity_mode = d.Enum(where, "validity_mode", engine::ValidityMode::kSliding);
+  s.validity_max_orders = d.Varint32(where, "validity_max_orders");
+  s.precedence = d.Enum(where, "precedence", engine::Precedence::kReferralTakesOver);
+  return s;
+}
+
+AttributionDecision ReadDecision(Decoder& d, absl::string_view where) {
+  AttributionDecision a;
+  a.order_id = d.String(where, "order_id");
+  a.ordered_at = d.Time(where, "ordered_at");
+  a.affiliate = d.Varint(where, "affiliate");
+  a.reason = d.Enum(where, "reason", engine::Reason::kReferral);
+  a.connection_inactive =
+      d.Enum(where, "connection_inactive", engine::InactiveReason::kDisabled);
+  const uint8_t flags = d.Flags(where, "flags", 0x0f);
+  a.counted = (flags & 1) != 0;
+  a.connection_created = (flags & 2) != 0;
+  a.connection_moved = (flags & 4) != 0;
+  a.reversed = (flags & 8) != 0;
+  a.previous_affiliate = d.Varint(where, "previous_affiliate");
+  a.canonical_email = d.String(where, "canonical_email");
+  return a;
+}
+
+// `inner` is where + ".counters" (a literal: no allocation per record).
+std::optional<OrderCounters> ReadCounters(Decoder& d, absl::string_view where,
+                                          absl::string_view inner) {
+  if (!d.Present(where, "counters")) return std::nullopt;
+  OrderCounters c;
+  c.order_count = d.Varint32(inner, "order_count");
+  c.last_order_at = d.Time(inner, "last_order_at");
+  return c;
+}
+
+// ---- Description ----
+
+// Escapes control bytes (and '\', so the escape is unambiguous) as \xNN: a corrupt
+// string cannot drive the terminal. UTF-8 passes unchanged.
+std::string Printable(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 0x20 || b == 0x7f || b == '\\') {
+      absl::StrAppendFormat(&out, "\\x%02x", b);
+    } else {
+      out.push_back(ch);
+    }
+  }
+  return out;
+}
+
+std::string Email(absl::string_view canonical) {
+  return canonical.empty() ? std::string("(no email)") : Printable(canonical);
+}
+
+std::string Time(engine::TimeMs ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", absl::FromUnixMillis(ms),
+                          absl::UTCTimeZone());
+}
+
+std::string CountersText(uint32_t order_count, engine::TimeMs last_order_at) {
+  return last_order_at == 0
+             ? absl::StrCat(order_count, " orders")
+             : absl::StrCat(order_count, " orders, last ", Time(last_order_at));
+}
+
+std::string Describe(const engine::SetConnection& op) {
+  const Connection& c = op.connection;
+  const char* verb = op.previous_affiliate == 0           ? "connect"
+                     : op.previous_affiliate == c.affiliate ? "reconnect"
+                                                            : "reassign";
+  std::string line =
+      absl::StrCat(verb, " shop ", c.shop, " ", Email(c.canonical_email), " -> affiliate ",
+                   c.affiliate, " (", engine::SourceName(c.source), ", connected ",
+                   Time(c.connected_at));
+  if (op.previous_affiliate != 0 && op.previous_affiliate != c.affiliate) {
+    absl::StrAppend(&line, ", was affiliate ", op.previous_affiliate);
+  }
+  if (c.entered_email != c.canonical_email) {
+    absl::StrAppend(&line, ", entered \"", Printable(c.entered_email), "\"");
+  }
+  if (!c.name.empty()) absl::StrAppend(&line, ", name \"", Printable(c.name), "\"");
+  if (c.order_count != 0 || c.last_order_at != 0) {
+    absl::StrAppend(&line, ", ", CountersText(c.order_count, c.last_order_at));
+  }
+  line += ")";
+  return line;
+}
+
+std::string Describe(const engine::RemoveConnection& op) {
+  return absl::StrCat("disconnect shop ", op.shop, " ", Email(op.canonical_email),
+                      " (was affiliate ", op.previous_affiliate, ")");
+}
+
+const char* Bool(bool b) { return b ? "true" : "false"; }
+
+std::string Describe(const engine::PutSettings& op) {
+  const ShopSettings& s = op.settings;
+  return absl::StrCat(
+      "settings shop ", op.shop, ": connections_enabled=", Bool(s.connections_enabled),
+      " auto_connect=", Bool(s.auto_connect),
+      " auto_connect_new_customers_only=", Bool(s.auto_connect_new_customers_only),
+      " validity_days=", s.validity_days,
+      " validity_mode=", engine::ValidityModeName(s.validity_mode),
+      " validity_max_orders=", s.validity_max_orders,
+      " precedence=", engine::PrecedenceName(s.precedence));
+}
+
+std::string Describe(const engine::RecordOrder& op) {
+  const AttributionDecision& d = op.decision;
+  std::string line = absl::StrCat("order shop ", op.shop, " \"", Printable(d.order_id),
+                                  "\" ", Email(d.canonical_email), " at ",
+                                  Time(d.ordered_at), " -> ");
+  if (d.affiliate == 0) {
+    line += "no affiliate (";
+  } else {
+    absl::StrAppend(&line, "affiliate ", d.affiliate, " (",
+                    engine::ReasonName(d.reason));
+  }
+  std::string sep = d.affiliate == 0 ? "" : "; ";
+  auto add = [&](absl::string_view part) {
+    absl::StrAppend(&line, sep, part);
+    sep = "; ";
+  };
+  if (d.connection_inactive != engine::InactiveReason::kActive) {
+    add(absl::StrCat("connection ",
+                     engine::InactiveReasonName(d.connection_inactive)));
+  }
+  if (d.counted) add("counted");
+  if (d.connection_created) add("connection created");
+  if (d.connection_moved) {
+    add(absl::StrCat("connection moved from affiliate ", d.previous_affiliate));
+  }
+  if (d.reversed) add("reversed");
+  if (op.new_connection) {
+    add(absl::StrCat("new connection to affiliate ", op.new_connection->affiliate, ", ",
+                     CountersText(op.new_connection->order_count,
+                                  op.new_connection->last_order_at)));
+  }
+  if (op.counters) {
+    add(absl::StrCat("now ", CountersText(op.counters->order_count,
+                                          op.counters->last_order_at)));
+  }
+  if (sep.empty()) line += "not counted";
+  line += ")";
+  return line;
+}
+
+std::string Describe(const engine::ReverseOrder& op) {
+  std::string line = absl::StrCat("reverse order shop ", op.shop, " \"",
+                                  Printable(op.order_id), "\" ",
+                                  Email(op.canonical_email), " (");
+  if (op.counters) {
+    absl::StrAppend(&line, "un-counted, now ",
+                    CountersText(op.counters->order_count, op.counters->last_order_at),
+                    ")");
+  } else {
+    line += "nothing to un-count)";
+  }
+  return line;
+}
+
+}  // namespace
+
+void EncodeMutation(const Mutation& m, std::string* out) {
+  out->push_back(static_cast<char>(m.op.index() + 1));  // Tags follow variant order.
+  PutTime(m.made_at, out);
+  std::visit(
+      [out](const auto& op) {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, engine::SetConnection>) {
+          PutConnection(op.connection, out);
+          PutVarint(op.previous_affiliate, out);
+        } else if constexpr (std::is_same_v<T, engine::RemoveConnection>) {
+          PutVarint(op.shop, out);
+          PutString(op.canonical_email, out);
+          PutVarint(op.previous_affiliate, out);
+        } else if constexpr (std::is_same_v<T, engine::PutSettings>) {
+          PutVarint(op.shop, out);
+          PutSettingsBody(op.settings, out);
+        } else if constexpr (std::is_same_v<T, engine::RecordOrder>) {
+          PutVarint(op.shop, out);
+          PutDecision(op.decision, out);
+          out->push_back(op.new_connection ? 1 : 0);
+          if (op.new_connection) PutConnection(*op.new_connection, out);
+          PutCounters(op.counters, out);
+          PutVarint(op.counted_affiliate, out);
+          PutTime(op.counted_connected_at, out);
+          PutTime(op.prev_last_order_at, out);
+        } else {
+          static_assert(std::is_same_v<T, engine::ReverseOrder>);
+          PutVarint(op.shop, out);
+          PutString(op.order_id, out);
+          PutString(op.canonical_email, out);
+          PutCounters(op.counters, out);
+        }
+      },
+      m.op);
+}
+
+// The variant's alternative order is the tag order; a reordering of mutation.h's
+// variant would silently renumber the log, so pin it.
+static_assert(std::is_same_v<std::variant_alternative_t<0, decltype(Mutation::op)>,
+                             engine::SetConnection>);
+static_assert(std::is_same_v<std::variant_alternative_t<4, decltype(Mutation::op)>,
+                             engine::ReverseOrder>);
+static_assert(static_cast<int>(MutationTag::kSetConnection) == 1 &&
+              static_cast<int>(MutationTag::kReverseOrder) == 5);
+
+absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
+  Decoder d(bytes);
+  Mutation m;
+  const uint8_t tag = d.Byte("", "tag");
+  m.made_at = d.Time("", "made_at");
+  switch (static_cast<MutationTag>(tag)) {
+    case MutationTag::kSetConnection: {
+      engine::SetConnection op;
+      op.connection = ReadConnection(d, "SetConnection.connection");
+      op.previous_affiliate = d.Varint("SetConnection", "previous_affiliate");
+      m.op = std::move(op);
+      break;
+    }
+    case MutationTag::kRemoveConnection: {
+      engine::RemoveConnection op;
+      op.shop = d.Varint("RemoveConnection", "shop");
+      op.canonical_email = d.String("RemoveConnection", "canonical_email");
+      op.previous_affiliate = d.Varint("RemoveConnection", "previous_affiliate");
+      m.op = std::move(op);
+      break;
+    }
+    case MutationTag::kPutSettings: {
+      engine::PutSettings op;
+      op.shop = d.Varint("PutSettings", "shop");
+      op.settings = ReadSettings(d, "PutSettings.settings");
+      m.op = std::move(op);
+      break;
+    }
+    case MutationTag::kRecordOrder: {
+      engine::RecordOrder op;
+      op.shop = d.Varint("RecordOrder", "shop");
+      op.decision = ReadDecision(d, "RecordOrder.decision");
+      if (d.Present("RecordOrder", "new_connection")) {
+        op.new_connection = ReadConnection(d, "RecordOrder.new_connection");
+      }
+      op.counters = ReadCounters(d, "RecordOrder", "RecordOrder.counters");
+      op.counted_affiliate = d.Varint("RecordOrder", "counted_affiliate");
+      op.counted_connected_at = d.Time("RecordOrder", "counted_connected_at");
+      op.prev_last_order_at = d.Time("RecordOrder", "prev_last_order_at");
+      m.op = std::move(op);
+      break;
+    }
+    case MutationTag::kReverseOrder: {
+      engine::ReverseOrder op;
+      op.shop = d.Varint("ReverseOrder", "shop");
+      op.order_id = d.String("ReverseOrder", "order_id");
+      op.canonical_email = d.String("ReverseOrder", "canonical_email");
+      op.counters = ReadCounters(d, "ReverseOrder", "ReverseOrder.counters");
+      m.op = std::move(op);
+      break;
+    }
+    default:
+      d.Fail("", "tag", absl::StrCat("unknown mutation type ", tag));
+  }
+  if (absl::Status s = d.Finish(); !s.ok()) return s;
+  return m;
+}
+
+std::string DescribeMutation(const Mutation& m) {
+  return std::visit([](const auto& op) { return Describe(op); }, m.op);
+}
+
+}  // namespace attrib::persistence

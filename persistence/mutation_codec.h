@@ -1,0 +1,107 @@
+// persistence/mutation_codec.h
+//
+// The binary encoding of one engine::Mutation: the payload of a log record
+// (log_format.h). Defined once here; the decoder is the only reader of log payloads
+// and treats its input as hostile (a corrupt disk, a fuzzer).
+//
+// Primitive encodings:
+//   varint   unsigned LEB128, at most 10 bytes, value <= the field's type maximum
+//            (u32 fields: <= 2^32 - 1). Non-minimal forms are accepted.
+//   zigzag   a signed int64 (TimeMs) mapped to unsigned ((v << 1) ^ (v >> 63)), then
+//            varint. Times are not range-checked: any int64 round-trips.
+//   string   varint byte length, then the bytes (no terminator, not validated as
+//            UTF-8). Every string field is capped at kMaxCodecStringBytes (255).
+//   u8 enum  one byte, the engine enum's numeric value (types.h; never renumbered);
+//            a value outside the enum's range is rejected.
+//   flags    one byte of booleans, bit 0 first; unused bits must be zero.
+//   opt<T>   presence byte 0 (absent) or 1 (present, then T); other values rejected.
+//
+// Mutation:
+//   u8 tag | zigzag made_at | body of the tag:
+//
+//   tag  op                body (in order)
+//   1    SetConnection     Connection connection, varint previous_affiliate
+//   2    RemoveConnection  varint shop, string canonical_email,
+//                          varint previous_affiliate
+//   3    PutSettings       varint shop, ShopSettings settings
+//   4    RecordOrder       varint shop, Decision decision,
+//                          opt<Connection> new_connection, opt<Counters> counters,
+//                          varint counted_affiliate, zigzag counted_connected_at,
+//                          zigzag prev_last_order_at
+//   5    ReverseOrder      varint shop, string order_id, string canonical_email,
+//                          opt<Counters> counters
+//   Tags are persisted: never renumber; a new op gets a new tag. An unknown tag is
+//   rejected (an old binary must not half-read a newer log).
+//
+//   Connection    varint shop, string canonical_email, string entered_email,
+//                 varint affiliate, u8 source (Source), zigzag connected_at,
+//                 string name, varint order_count (u32), zigzag last_order_at
+//   ShopSettings  flags (bit 0 connections_enabled, bit 1 auto_connect,
+//                 bit 2 auto_connect_new_customers_only), varint validity_days (u32),
+//                 u8 validity_mode (ValidityMode), varint validity_max_orders (u32),
+//                 u8 precedence (Precedence)
+//   Decision      string order_id, zigzag ordered_at, varint affiliate,
+//   (Attribution- u8 reason (Reason), u8 connection_inactive (InactiveReason),
+//    Decision)    flags (bit 0 counted, bit 1 connection_created,
+//                 bit 2 connection_moved, bit 3 reversed),
+//                 varint previous_affiliate, string canonical_email
+//   Counters      varint order_count (u32), zigzag last_order_at
+//   (OrderCounters)
+//
+// Invariants: DecodeMutation(Encode(m)) == m for every m whose strings fit the caps;
+// the encoding of a mutation is exactly its bytes (trailing bytes are rejected), so
+// a payload is one mutation and nothing else.
+//
+// Errors: DataLoss, naming the field and what is wrong, e.g.
+//   "mutation: RecordOrder.decision.order_id: length 300 over 255".
+//
+// Thread-safety: pure functions; callable from any thread.
+#ifndef ATTRIB_PERSISTENCE_MUTATION_CODEC_H_
+#define ATTRIB_PERSISTENCE_MUTATION_CODEC_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/mutation.h"
+
+namespace attrib::persistence {
+
+// Tags of the Mutation variant alternatives (see the table above).
+enum class MutationTag : uint8_t {
+  kSetConnection = 1,
+  kRemoveConnection = 2,
+  kPutSettings = 3,
+  kRecordOrder = 4,
+  kReverseOrder = 5,
+};
+
+// The cap on every string field (emails, names, order ids). Generous against the
+// engine's own limits (types.h: names and order ids 128 bytes; an email address is
+// at most 254), so that a tightened input rule never makes an old log unreadable,
+// while a corrupt length cannot make the decoder allocate much.
+inline constexpr size_t kMaxCodecStringBytes = 255;
+static_assert(engine::kMaxNameBytes <= kMaxCodecStringBytes);
+static_assert(engine::kMaxOrderIdBytes <= kMaxCodecStringBytes);
+
+// Appends the encoding of `m` to *out. Strings longer than kMaxCodecStringBytes are
+// a caller bug (the engine validates its inputs): they are encoded anyway, and the
+// decoder will reject the result.
+void EncodeMutation(const engine::Mutation& m, std::string* out);
+
+// Decodes exactly one mutation from `bytes`; DataLoss naming the field otherwise.
+absl::StatusOr<engine::Mutation> DecodeMutation(absl::string_view bytes);
+
+// One human-readable line (no newline) for `attrib-restore history/inspect`, e.g.
+//   connect shop 1 janedoe@gmail.com -> affiliate 42 (import, connected
+//   2026-01-02T03:04:05Z)
+// made_at is not included: callers print it next to the sequence number. Control
+// characters and backslashes in strings are escaped (\xNN) so that a corrupt string
+// cannot garble a terminal.
+std::string DescribeMutation(const engine::Mutation& m);
+
+}  // namespace attrib::persistence
+
+#endif  // ATTRIB_PERSISTENCE_MUTATION_CODEC_H_

@@ -1,0 +1,247 @@
+// persistence/snapshot_codec.cc: snapshot record encoding (layouts in
+// snapshot_format.h).
+#include "persistence/snapshot_codec.h"
+
+#include <cstring>
+
+#include "persistence/snapshot_format.h"
+
+namespace attrib::persistence::snapshot_codec {
+namespace {
+
+using engine::AffiliateId;
+using engine::Connection;
+using engine::ConnectionView;
+using engine::OrderRecord;
+using engine::ShopId;
+using engine::ShopSettings;
+using engine::TimeMs;
+
+inline uint64_t ZigZagEncode(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t ZigZagDecode(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+// Writes into a stack buffer of kMaxRecordBytes; the callers check string sizes
+// first, so every record fits (static_asserts in snapshot_format.h).
+class Writer {
+ public:
+  void Byte(uint8_t v) { *p_++ = static_cast<char>(v); }
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
+  }
+  void ZigZag(int64_t v) { Varint(ZigZagEncode(v)); }
+  void String(absl::string_view s) {
+    Varint(s.size());
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void AppendTo(std::string* out) const { out->append(buf_, static_cast<size_t>(p_ - buf_)); }
+
+ private:
+  char buf_[kMaxRecordBytes];
+  char* p_ = buf_;
+};
+
+}  // namespace
+
+bool AppendSettings(ShopId shop, const ShopSettings& s, std::string* out) {
+  Writer w;
+  w.Varint(shop);
+  w.Byte(static_cast<uint8_t>((s.connections_enabled ? 0x01 : 0) |
+                              (s.auto_connect ? 0x02 : 0) |
+                              (s.auto_connect_new_customers_only ? 0x04 : 0) |
+                              (static_cast<uint8_t>(s.validity_mode) & 0x01) << 3 |
+                              (static_cast<uint8_t>(s.precedence) & 0x03) << 4));
+  w.Varint(s.validity_days);
+  w.Varint(s.validity_max_orders);
+  w.AppendTo(out);
+  return true;
+}
+
+bool AppendConnection(const ConnectionView& c, std::string* out) {
+  if (c.canonical_email.size() > kMaxConnectionStringBytes ||
+      c.entered_email.size() > kMaxConnectionStringBytes ||
+      c.name.size() > kMaxConnectionStringBytes) {
+    return false;
+  }
+  const bool same = c.entered_email == c.canonical_email;
+  Writer w;
+  w.Byte(static_cast<uint8_t>((static_cast<uint8_t>(c.source) & kConnSourceMask) |
+                              (c.name.empty() ? 0 : kConnHasName) |
+                              (same ? kConnEnteredIsCanonical : 0)));
+  w.Varint(c.shop);
+  w.Varint(c.affiliate);
+  w.ZigZag(c.connected_at);
+  w.ZigZag(c.last_order_at);
+  w.Varint(c.order_count);
+  w.String(c.canonical_email);
+  if (!same) w.String(c.entered_email);
+  if (!c.name.empty()) w.String(c.name);
+  w.AppendTo(out);
+  return true;
+}
+
+bool AppendOrder(const OrderRecord& r, std::string* out) {
+  const engine::AttributionDecision& d = r.decision;
+  if (d.order_id.size() > kMaxOrderStringBytes ||
+      d.canonical_email.size() > kMaxOrderStringBytes) {
+    return false;
+  }
+  Writer w;
+  w.Byte(static_cast<uint8_t>((static_cast<uint8_t>(d.reason) & 0x03) |
+                              (static_cast<uint8_t>(d.connection_inactive) & 0x03) << 2 |
+                              (d.counted ? 0x10 : 0) | (d.connection_created ? 0x20 : 0) |
+                              (d.connection_moved ? 0x40 : 0) | (d.reversed ? 0x80 : 0)));
+  w.Varint(r.shop);
+  w.String(d.order_id);
+  w.ZigZag(d.ordered_at);
+  w.Varint(d.affiliate);
+  w.Varint(d.previous_affiliate);
+  w.String(d.canonical_email);
+  w.Varint(r.counted_affiliate);
+  w.ZigZag(r.counted_connected_at);
+  w.ZigZag(r.prev_last_order_at);
+  w.ZigZag(r.retain_mark);
+  w.AppendTo(out);
+  return true;
+}
+
+ConnectionView ViewOf(const Connection& c) {
+  ConnectionView v;
+  v.shop = c.shop;
+  v.affiliate = c.affiliate;
+  v.source = c.source;
+  v.connected_at = c.connected_at;
+  v.last_order_at = c.last_order_at;
+  v.order_count = c.order_count;
+  v.canonical_email = c.canonical_email;
+  v.entered_email = c.entered_email;
+  v.name = c.name;
+  return v;
+}
+
+// ------------------------------------------------------------------ Decoding
+
+inline bool RecordDecoder::Byte(uint8_t* v) {
+  if (p_ == end_) return Fail("record runs past the end of its block");
+  *v = static_cast<uint8_t>(*p_++);
+  return true;
+}
+
+inline bool RecordDecoder::Varint(uint64_t* v) {
+  // One-byte fast path: most shop ids, counts and lengths.
+  if (p_ != end_ && static_cast<uint8_t>(*p_) < 0x80) {
+    *v = static_cast<uint8_t>(*p_++);
+    return true;
+  }
+  uint64_t result = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (p_ == end_) return Fail("record runs past the end of its block");
+    const uint8_t b = static_cast<uint8_t>(*p_++);
+    if (shift == 63 && b > 1) return Fail("varint overflows 64 bits");
+    result |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (b < 0x80) {
+      *v = result;
+      return true;
+    }
+  }
+  return Fail("varint longer than 10 bytes");
+}
+
+inline bool RecordDecoder::Varint32(uint32_t* v) {
+  uint64_t x;
+  if (!Varint(&x)) return false;
+  if (x > UINT32_MAX) return Fail("32-bit field out of range");
+  *v = static_cast<uint32_t>(x);
+  return true;
+}
+
+inline bool RecordDecoder::ZigZag(int64_t* v) {
+  uint64_t x;
+  if (!Varint(&x)) return false;
+  *v = ZigZagDecode(x);
+  return true;
+}
+
+inline bool RecordDecoder::String(size_t limit, std::string* s) {
+  uint64_t n;
+  if (!Varint(&n)) return false;
+  if (n > limit) return Fail("string longer than the format allows");
+  if (n > static_cast<uint64_t>(end_ - p_)) return Fail("string runs past the end of its block");
+  s->assign(p_, n);
+  p_ += n;
+  return true;
+}
+
+bool RecordDecoder::ReadSettings(ShopId* shop, ShopSettings* s) {
+  uint8_t bits;
+  if (!Varint(shop) || !Byte(&bits) || !Varint32(&s->validity_days) ||
+      !Varint32(&s->validity_max_orders)) {
+    return false;
+  }
+  if (*shop == 0) return Fail("settings of shop 0");
+  if ((bits & 0xC0) != 0 || ((bits >> 4) & 0x03) > 2) return Fail("bad settings bits");
+  s->connections_enabled = bits & 0x01;
+  s->auto_connect = bits & 0x02;
+  s->auto_connect_new_customers_only = bits & 0x04;
+  s->validity_mode = static_cast<engine::ValidityMode>((bits >> 3) & 0x01);
+  s->precedence = static_cast<engine::Precedence>((bits >> 4) & 0x03);
+  return true;
+}
+
+bool RecordDecoder::ReadConnection(Connection* c) {
+  uint8_t bits;
+  if (!Byte(&bits) || !Varint(&c->shop) || !Varint(&c->affiliate) ||
+      !ZigZag(&c->connected_at) || !ZigZag(&c->last_order_at) ||
+      !Varint32(&c->order_count) ||
+      !String(kMaxConnectionStringBytes, &c->canonical_email)) {
+    return false;
+  }
+  if ((bits & kConnUnusedBits) != 0) return Fail("bad connection bits");
+  if (c->shop == 0 || c->affiliate == 0) return Fail("connection with shop or affiliate 0");
+  if (c->canonical_email.empty()) return Fail("connection with an empty email");
+  c->source = static_cast<engine::Source>(bits & kConnSourceMask);
+  if (bits & kConnEnteredIsCanonical) {
+    c->entered_email = c->canonical_email;
+  } else if (!String(kMaxConnectionStringBytes, &c->entered_email)) {
+    return false;
+  }
+  if (bits & kConnHasName) {
+    if (!String(kMaxConnectionStringBytes, &c->name)) return false;
+    if (c->name.empty()) return Fail("connection with an empty name flagged as named");
+  } else {
+    c->name.clear();
+  }
+  return true;
+}
+
+bool RecordDecoder::ReadOrder(OrderRecord* r) {
+  engine::AttributionDecision& d = r->decision;
+  uint8_t bits;
+  if (!Byte(&bits) || !Varint(&r->shop) || !String(kMaxOrderStringBytes, &d.order_id) ||
+      !ZigZag(&d.ordered_at) || !Varint(&d.affiliate) || !Varint(&d.previous_affiliate) ||
+      !String(kMaxOrderStringBytes, &d.canonical_email) || !Varint(&r->counted_affiliate) ||
+      !ZigZag(&r->counted_connected_at) || !ZigZag(&r->prev_last_order_at) ||
+      !ZigZag(&r->retain_mark)) {
+    return false;
+  }
+  if (r->shop == 0) return Fail("order of shop 0");
+  if (d.order_id.empty()) return Fail("order with an empty id");
+  if ((bits & 0x03) > 2) return Fail("bad order reason");
+  d.reason = static_cast<engine::Reason>(bits & 0x03);
+  d.connection_inactive = static_cast<engine::InactiveReason>((bits >> 2) & 0x03);
+  d.counted = bits & 0x10;
+  d.connection_created = bits & 0x20;
+  d.connection_moved = bits & 0x40;
+  d.reversed = bits & 0x80;
+  return true;
+}
+
+}  // namespace attrib::persistence::snapshot_codec

@@ -1,0 +1,248 @@
+// persistence/snapshot_load.cc: reading snapshots: LoadSnapshot (restore into an
+// engine, shards in parallel), ReadSnapshotInfo (verify only) and
+// ReadSnapshotRecords (offline tools). See snapshot.h.
+//
+// Every checksum is verified (IndexSnapshot) before the first record is restored,
+// so a damaged file leaves the engine untouched. Connection and order shards are
+// then restored by a few threads that take whole shards from a shared counter: a
+// key's shard in the file is its shard in the engine (same shard count, stable
+// hash), so the threads never contend for a shard lock.
+//
+// An order shard's high-water mark is restored through its records
+// (Engine::RestoreOrder); a shard with a mark but no records cannot occur (the
+// order that raised the mark is the newest and is never evicted by its own insert).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/canonical_email.h"
+#include "persistence/snapshot.h"
+#include "persistence/snapshot_reader.h"
+
+namespace attrib::persistence {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string PolicyName(uint8_t policy) {
+  if (policy == static_cast<uint8_t>(engine::EmailPolicy::kProvider) ||
+      policy == static_cast<uint8_t>(engine::EmailPolicy::kStandard)) {
+    return std::string(engine::EmailPolicyName(static_cast<engine::EmailPolicy>(policy)));
+  }
+  return absl::StrCat("unknown (", policy, ")");
+}
+
+SnapshotInfo InfoOf(const std::string& path, const SnapshotIndex& index) {
+  SnapshotInfo info;
+  info.path = path;
+  info.fences = index.fences;
+  info.oldest_fence = index.oldest_fence;
+  info.newest_fence = index.newest_fence;
+  info.connections = index.connections;
+  info.settings = index.settings;
+  info.orders = index.orders;
+  info.bytes = index.bytes;
+  info.created_at_ms = index.header.created_at_ms;
+  info.email_policy = index.header.email_policy;
+  info.shard_count = index.header.connection_shards;
+  return info;
+}
+
+// Decodes blocks [range.first, range.second) of one kind, calling use(record).
+template <typename Record, typename Use>
+absl::Status DecodeRange(const SnapshotIndex& index, std::pair<size_t, size_t> range,
+                         Record* record, Use&& use) {
+  for (size_t b = range.first; b < range.second; ++b) {
+    const SnapshotBlock& block = index.blocks[b];
+    absl::Status s;
+    if constexpr (std::is_same_v<Record, engine::Connection>) {
+      s = DecodeBlockRecords(
+          index, block, [&](snapshot_codec::RecordDecoder& d) { return d.ReadConnection(record); },
+          [&] { use(block); });
+    } else {
+      s = DecodeBlockRecords(
+          index, block, [&](snapshot_codec::RecordDecoder& d) { return d.ReadOrder(record); },
+          [&] { use(block); });
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeSettings(
+    const SnapshotIndex& index,
+    const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn) {
+  engine::ShopId shop = 0;
+  engine::ShopSettings settings;
+  for (size_t b = index.settings_blocks.first; b < index.settings_blocks.second; ++b) {
+    absl::Status s = DecodeBlockRecords(
+        index, index.blocks[b],
+        [&](snapshot_codec::RecordDecoder& d) { return d.ReadSettings(&shop, &settings); },
+        [&] {
+          if (fn) fn(shop, settings);
+        });
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// Reads, verifies and decodes every record in file order (no engine).
+absl::StatusOr<SnapshotInfo> ReadAll(
+    FileSystem* fs, const std::string& path,
+    const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn_settings,
+    const std::function<void(const engine::Connection&)>& fn_connection,
+    const std::function<void(const engine::OrderRecord&)>& fn_order) {
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::string> bytes = fs->ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<SnapshotIndex> index = IndexSnapshot(BaseName(path), *bytes);
+  if (!index.ok()) return index.status();
+  if (absl::Status s = DecodeSettings(*index, fn_settings); !s.ok()) return s;
+  engine::Connection c;
+  for (const auto& range : index->connection_shards) {
+    absl::Status s = DecodeRange(*index, range, &c, [&](const SnapshotBlock&) {
+      if (fn_connection) fn_connection(c);
+    });
+    if (!s.ok()) return s;
+  }
+  engine::OrderRecord r;
+  for (const auto& range : index->order_shards) {
+    absl::Status s = DecodeRange(*index, range, &r, [&](const SnapshotBlock&) {
+      if (fn_order) fn_order(r);
+    });
+    if (!s.ok()) return s;
+  }
+  SnapshotInfo info = InfoOf(path, *index);
+  info.seconds = SecondsSince(start);
+  return info;
+}
+
+absl::Status CheckMatches(const SnapshotIndex& index, const engine::Engine& e) {
+  const SnapshotHeader& h = index.header;
+  if (h.email_policy != static_cast<uint8_t>(e.email_policy())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "snapshot ", index.name, " was written under email policy ", PolicyName(h.email_policy),
+        ", the engine uses ", PolicyName(static_cast<uint8_t>(e.email_policy())),
+        " (re-key with attrib-restore rekey)"));
+  }
+  if (h.connection_shards != e.shard_count() || h.order_shards != e.orders().shard_count()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "snapshot ", index.name, " has ", h.connection_shards, " connection shards and ",
+        h.order_shards, " order shards, the engine has ", e.shard_count(), " and ",
+        e.orders().shard_count()));
+  }
+  const engine::EngineStats stats = e.Stats();
+  if (stats.connections != 0 || stats.remembered_orders != 0 ||
+      stats.shops_with_settings != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "loading snapshot ", index.name, " needs an empty engine; this one holds ",
+        stats.connections, " connections, ", stats.remembered_orders, " orders and ",
+        stats.shops_with_settings, " shops' settings"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<SnapshotInfo> ReadSnapshotInfo(FileSystem* fs, const std::string& path) {
+  return ReadAll(fs, path, nullptr, nullptr, nullptr);
+}
+
+absl::Status ReadSnapshotRecords(
+    FileSystem* fs, const std::string& path,
+    const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn_settings,
+    const std::function<void(const engine::Connection&)>& fn_connection,
+    const std::function<void(const engine::OrderRecord&)>& fn_order) {
+  return ReadAll(fs, path, fn_settings, fn_connection, fn_order).status();
+}
+
+absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& path,
+                                          engine::Engine* engine,
+                                          const LoadSnapshotOptions& options) {
+  const Clock::time_point start = Clock::now();
+  absl::StatusOr<std::string> bytes = fs->ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  const double read_seconds = SecondsSince(start);
+
+  const Clock::time_point verify_start = Clock::now();
+  absl::StatusOr<SnapshotIndex> index_or = IndexSnapshot(BaseName(path), *bytes);
+  if (!index_or.ok()) return index_or.status();
+  const SnapshotIndex& index = *index_or;
+  if (absl::Status s = CheckMatches(index, *engine); !s.ok()) return s;
+  const double verify_seconds = SecondsSince(verify_start);
+  if (options.accept) {
+    if (absl::Status s = options.accept(InfoOf(path, index)); !s.ok()) return s;
+  }
+
+  const Clock::time_point restore_start = Clock::now();
+  absl::Status status = DecodeSettings(index, [&](engine::ShopId shop,
+                                                  const engine::ShopSettings& s) {
+    engine->RestoreSettings(shop, s);
+  });
+  if (!status.ok()) return status;
+
+  // Work items: connection shards 0..n-1, then order shards 0..m-1.
+  const size_t connection_items = index.connection_shards.size();
+  const size_t items = connection_items + index.order_shards.size();
+  std::atomic<size_t> next{0};
+  absl::Mutex mu;
+  absl::Status first_error;  // Guarded by mu.
+  std::atomic<bool> failed{false};
+  const auto worker = [&] {
+    engine::Connection c;
+    engine::OrderRecord r;
+    for (size_t i; !failed.load(std::memory_order_relaxed) &&
+                   (i = next.fetch_add(1, std::memory_order_relaxed)) < items;) {
+      absl::Status s;
+      if (i < connection_items) {
+        s = DecodeRange(index, index.connection_shards[i], &c,
+                        [&](const SnapshotBlock&) { engine->RestoreConnection(c); });
+      } else {
+        s = DecodeRange(index, index.order_shards[i - connection_items], &r,
+                        [&](const SnapshotBlock& b) { engine->RestoreOrder(r, b.high_water); });
+      }
+      if (!s.ok()) {
+        absl::MutexLock lock(&mu);
+        if (first_error.ok()) first_error = s;
+        failed.store(true);
+      }
+    }
+  };
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = static_cast<int>(std::clamp<size_t>(threads, 1, items));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();  // This thread works too.
+  for (std::thread& t : pool) t.join();
+  if (failed.load()) {
+    absl::MutexLock lock(&mu);
+    return first_error;
+  }
+
+  SnapshotInfo info = InfoOf(path, index);
+  info.read_seconds = read_seconds;
+  info.verify_seconds = verify_seconds;
+  info.restore_seconds = SecondsSince(restore_start);
+  info.seconds = SecondsSince(start);
+  return info;
+}
+
+}  // namespace attrib::persistence

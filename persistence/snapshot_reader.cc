@@ -1,0 +1,261 @@
+// persistence/snapshot_reader.cc: verification and indexing of a snapshot file (see
+// snapshot_reader.h; the format is in snapshot_format.h).
+#include "persistence/snapshot_reader.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "persistence/crc32c.h"
+
+namespace attrib::persistence {
+namespace {
+
+using snapshot_internal::Get32;
+using snapshot_internal::Get64;
+
+// Shard counts the engine accepts (a power of two in [1, 65536]); anything else in
+// a header whose checksum holds is a bug or a hostile file, and must not size our
+// vectors.
+bool ValidShardCount(uint32_t n) { return n >= 1 && n <= 65536 && (n & (n - 1)) == 0; }
+
+absl::string_view TypeName(SnapshotBlockType t) {
+  switch (t) {
+    case SnapshotBlockType::kSettings:
+      return "settings";
+    case SnapshotBlockType::kConnections:
+      return "connections";
+    case SnapshotBlockType::kOrders:
+      return "orders";
+    case SnapshotBlockType::kTrailer:
+      return "trailer";
+  }
+  return "unknown";
+}
+
+// Walks the blocks in file order and checks the block-order invariants.
+class Indexer {
+ public:
+  Indexer(absl::string_view name, absl::string_view bytes) : bytes_(bytes) {
+    index_.name = std::string(name);
+    index_.bytes = bytes.size();
+  }
+
+  absl::StatusOr<SnapshotIndex> Run() {
+    absl::StatusOr<SnapshotHeader> header = DecodeSnapshotHeader(bytes_);
+    if (!header.ok()) return Error(header.status().message());
+    index_.header = *header;
+    if (!ValidShardCount(header->connection_shards) ||
+        !ValidShardCount(header->order_shards)) {
+      return Error(absl::StrCat("header at offset 0: shard counts ",
+                                header->connection_shards, " and ", header->order_shards,
+                                " (each must be a power of two in [1, 65536])"));
+    }
+    index_.fences.settings = header->settings_fence;
+    index_.fences.connection_shards.assign(header->connection_shards, 0);
+    index_.fences.order_shards.assign(header->order_shards, 0);
+    index_.connection_shards.assign(header->connection_shards, {0, 0});
+    index_.order_shards.assign(header->order_shards, {0, 0});
+    chain_ = Crc32c(bytes_.data(), kSnapshotHeaderBytes);
+    uint64_t offset = kSnapshotHeaderBytes;
+    for (;;) {
+      if (offset == bytes_.size()) {
+        return Error(absl::StrCat("trailer missing (the file ends at offset ", offset,
+                                  " after ", index_.blocks.size(), " blocks)"));
+      }
+      if (bytes_.size() - offset < kBlockFrameBytes) {
+        return Error(absl::StrCat("truncated at offset ", bytes_.size(),
+                                  " (the block frame at offset ", offset,
+                                  " is incomplete)"));
+      }
+      const char* frame = bytes_.data() + offset;
+      const uint32_t length = Get32(frame);
+      if (length == 0 || length > kMaxBlockBytes) {
+        return Error(absl::StrCat("block at offset ", offset, ": bad length ", length,
+                                  " (at most ", kMaxBlockBytes, ")"));
+      }
+      if (bytes_.size() - offset - kBlockFrameBytes < length) {
+        return Error(absl::StrCat("truncated at offset ", bytes_.size(), " (the block at offset ",
+                                  offset, " needs ", kBlockFrameBytes + length, " bytes)"));
+      }
+      const absl::string_view body(frame + kBlockFrameBytes, length);
+      if (UnmaskCrc(Get32(frame + 4)) != Crc32c(body.data(), body.size())) {
+        return Error(absl::StrCat("block at offset ", offset, ": checksum mismatch"));
+      }
+      const uint64_t next = offset + kBlockFrameBytes + length;
+      if (static_cast<SnapshotBlockType>(body[0]) == SnapshotBlockType::kTrailer) {
+        if (absl::Status s = Trailer(offset, body); !s.ok()) return s;
+        if (next != bytes_.size()) {
+          return Error(absl::StrCat(bytes_.size() - next, " unexpected bytes at offset ", next,
+                                    ", after the trailer"));
+        }
+        return std::move(index_);
+      }
+      if (absl::Status s = DataBlock(offset, body); !s.ok()) return s;
+      chain_ = Crc32c(frame, kBlockFrameBytes, chain_);
+      offset = next;
+    }
+  }
+
+ private:
+  absl::Status Error(absl::string_view what) const {
+    return absl::DataLossError(absl::StrCat("snapshot ", index_.name, ": ", what));
+  }
+  absl::Status BlockError(uint64_t offset, absl::string_view what) const {
+    return Error(absl::StrCat("block at offset ", offset, ": ", what));
+  }
+
+  absl::Status DataBlock(uint64_t offset, absl::string_view body) {
+    SnapshotBlock b;
+    b.offset = offset;
+    b.type = static_cast<SnapshotBlockType>(body[0]);
+    size_t sub = 0;
+    switch (b.type) {
+      case SnapshotBlockType::kSettings:
+        sub = kSettingsSubHeaderBytes;
+        break;
+      case SnapshotBlockType::kConnections:
+        sub = kConnectionSubHeaderBytes;
+        break;
+      case SnapshotBlockType::kOrders:
+        sub = kOrderSubHeaderBytes;
+        break;
+      default:
+        return BlockError(offset, absl::StrCat("unknown block type ",
+                                               static_cast<int>(static_cast<uint8_t>(body[0]))));
+    }
+    if (body.size() < sub) {
+      return BlockError(offset, absl::StrCat(body.size(), " bytes, too short for a ",
+                                             TypeName(b.type), " block"));
+    }
+    const char* p = body.data();
+    b.records_offset = offset + kBlockFrameBytes + sub;
+    b.records = body.substr(sub);
+    const size_t n = index_.blocks.size();
+    if (b.type == SnapshotBlockType::kSettings) {
+      if (phase_ != SnapshotBlockType::kSettings) {
+        return BlockError(offset, "settings block after the connection blocks");
+      }
+      b.count = Get32(p + kSettingsCountOffset);
+      index_.settings += b.count;
+      index_.settings_blocks.second = n + 1;
+      index_.blocks.push_back(b);
+      return absl::OkStatus();
+    }
+    b.shard = Get32(p + 1);
+    b.fence = Get64(p + 5);
+    const bool orders = b.type == SnapshotBlockType::kOrders;
+    if (orders) b.high_water = static_cast<engine::TimeMs>(Get64(p + 13));
+    b.count = Get32(p + (orders ? kOrderCountOffset : kConnectionCountOffset));
+    std::vector<std::pair<size_t, size_t>>& ranges =
+        orders ? index_.order_shards : index_.connection_shards;
+    std::vector<uint64_t>& fences =
+        orders ? index_.fences.order_shards : index_.fences.connection_shards;
+    if (b.type != phase_) {
+      // Moving on to the next kind of block: the previous kind must be complete.
+      if (phase_ == SnapshotBlockType::kOrders || (orders && !AllShardsSeen())) {
+        return BlockError(offset, absl::StrCat(TypeName(b.type), " block out of order (after ",
+                                               TypeName(phase_), " blocks)"));
+      }
+      if (orders && phase_ == SnapshotBlockType::kSettings) {
+        return BlockError(offset, "orders block before the connection blocks");
+      }
+      phase_ = b.type;
+      shard_ = -1;
+    }
+    if (static_cast<int64_t>(b.shard) == shard_) {
+      const SnapshotBlock& prev = index_.blocks.back();
+      if (prev.fence != b.fence || prev.high_water != b.high_water) {
+        return BlockError(offset, absl::StrCat("shard ", b.shard,
+                                               ": fence or high-water mark differs from "
+                                               "the shard's previous block"));
+      }
+    } else if (static_cast<int64_t>(b.shard) == shard_ + 1 && b.shard < ranges.size()) {
+      shard_ = b.shard;
+      ranges[b.shard].first = n;
+      fences[b.shard] = b.fence;
+    } else {
+      return BlockError(offset, absl::StrCat(TypeName(b.type), " block of shard ", b.shard,
+                                             " where shard ", shard_ + 1, " was expected (",
+                                             ranges.size(), " shards)"));
+    }
+    ranges[b.shard].second = n + 1;
+    (orders ? index_.orders : index_.connections) += b.count;
+    index_.blocks.push_back(b);
+    return absl::OkStatus();
+  }
+
+  // The current phase's shards have all appeared.
+  bool AllShardsSeen() const {
+    const size_t shards = phase_ == SnapshotBlockType::kConnections
+                              ? index_.connection_shards.size()
+                              : phase_ == SnapshotBlockType::kOrders
+                                    ? index_.order_shards.size()
+                                    : 1;
+    return phase_ != SnapshotBlockType::kSettings && shard_ + 1 == static_cast<int64_t>(shards);
+  }
+
+  absl::Status Trailer(uint64_t offset, absl::string_view body) {
+    const auto error = [&](absl::string_view what) {
+      return Error(absl::StrCat("trailer at offset ", offset, ": ", what));
+    };
+    if (phase_ != SnapshotBlockType::kOrders || !AllShardsSeen()) {
+      return error("before every shard's blocks (blocks missing)");
+    }
+    if (body.size() != kTrailerBodyBytes) {
+      return error(absl::StrCat(body.size(), " bytes, a trailer is ", kTrailerBodyBytes));
+    }
+    const char* p = body.data();
+    const uint64_t counts[3] = {Get64(p + 1), Get64(p + 9), Get64(p + 17)};
+    const uint64_t found[3] = {index_.settings, index_.connections, index_.orders};
+    const char* what[3] = {"settings", "connections", "orders"};
+    for (int i = 0; i < 3; ++i) {
+      if (counts[i] != found[i]) {
+        return error(absl::StrCat(counts[i], " ", what[i], " counted, the blocks hold ",
+                                  found[i]));
+      }
+    }
+    if (Get64(p + 25) != index_.blocks.size()) {
+      return error(absl::StrCat(Get64(p + 25), " blocks counted, the file holds ",
+                                index_.blocks.size()));
+    }
+    uint64_t oldest = index_.fences.settings, newest = index_.fences.settings;
+    for (const auto* v : {&index_.fences.connection_shards, &index_.fences.order_shards}) {
+      for (uint64_t f : *v) {
+        oldest = std::min(oldest, f);
+        newest = std::max(newest, f);
+      }
+    }
+    if (Get64(p + 33) != oldest || Get64(p + 41) != newest) {
+      return error("oldest/newest fences differ from the blocks' fences");
+    }
+    if (UnmaskCrc(Get32(p + kTrailerChainOffset)) != chain_) {
+      return error("chain checksum mismatch (blocks missing, repeated or out of order)");
+    }
+    index_.oldest_fence = oldest;
+    index_.newest_fence = newest;
+    return absl::OkStatus();
+  }
+
+  const absl::string_view bytes_;
+  SnapshotIndex index_;
+  uint32_t chain_ = 0;
+  SnapshotBlockType phase_ = SnapshotBlockType::kSettings;
+  int64_t shard_ = -1;  // The current phase's last shard seen.
+};
+
+}  // namespace
+
+absl::StatusOr<SnapshotIndex> IndexSnapshot(absl::string_view name, absl::string_view bytes) {
+  return Indexer(name, bytes).Run();
+}
+
+absl::Status RecordError(const SnapshotIndex& index, const SnapshotBlock& block,
+                         uint32_t record, size_t offset_in_records, absl::string_view why) {
+  return absl::DataLossError(absl::StrCat("snapshot ", index.name, ": block at offset ",
+                                          block.offset, ": record ", record, " (at offset ",
+                                          block.records_offset + offset_in_records,
+                                          "): ", why));
+}
+
+}  // namespace attrib::persistence

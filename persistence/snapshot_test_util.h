@@ -1,0 +1,131 @@
+// persistence/snapshot_test_util.h
+//
+// Shared by the snapshot tests (snapshot_test.cc, snapshot_corruption_test.cc): a
+// random but reproducible engine state (connections with names and non-ASCII
+// emails, settings, orders including late and reversed ones), a dump of everything
+// an engine holds including the order shards' high-water marks, and file helpers
+// for the in-memory file system.
+//
+// Thread-safety: test helpers; one thread.
+#ifndef ATTRIB_PERSISTENCE_SNAPSHOT_TEST_UTIL_H_
+#define ATTRIB_PERSISTENCE_SNAPSHOT_TEST_UTIL_H_
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/engine.h"
+#include "engine/replay_test_util.h"
+#include "gtest/gtest.h"
+#include "persistence/fault_injecting_file_system.h"
+
+namespace attrib::persistence::snapshot_testing {
+
+inline constexpr engine::TimeMs kStartMs = 1'700'000'000'000;
+
+inline engine::EngineOptions Options(uint32_t shards, const engine::Clock* clock,
+                                     engine::MutationSink* sink = nullptr,
+                                     engine::EmailPolicy policy = engine::EmailPolicy::kProvider) {
+  engine::EngineOptions o;
+  o.shard_count = shards;
+  o.email_policy = policy;
+  o.order_window_ms = 4 * engine::kMsPerDay;
+  o.clock = clock;
+  o.sink = sink;
+  return o;
+}
+
+// Everything an engine holds: the replay dump plus each order shard's mark.
+struct FullState {
+  engine::replay_testing::State state;
+  std::vector<engine::TimeMs> high_water;
+  friend bool operator==(const FullState&, const FullState&) = default;
+};
+
+inline FullState DumpAll(const engine::Engine& e) {
+  FullState s;
+  s.state = engine::replay_testing::Dump(e);
+  for (uint32_t i = 0; i < e.orders().shard_count(); ++i) {
+    e.orders().ReadShard(i, [&](const engine::OrderShard& shard) {
+      s.high_water.push_back(shard.high_water());
+    });
+  }
+  return s;
+}
+
+// A reproducible mix of everything the snapshot must carry. `connects` attempts
+// roughly that many connects; invalid emails of the pool are simply rejected.
+inline void FillRandomState(engine::Engine* e, engine::FakeClock* clock, uint64_t seed,
+                            int connects, int orders) {
+  std::mt19937_64 rng(seed);
+  const auto pick = [&](uint64_t n) { return rng() % n; };
+  const char* kDomains[] = {"gmail.com", "GoogleMail.com", "example.com", "bücher.de",
+                            "xn--bcher-kva.de", "mail.例え.jp", "outlook.com"};
+  const char* kLocals[] = {"Jane.Doe", "jürgen", "bob+promo", "O'Brien", "zoë.ångström",
+                           "x"};
+  const char* kNames[] = {"", "Jane Doe", "Zoë Ångström", "山田太郎", "O'Brien, Pat"};
+  std::vector<std::string> emails;
+  for (int i = 0; i < connects; ++i) {
+    emails.push_back(absl::StrCat(kLocals[pick(6)], i, "@", kDomains[pick(7)]));
+  }
+  for (int i = 0; i < connects; ++i) {
+    engine::ConnectRequest r;
+    r.shop = 1 + pick(5);
+    r.email = emails[pick(emails.size())];
+    r.affiliate = 1 + pick(50'000);  // Multi-byte varints too.
+    r.source = static_cast<engine::Source>(pick(4));
+    r.mode = pick(4) == 0 ? engine::ConnectMode::kReassign : engine::ConnectMode::kIfAbsent;
+    if (pick(2)) r.name = kNames[pick(5)];
+    if (pick(3) == 0) r.connected_at = kStartMs - static_cast<engine::TimeMs>(pick(1'000'000'000));
+    (void)e->Connect(r);
+    if (pick(20) == 0) clock->Advance(static_cast<engine::TimeMs>(pick(engine::kMsPerDay)));
+  }
+  for (engine::ShopId shop = 1; shop <= 4; ++shop) {
+    engine::ShopSettingsPatch p;
+    p.validity_days = static_cast<uint32_t>(pick(100));
+    p.validity_mode = static_cast<engine::ValidityMode>(pick(2));
+    p.validity_max_orders = static_cast<uint32_t>(pick(300));
+    p.precedence = static_cast<engine::Precedence>(pick(3));
+    p.auto_connect = pick(2) == 1;
+    p.auto_connect_new_customers_only = pick(2) == 1;
+    p.connections_enabled = shop != 4;
+    EXPECT_TRUE(e->UpdateSettings(shop, p).ok());
+  }
+  for (int i = 0; i < orders; ++i) {
+    engine::AttributeRequest r;
+    r.shop = 1 + pick(5);
+    r.order_id = absl::StrCat("order-", pick(static_cast<uint64_t>(orders)));  // Repeats.
+    if (pick(5) != 0) r.email = emails[pick(emails.size())];
+    if (pick(2)) r.referral_affiliate = 1 + pick(50);
+    if (pick(2)) r.customer_is_new = pick(2) == 1;
+    if (pick(4) == 0) {  // A late webhook.
+      r.ordered_at = clock->NowMs() - static_cast<engine::TimeMs>(pick(6 * engine::kMsPerDay));
+    }
+    (void)e->Attribute(r);
+    if (pick(6) == 0) (void)e->Reverse(r.shop, r.order_id);
+    // Slow enough that most orders stay in the 4-day window, fast enough to evict some.
+    if (pick(10) == 0) clock->Advance(static_cast<engine::TimeMs>(pick(engine::kMsPerDay / 40)));
+  }
+}
+
+inline std::string ReadOrDie(FileSystem* fs, const std::string& path) {
+  absl::StatusOr<std::string> bytes = fs->ReadFile(path);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.value_or("");
+}
+
+// Replaces `path` with `bytes`, durably.
+inline void WriteDurable(FileSystem* fs, const std::string& path, absl::string_view bytes) {
+  absl::StatusOr<std::unique_ptr<WritableFile>> f = fs->OpenForAppend(path, true);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE((*f)->Append(bytes).ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  ASSERT_TRUE((*f)->Close().ok());
+  ASSERT_TRUE(fs->SyncDir(DirName(path)).ok());
+}
+
+}  // namespace attrib::persistence::snapshot_testing
+
+#endif  // ATTRIB_PERSISTENCE_SNAPSHOT_TEST_UTIL_H_
