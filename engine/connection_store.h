@@ -122,6 +122,14 @@ class ConnectionStore {
     ForEachInShard(index, std::forward<Fn>(fn), [] {});
   }
 
+  // Runs fn(Shard&, OwnerTable&) with shard `index` locked exclusively (bulk load).
+  template <typename Fn>
+  void WithShard(uint32_t index, Fn&& fn) {
+    LockedShard& s = *shards_[index];
+    absl::MutexLock lock(&s.mu);
+    fn(s.shard, owners_);
+  }
+
   size_t size() const;
   uint64_t CountShop(ShopId shop) const;
   uint64_t CountAffiliate(ShopId shop, AffiliateId affiliate) const;

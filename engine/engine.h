@@ -199,6 +199,14 @@ class Engine {
                        SnapshotVisitor* visitor) const;
   // Loading a snapshot into an empty engine (no sink calls).
   void RestoreConnection(const Connection& c);
+  // Restores a whole connection shard at once: `produce(add)` calls add(c) for each
+  // of the shard's connections (about `count`, unique keys; `c` may be reused between
+  // calls). The shard is locked once, its table sized up front, no key is looked up
+  // first. A connection that does not belong to shard `index`, or a shard that is not
+  // empty, takes the normal path. Restores of different shards may run in parallel.
+  using ConnectionSink = std::function<void(const Connection&)>;
+  void RestoreConnectionShard(uint32_t index, size_t count,
+                              const std::function<void(const ConnectionSink& add)>& produce);
   void RestoreSettings(ShopId shop, const ShopSettings& settings);
   void RestoreOrder(const OrderRecord& order, TimeMs shard_high_water);
   uint32_t shard_count() const { return store_.shard_count(); }

@@ -1,8 +1,10 @@
 // engine/engine_replay.cc: the Engine's replay (Apply with snapshot fences),
 // snapshot capture and restore. See engine.h and mutation.h for the contracts.
 #include <string>
+#include <vector>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 
@@ -166,6 +168,30 @@ void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
 
 void Engine::RestoreConnection(const Connection& c) {
   store_.Mutate(c.shop, c.canonical_email, [&](KeyEditor& ed) { ed.Put(c); });
+}
+
+void Engine::RestoreConnectionShard(
+    uint32_t index, size_t count, const std::function<void(const ConnectionSink& add)>& produce) {
+  // Owners interned once per shard, counted in one addition each at the end.
+  absl::flat_hash_map<std::pair<ShopId, AffiliateId>, std::pair<uint32_t, int64_t>> owners;
+  std::vector<Connection> elsewhere;
+  store_.WithShard(index, [&](Shard& shard, OwnerTable& table) {
+    const bool fresh = shard.size() == 0;
+    shard.Reserve(count);
+    produce([&](const Connection& c) {
+      const uint64_t hash = KeyHash(c.shop, c.canonical_email);
+      if (!fresh || store_.ShardOf(hash) != index) {
+        elsewhere.push_back(c);
+        return;
+      }
+      auto [it, inserted] = owners.try_emplace(std::make_pair(c.shop, c.affiliate));
+      if (inserted) it->second.first = table.Intern(c.shop, c.affiliate);
+      ++it->second.second;
+      shard.BulkInsert(hash, c, it->second.first);
+    });
+    for (const auto& [key, owner] : owners) table.AddConnections(owner.first, owner.second);
+  });
+  for (const Connection& c : elsewhere) RestoreConnection(c);
 }
 
 void Engine::RestoreSettings(ShopId shop, const ShopSettings& settings) {

@@ -47,10 +47,10 @@ Connection Shard::Materialize(record::View v) const {
   return c;
 }
 
-void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& slot) {
+record::Fields Shard::FieldsFor(const Connection& c, uint32_t owner) const {
   record::Fields f;
   f.source = c.source;
-  f.owner = owners_->Intern(c.shop, c.affiliate);
+  f.owner = owner;
   f.connected_at = c.connected_at;
   f.last_order_at = c.last_order_at;
   f.order_count = c.order_count;
@@ -69,6 +69,11 @@ void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& s
                         !CanonicalizeInto(c.entered_email, policy_, &buf).ok() ||
                         buf.view() != absl::string_view(c.canonical_email);
   }
+  return f;
+}
+
+void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& slot) {
+  const record::Fields f = FieldsFor(c, owners_->Intern(c.shop, c.affiliate));
   const size_t size = record::EncodedSize(f);
   if (slot.has_value()) {
     const record::View old(arena_.At(slot->ref));
@@ -89,6 +94,14 @@ void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& s
   }
   owners_->AddConnections(f.owner, +1);
   MaybeCompact();
+}
+
+void Shard::BulkInsert(uint64_t hash, const Connection& c, uint32_t owner) {
+  const record::Fields f = FieldsFor(c, owner);
+  const size_t size = record::EncodedSize(f);
+  const uint32_t ref = arena_.Allocate(size);
+  record::Encode(f, arena_.At(ref));
+  table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
 }
 
 void Shard::Erase(const Slot& slot) {

@@ -81,6 +81,13 @@ class Shard {
   // KeyHash(c.shop, c.canonical_email). The caller validated every field.
   void Put(uint64_t hash, const Connection& c, const std::optional<Slot>& slot);
   void Erase(const Slot& slot);
+  // Bulk load (snapshot restore): appends a record whose key is known to be absent,
+  // with its owner already interned (the caller counts it in the OwnerTable).
+  void BulkInsert(uint64_t hash, const Connection& c, uint32_t owner);
+  // Sizes the table for about n entries; only on an empty shard.
+  void Reserve(size_t n) {
+    if (table_.size() == 0) table_.Clear(n);
+  }
   // Updates the order counters in place.
   void SetCounters(const Slot& slot, uint32_t order_count, TimeMs last_order_at);
 
@@ -98,6 +105,7 @@ class Shard {
 
  private:
   uint64_t HashOfRef(uint32_t ref) const;
+  record::Fields FieldsFor(const Connection& c, uint32_t owner) const;
   // Rewrites the arena without dead records once garbage passes a quarter of it.
   void MaybeCompact();
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "persistence/mutation_codec.h"
+#include "persistence/snapshot_format.h"
 
 namespace attrib::persistence {
 namespace {
@@ -104,9 +105,13 @@ absl::Status Durability::ApplyRetention(const SnapshotInfo& newest) {
     if (absl::Status s = fs_->SyncDir(dir_->snapshot_dir()); !s.ok()) return s;
   }
   if (snaps->size() < 2) return absl::OkStatus();
-  absl::StatusOr<SnapshotInfo> older = ReadSnapshotInfo(fs_, (*snaps)[1]);
-  if (!older.ok()) return absl::OkStatus();  // Damaged: keep the whole log.
-  return writer_->DropSegmentsUpTo(std::min(older->oldest_fence, newest.oldest_fence),
+  // The older snapshot's oldest fence is in its name (snap-<fence>.snap).
+  uint64_t older_fence = 0;
+  const std::string& older = (*snaps)[1];
+  if (!ParseSnapshotName(older.substr(older.find_last_of('/') + 1), &older_fence)) {
+    return absl::OkStatus();  // Unexpected name: keep the whole log.
+  }
+  return writer_->DropSegmentsUpTo(std::min(older_fence, newest.oldest_fence),
                                    options_.wal_archive);
 }
 

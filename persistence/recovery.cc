@@ -58,14 +58,20 @@ absl::StatusOr<RecoveryReport> Recover(FileSystem* fs, const DataDir& dir,
   if (!snaps.ok()) return snaps.status();
   for (size_t i = 0; i < snaps->size() && !have_snapshot; ++i) {
     const std::string& path = (*snaps)[i];
-    absl::StatusOr<SnapshotInfo> header = ReadSnapshotInfo(fs, path);
-    if (header.ok() && ((options.until_seq != 0 && header->newest_fence > options.until_seq) ||
-                        (options.until_time_ms != 0 &&
-                         header->created_at_ms > options.until_time_ms))) {
-      continue;  // Holds changes past the restore point.
-    }
-    absl::StatusOr<SnapshotInfo> info =
-        header.ok() ? LoadSnapshot(fs, path, engine) : header.status();
+    // A restore point before the snapshot's end: skip it (checked on the verified
+    // header, before anything is restored).
+    bool past_restore_point = false;
+    LoadSnapshotOptions load;
+    load.accept = [&](const SnapshotInfo& info) {
+      if ((options.until_seq != 0 && info.newest_fence > options.until_seq) ||
+          (options.until_time_ms != 0 && info.created_at_ms > options.until_time_ms)) {
+        past_restore_point = true;
+        return absl::OutOfRangeError("holds changes past the restore point");
+      }
+      return absl::OkStatus();
+    };
+    absl::StatusOr<SnapshotInfo> info = LoadSnapshot(fs, path, engine, load);
+    if (past_restore_point) continue;
     if (!info.ok()) {
       if (absl::IsFailedPrecondition(info.status())) return info.status();
       r.warnings.push_back(absl::StrCat(

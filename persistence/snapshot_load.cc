@@ -212,8 +212,19 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
                    (i = next.fetch_add(1, std::memory_order_relaxed)) < items;) {
       absl::Status s;
       if (i < connection_items) {
-        s = DecodeRange(index, index.connection_shards[i], &c,
-                        [&](const SnapshotBlock&) { engine->RestoreConnection(c); });
+        // The shard is decoded straight into the engine under one lock with its
+        // table sized up front (Engine::RestoreConnectionShard): restart time is
+        // dominated by insertion, not decoding. `c` is reused: no allocation per record.
+        const auto range = index.connection_shards[i];
+        if (range.first < range.second) {
+          size_t count = 0;
+          for (size_t b = range.first; b < range.second; ++b) count += index.blocks[b].count;
+          engine->RestoreConnectionShard(
+              index.blocks[range.first].shard, count,
+              [&](const engine::Engine::ConnectionSink& add) {
+                s = DecodeRange(index, range, &c, [&](const SnapshotBlock&) { add(c); });
+              });
+        }
       } else {
         s = DecodeRange(index, index.order_shards[i - connection_items], &r,
                         [&](const SnapshotBlock& b) { engine->RestoreOrder(r, b.high_water); });

@@ -92,6 +92,13 @@ int AttribdProcess::Stop() {
   return WIFSIGNALED(status) ? -WTERMSIG(status) : -1;
 }
 
+void AttribdProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 size_t AttribdProcess::RssBytes() const {
   std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
   std::string line;

@@ -34,6 +34,8 @@ class AttribdProcess {
 
   // Sends SIGTERM and waits; returns the exit status (or -signal if killed).
   int Stop();
+  // SIGKILL (a crash: nothing is flushed, no final snapshot) and waits.
+  void Kill();
   // Resident set size of the server, from /proc/PID/status.
   size_t RssBytes() const;
   // Everything the server wrote on stderr so far (for failure messages).
