@@ -35,6 +35,7 @@
 #include "tools/attribctl_commands.h"
 #include "tools/attribctl_common.h"
 #include "tools/attribctl_import.h"
+#include "tools/command_line.h"
 
 ABSL_FLAG(std::string, email_policy, "provider",
           "Canonicalization policy of `canonical`: provider or standard (SPEC §2). "
@@ -182,62 +183,6 @@ int RunCanonical(const CtlOptions& options) {
   return all_valid ? kExitOk : kExitFailed;
 }
 
-// The command line split into positional arguments and flags. Flags are parsed here
-// rather than by absl::ParseCommandLine, which exits with status 1 on a bad flag
-// value: here 1 means "the server said no", and a bad flag is a usage error (2).
-struct CommandLine {
-  std::vector<std::string> positional;  // Subcommand name first.
-  absl::flat_hash_set<std::string> given;  // Flag names (snake_case) on the line.
-};
-
-// "--flag-name=value", "--flag_name value", "--bool", "--nobool", "-flag=value";
-// names may be kebab-case (the documented spelling) or snake_case (absl's).
-absl::StatusOr<CommandLine> ParseArgs(int argc, char** argv) {
-  CommandLine line;
-  for (int i = 1; i < argc; ++i) {
-    const absl::string_view arg = argv[i];
-    if (arg == "--") {
-      line.positional.insert(line.positional.end(), argv + i + 1, argv + argc);
-      break;
-    }
-    if (arg.size() < 2 || arg[0] != '-') {
-      line.positional.emplace_back(arg);
-      continue;
-    }
-    absl::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
-    const size_t eq = body.find('=');
-    std::string name(body.substr(0, eq));
-    std::replace(name.begin(), name.end(), '-', '_');
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
-    std::string value;
-    if (flag == nullptr && absl::StartsWith(name, "no") && eq == absl::string_view::npos) {
-      flag = absl::FindCommandLineFlag(name.substr(2));  // --nojson.
-      if (flag == nullptr || !flag->IsOfType<bool>()) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown flag '", arg, "'"));
-      }
-      name = name.substr(2);
-      value = "false";
-    } else if (flag == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag '", arg, "'"));
-    } else if (eq != absl::string_view::npos) {
-      value = std::string(body.substr(eq + 1));
-    } else if (flag->IsOfType<bool>()) {
-      value = "true";
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("flag '", arg, "' needs a value"));
-    }
-    std::string error;
-    if (!flag->ParseFrom(value, &error)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", absl::StrReplaceAll(name, {{"_", "-"}}), ": ", error));
-    }
-    line.given.insert(name);
-  }
-  return line;
-}
-
 // The flags' values as the subcommands see them.
 absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
   CtlOptions o;
@@ -293,14 +238,11 @@ absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
 int main(int argc, char** argv) {
   using namespace attrib::tools;  // NOLINT: main only.
   absl::SetProgramUsageMessage(UsageText());
-  for (int i = 1; i < argc && absl::string_view(argv[i]) != "--"; ++i) {
-    const absl::string_view arg = argv[i];
-    if (arg == "--help" || arg == "-help" || arg == "-h") {
-      std::cout << UsageText();
-      return kExitOk;
-    }
+  if (WantsHelp(argc, argv)) {
+    std::cout << UsageText();
+    return kExitOk;
   }
-  absl::StatusOr<CommandLine> line = ParseArgs(argc, argv);
+  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv);
   if (!line.ok()) return UsageError(line.status().message());
   if (line->positional.empty()) return UsageError("no subcommand given");
   const std::string& name = line->positional[0];

@@ -26,14 +26,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "net/client.h"
+#include "tools/cli_values.h"
 
 namespace attrib::tools {
 
 namespace wire = ::attrib::net::wire;
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailed = 1;
-inline constexpr int kExitUsage = 2;
+// kExitOk, kExitFailed, kExitUsage: tools/cli_values.h.
 inline constexpr int kExitUnreachable = 3;
 
 inline constexpr absl::string_view kDefaultServer = "127.0.0.1:7411";
@@ -74,14 +73,7 @@ struct CtlOptions {
 // Defined in attribctl.cc, next to the subcommand table it prints.
 int UsageError(absl::string_view message);
 
-// Parsers whose errors name the argument: "--shop: 'x' is not a number".
-absl::StatusOr<uint64_t> ParseId(absl::string_view what, absl::string_view text);
-// Milliseconds since the epoch ("1706702400000") or an ISO-8601 / RFC 3339 time
-// ("2024-01-31T12:00:00Z", "2024-01-31T12:00:00.250+01:00", or a date "2024-01-31",
-// midnight UTC). Result in [1, engine::kMaxTimeMs].
-absl::StatusOr<int64_t> ParseTimeMs(absl::string_view what, absl::string_view text);
-// "" -> 0 (not given, the server uses now), else ParseTimeMs.
-absl::StatusOr<int64_t> ParseOptionalTimeMs(absl::string_view what, absl::string_view text);
+// ParseId, ParseTimeMs, ParseOptionalTimeMs, CodeName: tools/cli_values.h.
 
 // --shop is required by most subcommands: its value, or a usage error (returned as
 // an InvalidArgument status; callers turn it into UsageError()).
@@ -93,10 +85,6 @@ absl::StatusOr<std::unique_ptr<net::Client>> OpenClient(const CtlOptions& option
 // The exit code for a failed request: kExitUnreachable for a connection error,
 // kExitFailed for an error the server answered.
 int ExitCodeFor(const absl::Status& status);
-
-// "not_found", "already_exists", ...: the snake_case name of an absl status code,
-// as scripts see it in --json output.
-std::string CodeName(absl::StatusCode code);
 
 }  // namespace attrib::tools
 

@@ -4,22 +4,15 @@
 // [--pipeline=256]`: streams a CSV of connections to the server as pipelined connect
 // requests (at most --pipeline without a reply), reading replies as it goes.
 //
-// The CSV (RFC 4180, tools/csv_reader.h) has a header row naming its columns, in any
-// order (names are trimmed and case-insensitive):
-//   email          required; sent as is, the server canonicalizes and validates it
-//   affiliate_id   required; a decimal id > 0
-//   name           optional; empty = not given (a replaced connection keeps its name)
-//   connected_at   optional; ms since the epoch or RFC 3339 ("2024-01-31T12:00:00Z");
-//                  empty = now
-// Any other column name is a usage error naming it. '-' as FILE reads stdin.
-//
-// A row is rejected, with its line number and reason, when it is malformed on the
-// client side (wrong field count, affiliate_id or connected_at not parseable; such a
-// row is not sent) or when the server refuses it (already_connected, invalid email).
-// A CSV syntax error (e.g. an unterminated quote) stops reading there and is a
-// rejection too. The report at the end (stdout) gives rows read, connected
-// (created), replaced, unchanged and rejected, and each rejected row; progress goes
-// to stderr only when stderr is a terminal.
+// The CSV and the report are tools/import_rows.h's, shared with `attrib-restore
+// import`: a header row naming the columns (email and affiliate_id required; name,
+// connected_at, shop optional; the other columns `attrib-restore export` writes are
+// accepted and ignored). '-' as FILE reads stdin. A row is rejected, with its line
+// number and reason, when it is malformed on the client side (such a row is not
+// sent) or when the server refuses it (already_connected, invalid email). The report
+// at the end (stdout) gives rows read, connected (created), replaced, unchanged and
+// rejected, and each rejected row; progress goes to stderr only when stderr is a
+// terminal.
 //
 // Exit: 0 no row rejected; 1 some rows rejected; 2 usage error (flags, header);
 // 3 the server could not be reached or the connection was lost (the report then

@@ -29,39 +29,19 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "net/attrib.capnp.h"
+#include "tools/cli_values.h"
+#include "tools/json_writer.h"
 
 namespace attrib::tools {
 
 namespace wire = ::attrib::net::wire;
 
-// A JSON string literal: quotes, escapes, invalid UTF-8 replaced by U+FFFD.
-std::string JsonString(absl::string_view text);
-
-// Builds one flat-or-nested JSON object, keys in insertion order.
-class JsonObject {
- public:
-  JsonObject& Str(absl::string_view key, absl::string_view value);
-  JsonObject& Int(absl::string_view key, int64_t value);
-  JsonObject& Uint(absl::string_view key, uint64_t value);
-  JsonObject& Bool(absl::string_view key, bool value);
-  JsonObject& Double(absl::string_view key, double value);
-  JsonObject& Raw(absl::string_view key, absl::string_view json);  // A nested value.
-  std::string Done() const { return text_ + "}"; }
-
- private:
-  void Key(absl::string_view key);
-  std::string text_ = "{";
-};
-
-// "2024-01-31T12:00:00Z" (fraction only when not whole seconds).
-std::string IsoTime(int64_t ms);
+// JsonString, JsonObject, ErrorJson: tools/json_writer.h; IsoTime: tools/cli_values.h.
 
 std::string ConnectionJson(wire::Connection::Reader c);
 std::string StatusJson(wire::Status::Reader s);
 std::string DecisionJson(wire::Decision::Reader d);
 std::string SettingsJson(wire::Settings::Reader s);
-// {"code":"not_found","message":"...","current_affiliate":7} (the last when present).
-std::string ErrorJson(const absl::Status& status);
 
 // The human line of a connection and its status (lookup and list).
 std::string ConnectionLine(wire::Connection::Reader c, wire::Status::Reader s);
