@@ -151,6 +151,59 @@ TEST(DurabilityTest, RandomCrashPointsLoseNothingAcknowledged) {
   EXPECT_GE(crashes_that_lost_something, 6);
 }
 
+// A crash after every single file operation of a snapshot that also deletes covered
+// log segments (temp written, synced, log flushed, renamed, dir synced, old
+// snapshot removed, segments deleted): recovery always yields every acknowledged
+// change, and exactly a prefix of the mutation sequence.
+TEST(DurabilityTest, CrashAtEveryStepOfSnapshotAndSegmentDeletion) {
+  bool completed = false;
+  int64_t iterations = 0;
+  for (int64_t crash_after = 0; !completed && crash_after < 400; ++crash_after) {
+    ++iterations;
+    SCOPED_TRACE(testing::Message() << "crash after " << crash_after << " operations");
+    FaultInjectingFileSystem fs(7);
+    FakeClock clock(1'700'000'000'000);
+    std::vector<Mutation> mutations;
+    uint64_t acked = 0;
+    {
+      Live live(&fs, DOptions(/*segment_bytes=*/700), &clock);
+      RandomWorkload work(live.engine.get(), &clock, 5);
+      for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 60; ++i) {
+          work.Step();
+          live.WaitAcked();  // Small batches: several segments per round.
+        }
+        if (round < 2) {
+          ASSERT_TRUE(live.durability->SnapshotNow().ok());
+        }
+      }
+      const size_t segments_before = fs.ListDir("/data/wal")->size();
+      const int64_t ops_before = fs.mutating_ops();
+      fs.SetCrashAfter(crash_after);
+      completed = live.durability->SnapshotNow().ok() &&
+                  fs.mutating_ops() - ops_before <= crash_after;
+      if (completed) {
+        // The completed snapshot did delete covered segments: the sweep crossed it.
+        EXPECT_LT(fs.ListDir("/data/wal")->size(), segments_before) << fs.DebugString();
+      }
+      (void)live.durability->Shutdown(false);
+      acked = live.acked.load();
+      mutations = live.tee.log;
+    }
+    fs.DropUnsyncedData();
+    std::unique_ptr<Engine> recovered;
+    absl::StatusOr<RecoveryReport> report = RecoverFresh(&fs, DOptions(), &recovered);
+    ASSERT_TRUE(report.ok()) << report.status() << "\n" << fs.DebugString();
+    ASSERT_GE(report->last_seq, acked);
+    FakeClock other(9);
+    Engine reference(Options(&other, nullptr));
+    for (uint64_t s = 0; s < report->last_seq; ++s) ASSERT_TRUE(reference.Apply(mutations[s]).ok());
+    ASSERT_TRUE(Dump(*recovered) == Dump(reference));
+  }
+  EXPECT_TRUE(completed) << "the sweep never reached a snapshot that completes";
+  EXPECT_GT(iterations, 10);  // Every operation of the path was a crash point.
+}
+
 TEST(DurabilityTest, FullDiskRefusesWritesKeepsReadsAndResumes) {
   FaultInjectingFileSystem fs(1);
   FakeClock clock(1'700'000'000'000);
