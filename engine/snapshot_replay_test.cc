@@ -9,6 +9,7 @@
 // Thread-safety: the workload threads share the live engine; the rest is one thread.
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -44,7 +45,10 @@ class CapturingVisitor : public SnapshotVisitor {
     c.name = std::string(v.name);
     connections.push_back(std::move(c));
   }
-  void EndConnectionShard(uint32_t) override {}
+  // Called after the shard's lock is released: lets a test interleave writes.
+  void EndConnectionShard(uint32_t) override {
+    if (between_shards) between_shards();
+  }
   void BeginOrderShard(uint32_t index, uint64_t fence, TimeMs high_water) override {
     if (fences.order_shards.size() <= index) fences.order_shards.resize(index + 1);
     fences.order_shards[index] = fence;
@@ -53,6 +57,7 @@ class CapturingVisitor : public SnapshotVisitor {
   void Order(const OrderRecord& r) override { orders.emplace_back(r, current_high_water); }
   void EndOrderShard(uint32_t) override {}
 
+  std::function<void()> between_shards;
   SnapshotFences fences;
   std::vector<std::pair<ShopId, ShopSettings>> settings;
   std::vector<Connection> connections;
@@ -75,6 +80,7 @@ TEST(SnapshotReplayTest, FuzzySnapshotPlusFencedReplayEqualsLiveState) {
     RecordingSink sink;
     Engine live(Options(&clock, &sink));
     std::atomic<int> started{0};
+    std::atomic<int> writers_done{0};
     std::atomic<bool> captured{false};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
@@ -86,10 +92,17 @@ TEST(SnapshotReplayTest, FuzzySnapshotPlusFencedReplayEqualsLiveState) {
           if (i == 1000) started.fetch_add(1);
         }
         for (int i = 0; i < 1000; ++i) w.Step();
+        writers_done.fetch_add(1);
       });
     }
     while (started.load() < 4) std::this_thread::yield();  // Writes are under way.
     CapturingVisitor capture;
+    // Between two shards, wait until the writers made progress: the capture overlaps
+    // writes however the threads are scheduled (an event, not a clock).
+    capture.between_shards = [&] {
+      const uint64_t at = sink.LastSeq();
+      while (sink.LastSeq() < at + 5 && writers_done.load() < 4) std::this_thread::yield();
+    };
     live.CaptureSnapshot([&] { return sink.LastSeq(); }, &capture);
     captured.store(true);
     for (auto& th : threads) th.join();
