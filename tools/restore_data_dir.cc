@@ -10,9 +10,9 @@
 
 namespace attrib::tools {
 
-absl::StatusOr<LoadedDataDir> LoadDataDir(persistence::FileSystem* fs, const std::string& path,
-                                          persistence::RecoveryOptions options,
-                                          engine::TimeMs order_window_ms) {
+absl::StatusOr<LoadedDataDir> OpenEmptyDataDir(persistence::FileSystem* fs,
+                                               const std::string& path,
+                                               engine::TimeMs order_window_ms) {
   LoadedDataDir loaded;
   absl::StatusOr<std::unique_ptr<persistence::DataDir>> dir =
       persistence::DataDir::OpenReadOnly(fs, path);
@@ -23,6 +23,15 @@ absl::StatusOr<LoadedDataDir> LoadDataDir(persistence::FileSystem* fs, const std
   eo.shard_count = loaded.dir->meta().shard_count;
   eo.order_window_ms = order_window_ms;
   loaded.engine = std::make_unique<engine::Engine>(eo);
+  return loaded;
+}
+
+absl::StatusOr<LoadedDataDir> LoadDataDir(persistence::FileSystem* fs, const std::string& path,
+                                          persistence::RecoveryOptions options,
+                                          engine::TimeMs order_window_ms) {
+  absl::StatusOr<LoadedDataDir> opened = OpenEmptyDataDir(fs, path, order_window_ms);
+  if (!opened.ok()) return opened.status();
+  LoadedDataDir loaded = *std::move(opened);
   options.read_only = true;
   options.point_in_time = false;
   absl::StatusOr<persistence::RecoveryReport> report =

@@ -44,6 +44,12 @@ struct LoadedDataDir {
   }
 };
 
+// Opens `path` read-only with an empty engine (the directory's email policy and shard
+// count, `order_window_ms`): the state before the first change.
+absl::StatusOr<LoadedDataDir> OpenEmptyDataDir(persistence::FileSystem* fs,
+                                               const std::string& path,
+                                               engine::TimeMs order_window_ms);
+
 // Opens `path` read-only and recovers it (options.read_only is forced on) into a new
 // engine with the directory's email policy and shard count and `order_window_ms`.
 absl::StatusOr<LoadedDataDir> LoadDataDir(persistence::FileSystem* fs, const std::string& path,

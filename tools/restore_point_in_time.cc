@@ -60,21 +60,6 @@ absl::StatusOr<std::optional<uint64_t>> LastSeqAtOrBefore(persistence::FileSyste
   return found;
 }
 
-// The state before the first change (until_seq 0 would mean "everything").
-absl::StatusOr<LoadedDataDir> EmptyState(persistence::FileSystem* fs, const std::string& path,
-                                         engine::TimeMs order_window_ms) {
-  LoadedDataDir loaded;
-  absl::StatusOr<std::unique_ptr<persistence::DataDir>> dir =
-      persistence::DataDir::OpenReadOnly(fs, path);
-  if (!dir.ok()) return dir.status();
-  loaded.dir = *std::move(dir);
-  engine::EngineOptions eo;
-  eo.email_policy = loaded.dir->meta().email_policy;
-  eo.shard_count = loaded.dir->meta().shard_count;
-  eo.order_window_ms = order_window_ms;
-  loaded.engine = std::make_unique<engine::Engine>(eo);
-  return loaded;
-}
 
 }  // namespace
 
@@ -105,7 +90,7 @@ int RunRestore(const RestoreOptions& options, const RestoreEnv& env) {
     }
   }
   absl::StatusOr<LoadedDataDir> loaded =
-      before_everything ? EmptyState(env.fs, options.args[0], options.order_window_ms)
+      before_everything ? OpenEmptyDataDir(env.fs, options.args[0], options.order_window_ms)
                         : LoadDataDir(env.fs, options.args[0], ro, options.order_window_ms);
   if (!loaded.ok()) {
     std::string hint;
