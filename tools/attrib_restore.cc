@@ -149,38 +149,19 @@ absl::StatusOr<RestoreOptions> OptionsFromFlags(const CommandLine& line) {
   return o;
 }
 
-int UsageError(absl::string_view message) {
-  std::cerr << "attrib-restore: " << message << "\n\n" << UsageText();
-  return kExitUsage;
-}
 
 }  // namespace
 }  // namespace attrib::tools
 
 int main(int argc, char** argv) {
   using namespace attrib::tools;  // NOLINT: main only.
-  absl::SetProgramUsageMessage(UsageText());
-  if (WantsHelp(argc, argv)) {
-    std::cout << UsageText();
-    return kExitOk;
-  }
-  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv);
-  if (!line.ok()) return UsageError(line.status().message());
-  if (line->positional.empty()) return UsageError("no subcommand given");
-  const std::string& name = line->positional[0];
-  if (name == "help") {
-    std::cout << UsageText();
-    return kExitOk;
-  }
-  for (const Subcommand& subcommand : kSubcommands) {
-    if (name != subcommand.name) continue;
-    absl::StatusOr<RestoreOptions> options = OptionsFromFlags(*line);
-    if (!options.ok()) return UsageError(options.status().message());
-    RestoreEnv env;
-    env.out = &std::cout;
-    env.err = &std::cerr;
-    env.progress = ::isatty(STDERR_FILENO) == 1;
-    return subcommand.run(*options, env);
-  }
-  return UsageError(absl::StrCat("unknown subcommand '", name, "'"));
+  return RunSubcommands(argc, argv, "attrib-restore", UsageText(), kSubcommands,
+                        OptionsFromFlags,
+                        [](const Subcommand& subcommand, const RestoreOptions& options) {
+                          RestoreEnv env;
+                          env.out = &std::cout;
+                          env.err = &std::cerr;
+                          env.progress = ::isatty(STDERR_FILENO) == 1;
+                          return subcommand.run(options, env);
+                        });
 }

@@ -143,8 +143,7 @@ std::string UsageText() {
 }  // namespace
 
 int UsageError(absl::string_view message) {
-  std::cerr << "attribctl: " << message << "\n\n" << UsageText();
-  return kExitUsage;
+  return PrintUsageError("attribctl", UsageText(), message);
 }
 
 namespace {
@@ -237,32 +236,17 @@ absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
 
 int main(int argc, char** argv) {
   using namespace attrib::tools;  // NOLINT: main only.
-  absl::SetProgramUsageMessage(UsageText());
-  if (WantsHelp(argc, argv)) {
-    std::cout << UsageText();
-    return kExitOk;
-  }
-  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv);
-  if (!line.ok()) return UsageError(line.status().message());
-  if (line->positional.empty()) return UsageError("no subcommand given");
-  const std::string& name = line->positional[0];
-  if (name == "help") {
-    std::cout << UsageText();
-    return kExitOk;
-  }
-  for (const Subcommand& subcommand : kSubcommands) {
-    if (name != subcommand.name) continue;
-    absl::StatusOr<CtlOptions> options = OptionsFromFlags(*line);
-    if (!options.ok()) return UsageError(options.status().message());
-    try {
-      return subcommand.run(*options);
-    } catch (const kj::Exception& e) {
-      // Reading a reply field the server encoded wrongly.
-      std::cout.flush();
-      std::cerr << "attribctl: " << name << ": malformed reply from the server: "
-                << e.getDescription().cStr() << "\n";
-      return kExitUnreachable;
-    }
-  }
-  return UsageError(absl::StrCat("unknown subcommand '", name, "'"));
+  return RunSubcommands(
+      argc, argv, "attribctl", UsageText(), kSubcommands, OptionsFromFlags,
+      [](const Subcommand& subcommand, const CtlOptions& options) {
+        try {
+          return subcommand.run(options);
+        } catch (const kj::Exception& e) {
+          // Reading a reply field the server encoded wrongly.
+          std::cout.flush();
+          std::cerr << "attribctl: " << subcommand.name << ": malformed reply from the server: "
+                    << e.getDescription().cStr() << "\n";
+          return kExitUnreachable;
+        }
+      });
 }

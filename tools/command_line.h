@@ -10,15 +10,23 @@
 // "-flag=value"; names may be kebab-case (the documented spelling) or snake_case
 // (Abseil's). "--" ends the flags: everything after it is positional.
 //
+// RunSubcommands() is the shared main of both tools: help, flag parsing, the
+// subcommand lookup and the usage errors, so the two CLIs behave alike.
+//
 // Thread-safety: call from main only (it sets the process's flag values).
 #ifndef ATTRIB_TOOLS_COMMAND_LINE_H_
 #define ATTRIB_TOOLS_COMMAND_LINE_H_
 
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/flags/usage.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "tools/cli_values.h"
 
 namespace attrib::tools {
 
@@ -33,6 +41,43 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc, char** argv);
 
 // Whether --help (-help, -h) appears before any "--".
 bool WantsHelp(int argc, char** argv);
+
+// Prints "<program>: <message>", a blank line and the usage text on stderr; returns
+// kExitUsage.
+inline int PrintUsageError(absl::string_view program, absl::string_view usage,
+                           absl::string_view message) {
+  std::cerr << program << ": " << message << "\n\n" << usage;
+  return kExitUsage;
+}
+
+// The main of a subcommand tool. `subcommands` is an array of structs with a `name`;
+// `to_options(line)` builds the tool's options from the parsed flags (an error is a
+// usage error); `run(subcommand, options)` runs the chosen one and returns the exit
+// code. "help", --help and -h print `usage`.
+template <typename Subcommand, size_t N, typename ToOptions, typename Run>
+int RunSubcommands(int argc, char** argv, absl::string_view program, const std::string& usage,
+                   const Subcommand (&subcommands)[N], ToOptions&& to_options, Run&& run) {
+  absl::SetProgramUsageMessage(usage);
+  if (WantsHelp(argc, argv)) {
+    std::cout << usage;
+    return kExitOk;
+  }
+  absl::StatusOr<CommandLine> line = ParseCommandLine(argc, argv);
+  if (!line.ok()) return PrintUsageError(program, usage, line.status().message());
+  if (line->positional.empty()) return PrintUsageError(program, usage, "no subcommand given");
+  const std::string& name = line->positional[0];
+  if (name == "help") {
+    std::cout << usage;
+    return kExitOk;
+  }
+  for (const Subcommand& subcommand : subcommands) {
+    if (name != subcommand.name) continue;
+    auto options = to_options(*line);
+    if (!options.ok()) return PrintUsageError(program, usage, options.status().message());
+    return run(subcommand, *options);
+  }
+  return PrintUsageError(program, usage, absl::StrCat("unknown subcommand '", name, "'"));
+}
 
 }  // namespace attrib::tools
 
