@@ -120,54 +120,6 @@ absl::StatusOr<DisconnectResult> Engine::Disconnect(ShopId shop, absl::string_vi
   });
 }
 
-absl::StatusOr<LookupResult> Engine::Lookup(ShopId shop, absl::string_view email,
-                                            std::optional<TimeMs> at) const {
-  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
-  if (at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *at));
-  CanonicalBuffer canonical;
-  ATTRIB_RETURN_IF_ERROR(CanonicalizeInto(email, email_policy(), &canonical));
-  LookupResult result;
-  result.found = store_.Visit(shop, canonical.view(), [&](const Shard& s, record::View v) {
-    result.connection = s.Materialize(v);
-  });
-  if (result.found) {
-    result.status = EvaluateConnection(result.connection, settings_.Get(shop),
-                                       at.value_or(clock_->NowMs()));
-  }
-  return result;
-}
-
-absl::StatusOr<std::vector<BatchLookupItem>> Engine::LookupBatch(
-    ShopId shop, absl::Span<const absl::string_view> emails, std::optional<TimeMs> at) const {
-  ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
-  if (at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *at));
-  if (emails.size() > kMaxBatchLookup) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "emails: ", emails.size(), " in one batch, the limit is ", kMaxBatchLookup));
-  }
-  std::vector<BatchLookupItem> items(emails.size());
-  std::vector<CanonicalBuffer> canonical(emails.size());
-  std::vector<absl::string_view> keys;
-  std::vector<uint32_t> key_item;  // keys[k] belongs to items[key_item[k]].
-  keys.reserve(emails.size());
-  key_item.reserve(emails.size());
-  for (size_t i = 0; i < emails.size(); ++i) {
-    items[i].status = CanonicalizeInto(emails[i], email_policy(), &canonical[i]);
-    if (!items[i].status.ok()) continue;
-    keys.push_back(canonical[i].view());
-    key_item.push_back(static_cast<uint32_t>(i));
-  }
-  const ShopSettings settings = settings_.Get(shop);
-  const TimeMs when = at.value_or(clock_->NowMs());
-  store_.VisitBatch(shop, keys, [&](size_t k, const Shard& s, record::View v) {
-    LookupResult& r = items[key_item[k]].result;
-    r.found = true;
-    r.connection = s.Materialize(v);
-    r.status = EvaluateConnection(r.connection, settings, when);
-  });
-  return items;
-}
-
 absl::StatusOr<ListPage> Engine::List(const ListRequest& request) const {
   if (request.at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *request.at));
   return ListConnections(store_, request, settings_.Get(request.shop),

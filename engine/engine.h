@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -116,18 +117,7 @@ struct SnapshotFences {
   std::vector<uint64_t> order_shards;       // Indexed like OrderWindow shards.
 };
 
-// A connection as a snapshot sees it: views valid only during the callback.
-struct ConnectionView {
-  ShopId shop = 0;
-  AffiliateId affiliate = 0;
-  Source source = Source::kManual;
-  TimeMs connected_at = 0;
-  TimeMs last_order_at = 0;
-  uint32_t order_count = 0;
-  absl::string_view canonical_email;
-  absl::string_view entered_email;
-  absl::string_view name;
-};
+// A connection as a snapshot sees it: ConnectionView (types.h).
 
 // Receives a snapshot from Engine::CaptureSnapshot(). Each call runs under the lock
 // of what it shows, so keep it to copying bytes into a buffer.
@@ -170,6 +160,14 @@ class Engine {
   absl::StatusOr<std::vector<BatchLookupItem>> LookupBatch(
       ShopId shop, absl::Span<const absl::string_view> emails,
       std::optional<TimeMs> at = std::nullopt) const;
+  // The allocation-free read path under Lookup and LookupBatch (the server uses it
+  // directly): validates like LookupBatch, then calls fn(i, item) exactly once per
+  // email i, in no particular order. The item's strings point into the store and
+  // are valid only during the call; fn may run under a shard lock, so it must be
+  // quick and must not call the Engine.
+  using LookupItemFn = absl::FunctionRef<void(size_t, const LookupItemView&)>;
+  absl::Status LookupEach(ShopId shop, absl::Span<const absl::string_view> emails,
+                          std::optional<TimeMs> at, LookupItemFn fn) const;
   absl::StatusOr<ListPage> List(const ListRequest& request) const;
   absl::StatusOr<uint64_t> CountShop(ShopId shop) const;
   absl::StatusOr<uint64_t> CountAffiliate(ShopId shop, AffiliateId affiliate) const;

@@ -31,20 +31,24 @@ absl::string_view Shard::CanonicalOf(record::View v, CanonicalBuffer* buf) const
   return buf->view();
 }
 
-Connection Shard::Materialize(record::View v) const {
-  Connection c;
-  c.shop = ShopOf(v);
-  CanonicalBuffer buf;
-  const absl::string_view canonical = CanonicalOf(v, &buf);
-  c.canonical_email.assign(canonical.data(), canonical.size());
-  c.entered_email.assign(v.entered().data(), v.entered().size());
-  c.affiliate = AffiliateOf(v);
+ConnectionView Shard::ViewOf(record::View v, CanonicalBuffer* buf) const {
+  const OwnerTable::Owner& owner = owners_->Get(v.owner());
+  ConnectionView c;
+  c.shop = owner.shop;
+  c.canonical_email = CanonicalOf(v, buf);
+  c.entered_email = v.entered();
+  c.affiliate = owner.affiliate;
   c.source = v.source();
   c.connected_at = v.connected_at();
-  c.name.assign(v.name().data(), v.name().size());
+  c.name = v.name();
   c.order_count = v.order_count();
   c.last_order_at = v.last_order_at();
   return c;
+}
+
+Connection Shard::Materialize(record::View v) const {
+  CanonicalBuffer buf;
+  return ToConnection(ViewOf(v, &buf));
 }
 
 record::Fields Shard::FieldsFor(const Connection& c, uint32_t owner) const {

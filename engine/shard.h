@@ -74,6 +74,9 @@ class Shard {
   }
   // The canonical key of a record; may use `buf` as storage.
   absl::string_view CanonicalOf(record::View v, CanonicalBuffer* buf) const;
+  // The record in place (strings into the arena, or into `buf` for a derived
+  // canonical key): valid while the shard's lock is held and `buf` lives.
+  ConnectionView ViewOf(record::View v, CanonicalBuffer* buf) const;
   // A full copy of the record.
   Connection Materialize(record::View v) const;
 

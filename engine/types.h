@@ -76,6 +76,51 @@ struct Connection {
   friend bool operator==(const Connection&, const Connection&) = default;
 };
 
+// A stored connection seen in place: the strings point into the store and are valid
+// only while the callback that received the view runs (it holds the shard's lock).
+// The allocation-free form of Connection for the read path.
+struct ConnectionView {
+  ShopId shop = 0;
+  absl::string_view canonical_email;
+  absl::string_view entered_email;
+  AffiliateId affiliate = 0;
+  Source source = Source::kManual;
+  TimeMs connected_at = 0;
+  absl::string_view name;
+  uint32_t order_count = 0;
+  TimeMs last_order_at = 0;
+};
+
+// The view of an owned Connection (valid while `c` lives and is not changed).
+inline ConnectionView AsView(const Connection& c) {
+  ConnectionView v;
+  v.shop = c.shop;
+  v.canonical_email = c.canonical_email;
+  v.entered_email = c.entered_email;
+  v.affiliate = c.affiliate;
+  v.source = c.source;
+  v.connected_at = c.connected_at;
+  v.name = c.name;
+  v.order_count = c.order_count;
+  v.last_order_at = c.last_order_at;
+  return v;
+}
+
+// An owned copy of a view.
+inline Connection ToConnection(const ConnectionView& v) {
+  Connection c;
+  c.shop = v.shop;
+  c.canonical_email.assign(v.canonical_email.data(), v.canonical_email.size());
+  c.entered_email.assign(v.entered_email.data(), v.entered_email.size());
+  c.affiliate = v.affiliate;
+  c.source = v.source;
+  c.connected_at = v.connected_at;
+  c.name.assign(v.name.data(), v.name.size());
+  c.order_count = v.order_count;
+  c.last_order_at = v.last_order_at;
+  return c;
+}
+
 // Per-shop settings (SPEC §4). Defaults are those of a shop never configured.
 struct ShopSettings {
   bool connections_enabled = true;
@@ -108,6 +153,16 @@ struct ConnectionStatus {
   bool active() const { return inactive == InactiveReason::kActive; }
   TimeMs expires_at = 0;           // 0 = no time limit (validity_days == 0).
   uint32_t orders_remaining = 0;   // 0 with validity_max_orders == 0: unlimited.
+};
+
+// One looked-up email as Engine::LookupEach reports it. `invalid` is null unless
+// the email was rejected (then nothing else is set); `connection` and `status` are
+// meaningful only when `found`.
+struct LookupItemView {
+  const absl::Status* invalid = nullptr;
+  bool found = false;
+  ConnectionView connection;
+  ConnectionStatus status;
 };
 
 // The recorded outcome of one order (SPEC §5); what explain() returns.

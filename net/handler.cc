@@ -125,11 +125,28 @@ wire::ErrorCode DoDisconnect(Engine& e, wire::LookupRequest::Reader r, Out out) 
   return kOk;
 }
 
+// Lookups write each result straight from the store into the reply (no copies).
+void ToWireItem(const engine::LookupItemView& item, wire::LookupResult::Builder out) {
+  out.setFound(item.found);
+  if (!item.found) return;  // connection and status stay null: read as defaults.
+  ToWire(item.connection, out.initConnection());
+  ToWire(item.status, out.initStatus());
+}
+
 wire::ErrorCode DoLookup(const Engine& e, wire::LookupRequest::Reader r, Out out) {
-  absl::StatusOr<engine::LookupResult> result =
-      e.Lookup(r.getShop(), View(r.getEmail()), OptionalTime(r.getAt()));
-  if (!result.ok()) return Fail(result.status(), out);
-  ToWire(*result, out.initLookup());
+  const absl::string_view one[1] = {View(r.getEmail())};
+  absl::Status invalid;
+  const absl::Status s = e.LookupEach(
+      r.getShop(), one, OptionalTime(r.getAt()),
+      [&](size_t, const engine::LookupItemView& item) {
+        if (item.invalid != nullptr) {
+          invalid = *item.invalid;
+        } else {
+          ToWireItem(item, out.initLookup());
+        }
+      });
+  if (!s.ok()) return Fail(s, out);
+  if (!invalid.ok()) return Fail(invalid, out);
   return kOk;
 }
 
@@ -145,19 +162,26 @@ wire::ErrorCode DoLookupBatch(const Engine& e, wire::LookupBatchRequest::Reader 
   thread_local std::vector<absl::string_view> views;
   views.clear();
   for (capnp::Text::Reader email : emails) views.push_back(View(email));
-  absl::StatusOr<std::vector<engine::BatchLookupItem>> items =
-      e.LookupBatch(r.getShop(), views, OptionalTime(r.getAt()));
+  // Validation happens before the first item is reported: on an error the reply
+  // holds only the error.
+  capnp::List<wire::BatchItem>::Builder w;
+  bool started = false;
+  const absl::Status s = e.LookupEach(
+      r.getShop(), views, OptionalTime(r.getAt()),
+      [&](size_t i, const engine::LookupItemView& item) {
+        if (!started) {
+          w = out.initLookupBatch(static_cast<unsigned>(views.size()));
+          started = true;
+        }
+        if (item.invalid != nullptr) {
+          SetError(*item.invalid, w[i].initError());
+        } else {
+          ToWireItem(item, w[i].initResult());
+        }
+      });
   views.clear();  // They point into this frame.
-  if (!items.ok()) return Fail(items.status(), out);
-  capnp::List<wire::BatchItem>::Builder w = out.initLookupBatch(items->size());
-  for (size_t i = 0; i < items->size(); ++i) {
-    const engine::BatchLookupItem& item = (*items)[i];
-    if (item.status.ok()) {
-      ToWire(item.result, w[i].initResult());
-    } else {
-      SetError(item.status, w[i].initError());
-    }
-  }
+  if (!s.ok()) return Fail(s, out);
+  if (!started) out.initLookupBatch(0);
   return kOk;
 }
 

@@ -130,6 +130,10 @@ absl::StatusOr<std::optional<bool>> FromWire(wire::Tristate v, absl::string_view
 // ------------------------------------------------------------------ Values
 
 void ToWire(const engine::Connection& c, wire::Connection::Builder out) {
+  ToWire(engine::AsView(c), out);
+}
+
+void ToWire(const engine::ConnectionView& c, wire::Connection::Builder out) {
   out.setShop(c.shop);
   CopyText(c.canonical_email, out.initCanonicalEmail(c.canonical_email.size()));
   CopyText(c.entered_email, out.initEnteredEmail(c.entered_email.size()));

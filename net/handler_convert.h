@@ -59,6 +59,7 @@ absl::StatusOr<std::optional<bool>> FromWire(wire::Tristate v, absl::string_view
 
 // --- Values, engine -> wire.
 void ToWire(const engine::Connection& c, wire::Connection::Builder out);
+void ToWire(const engine::ConnectionView& c, wire::Connection::Builder out);
 void ToWire(const engine::ConnectionStatus& s, wire::Status::Builder out);
 void ToWire(const engine::LookupResult& r, wire::LookupResult::Builder out);
 void ToWire(const engine::AttributionDecision& d, wire::Decision::Builder out);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "absl/time/time.h"
 #include "capnp/serialize.h"
@@ -28,7 +29,17 @@ class StringOutputStream final : public kj::OutputStream {
 };
 
 // First segment of a response: most replies fit in 1024 words (8 KiB).
-constexpr unsigned kResponseFirstSegmentWords = 1024;
+constexpr size_t kResponseFirstSegmentWords = 1024;
+
+// The first segment of this thread's response builders: zeroed once, and re-zeroed
+// (only the used words) by each MallocMessageBuilder's destructor, so building a
+// reply neither allocates nor clears 8 KiB. One builder at a time per thread: a
+// connection runs on its io_context's one thread and builds one reply at a time.
+kj::ArrayPtr<capnp::word> ResponseScratch() {
+  thread_local std::unique_ptr<capnp::word[]> words(
+      new capnp::word[kResponseFirstSegmentWords]());
+  return kj::ArrayPtr<capnp::word>(words.get(), kResponseFirstSegmentWords);
+}
 
 }  // namespace
 
@@ -65,12 +76,21 @@ void Connection::Drain() {
 
 void Connection::OnDurable() {
   const uint64_t durable = shared_->durable_seq.load(std::memory_order_acquire);
+  size_t end = held_start_;
   while (!held_.empty() && held_.front().first <= durable) {
-    out_pending_.append(held_.front().second);
-    held_bytes_ -= held_.front().second.size();
+    end = held_.front().second;
     held_.pop_front();
   }
-  if (held_.empty()) registry_->waiting.erase(this);
+  if (end > held_start_) {
+    out_pending_.append(held_buf_, held_start_, end - held_start_);
+    held_bytes_ -= end - held_start_;
+    held_start_ = end;
+  }
+  if (held_.empty()) {
+    held_buf_.clear();
+    held_start_ = 0;
+    registry_->waiting.erase(this);
+  }
   MaybeWrite();
   if (!writing_ && out_pending_.empty() && held_.empty() &&
       (close_after_write_ || draining_) && !reading_) {
@@ -129,7 +149,7 @@ void Connection::ProcessFrames() {
       close_after_write_ = true;
       break;
     }
-    capnp::MallocMessageBuilder response(kResponseFirstSegmentWords);
+    capnp::MallocMessageBuilder response(ResponseScratch());
     shared_->handler->HandleFrame(
         kj::ArrayPtr<const capnp::word>(in_.data() + in_start_ / kWordBytes,
                                         info.frame_bytes / kWordBytes),
@@ -166,13 +186,13 @@ void Connection::QueueResponse(capnp::MessageBuilder& response, uint64_t wait_fo
     return;
   }
   // Not durable yet (or behind a reply that is not): hold it, in order.
-  std::string bytes;
-  StringOutputStream out(&bytes);
+  const size_t before = held_buf_.size();
+  StringOutputStream out(&held_buf_);
   capnp::writeMessage(out, response);
-  held_bytes_ += bytes.size();
-  held_.emplace_back(std::max(wait_for_seq, held_.empty() ? 0 : held_.back().first),
-                     std::move(bytes));
-  registry_->waiting.insert(this);
+  held_bytes_ += held_buf_.size() - before;
+  const uint64_t seq = std::max(wait_for_seq, held_.empty() ? 0 : held_.back().first);
+  if (held_.empty()) registry_->waiting.insert(this);
+  held_.emplace_back(seq, held_buf_.size());
 }
 
 void Connection::MaybeWrite() {

@@ -94,9 +94,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t in_end_ = 0;
   std::string out_pending_;   // Replies not yet handed to the socket.
   std::string out_inflight_;  // The write in progress.
-  // Replies waiting for durability, in order: (sequence number, frame bytes). Once
-  // one waits, every later reply queues behind it (replies leave in request order).
-  std::deque<std::pair<uint64_t, std::string>> held_;
+  // Replies waiting for durability, in order: their frames back to back in
+  // held_buf_[held_start_, end), and per reply (sequence number, end offset in
+  // held_buf_). Once one waits, every later reply queues behind it (replies leave in
+  // request order). One buffer, not a string per reply: no allocation per write.
+  std::string held_buf_;
+  size_t held_start_ = 0;
+  std::deque<std::pair<uint64_t, size_t>> held_;
   size_t held_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;

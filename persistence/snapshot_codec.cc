@@ -113,19 +113,7 @@ bool AppendOrder(const OrderRecord& r, std::string* out) {
   return true;
 }
 
-ConnectionView ViewOf(const Connection& c) {
-  ConnectionView v;
-  v.shop = c.shop;
-  v.affiliate = c.affiliate;
-  v.source = c.source;
-  v.connected_at = c.connected_at;
-  v.last_order_at = c.last_order_at;
-  v.order_count = c.order_count;
-  v.canonical_email = c.canonical_email;
-  v.entered_email = c.entered_email;
-  v.name = c.name;
-  return v;
-}
+ConnectionView ViewOf(const Connection& c) { return engine::AsView(c); }
 
 // ------------------------------------------------------------------ Decoding
 

@@ -1,0 +1,148 @@
+// engine/engine_lookup.cc: the engine's read path for single and batch lookups (see
+// engine.h). LookupEach is the one implementation; Lookup and LookupBatch copy its
+// in-place views into owned results.
+//
+// Thread-safety: as Engine; per-thread scratch buffers make LookupEach reentrant
+// across threads without allocating per call.
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/engine.h"
+#include "engine/rules.h"
+#include "engine/validation.h"
+
+namespace attrib::engine {
+namespace {
+
+LookupResult ToResult(const LookupItemView& item) {
+  LookupResult r;
+  r.found = item.found;
+  if (item.found) {
+    r.connection = ToConnection(item.connection);
+    r.status = item.status;
+  }
+  return r;
+}
+
+// Fills `item` with the record `v` in place and its status at `when`.
+void Found(const Shard& shard, record::View v, const ShopSettings& settings, TimeMs when,
+           CanonicalBuffer* buf, LookupItemView* item) {
+  item->found = true;
+  item->connection = shard.ViewOf(v, buf);
+  item->status = EvaluateConnection(item->connection.connected_at,
+                                    item->connection.last_order_at,
+                                    item->connection.order_count, settings, when);
+}
+
+// Per-thread scratch of LookupEach: grown to the largest batch seen, never shrunk
+// (at most kMaxBatchLookup entries: ~2.6 MB of canonical buffers).
+struct LookupScratch {
+  std::vector<CanonicalBuffer> canonical;
+  std::vector<absl::Status> status;
+  std::vector<absl::string_view> keys;
+  std::vector<uint32_t> key_item;  // keys[k] belongs to email key_item[k].
+  std::vector<uint8_t> found;      // Per key.
+};
+
+}  // namespace
+
+absl::Status Engine::LookupEach(ShopId shop, absl::Span<const absl::string_view> emails,
+                                std::optional<TimeMs> at, LookupItemFn fn) const {
+  if (absl::Status s = ValidateId("shop", shop); !s.ok()) return s;
+  if (at) {
+    if (absl::Status s = ValidateTime("at", *at); !s.ok()) return s;
+  }
+  if (emails.size() > kMaxBatchLookup) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "emails: ", emails.size(), " in one batch, the limit is ", kMaxBatchLookup));
+  }
+  const TimeMs when = at.value_or(clock_->NowMs());
+  if (emails.size() == 1) {
+    // One key: no batch bookkeeping.
+    CanonicalBuffer canonical;
+    const absl::Status s = CanonicalizeInto(emails[0], email_policy(), &canonical);
+    LookupItemView item;
+    if (!s.ok()) {
+      item.invalid = &s;
+      fn(0, item);
+      return absl::OkStatus();
+    }
+    const ShopSettings settings = settings_.Get(shop);
+    const bool found = store_.Visit(shop, canonical.view(), [&](const Shard& sh,
+                                                                record::View v) {
+      CanonicalBuffer buf;
+      Found(sh, v, settings, when, &buf, &item);
+      fn(0, item);
+    });
+    if (!found) fn(0, item);
+    return absl::OkStatus();
+  }
+  thread_local LookupScratch scratch;
+  LookupScratch& x = scratch;
+  if (x.canonical.size() < emails.size()) {
+    x.canonical.resize(emails.size());
+    x.status.resize(emails.size());
+  }
+  x.keys.clear();
+  x.key_item.clear();
+  for (size_t i = 0; i < emails.size(); ++i) {
+    x.status[i] = CanonicalizeInto(emails[i], email_policy(), &x.canonical[i]);
+    if (!x.status[i].ok()) {
+      LookupItemView item;
+      item.invalid = &x.status[i];
+      fn(i, item);
+      continue;
+    }
+    x.keys.push_back(x.canonical[i].view());
+    x.key_item.push_back(static_cast<uint32_t>(i));
+  }
+  x.found.assign(x.keys.size(), 0);
+  const ShopSettings settings = settings_.Get(shop);
+  store_.VisitBatch(shop, x.keys, [&](size_t k, const Shard& sh, record::View v) {
+    CanonicalBuffer buf;
+    LookupItemView item;
+    Found(sh, v, settings, when, &buf, &item);
+    x.found[k] = 1;
+    fn(x.key_item[k], item);
+  });
+  const LookupItemView miss;
+  for (size_t k = 0; k < x.keys.size(); ++k) {
+    if (!x.found[k]) fn(x.key_item[k], miss);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LookupResult> Engine::Lookup(ShopId shop, absl::string_view email,
+                                            std::optional<TimeMs> at) const {
+  absl::Status invalid;
+  LookupResult result;
+  const absl::string_view one[1] = {email};
+  absl::Status s = LookupEach(shop, one, at, [&](size_t, const LookupItemView& item) {
+    if (item.invalid != nullptr) {
+      invalid = *item.invalid;
+    } else {
+      result = ToResult(item);
+    }
+  });
+  if (!s.ok()) return s;
+  if (!invalid.ok()) return invalid;
+  return result;
+}
+
+absl::StatusOr<std::vector<BatchLookupItem>> Engine::LookupBatch(
+    ShopId shop, absl::Span<const absl::string_view> emails, std::optional<TimeMs> at) const {
+  std::vector<BatchLookupItem> items(emails.size());
+  absl::Status s = LookupEach(shop, emails, at, [&](size_t i, const LookupItemView& item) {
+    if (item.invalid != nullptr) {
+      items[i].status = *item.invalid;
+    } else {
+      items[i].result = ToResult(item);
+    }
+  });
+  if (!s.ok()) return s;
+  return items;
+}
+
+}  // namespace attrib::engine
