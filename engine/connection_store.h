@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -81,13 +82,31 @@ class ConnectionStore {
   // exists; returns whether it did. The zero-copy read path.
   template <typename Fn>
   bool Visit(ShopId shop, absl::string_view canonical, Fn&& fn) const {
-    const uint64_t hash = KeyHash(shop, canonical);
+    return VisitHashed(shop, canonical, KeyHash(shop, canonical), std::forward<Fn>(fn));
+  }
+  // Visit, with the key's hash already computed: hash == KeyHash(shop, canonical).
+  template <typename Fn>
+  bool VisitHashed(ShopId shop, absl::string_view canonical, uint64_t hash, Fn&& fn) const {
     const LockedShard& s = *shards_[ShardOf(hash)];
     absl::ReaderMutexLock lock(&s.mu);
     const std::optional<Shard::Slot> slot = s.shard.Find(shop, canonical, hash);
     if (!slot) return false;
     fn(s.shard, s.shard.ViewAt(slot->ref));
     return true;
+  }
+
+  // Hints for a lookup that follows soon (the server's read batches): bring the
+  // key's table bucket into the cache, then (once it is there) its candidate
+  // records. Each takes the shard's shared lock briefly and changes nothing.
+  void PrefetchBucket(uint64_t hash) const {
+    const LockedShard& s = *shards_[ShardOf(hash)];
+    absl::ReaderMutexLock lock(&s.mu);
+    s.shard.Prefetch(hash);
+  }
+  void PrefetchRecords(uint64_t hash) const {
+    const LockedShard& s = *shards_[ShardOf(hash)];
+    absl::ReaderMutexLock lock(&s.mu);
+    s.shard.PrefetchRecords(hash);
   }
 
   // Looks up many keys of one shop: takes each shard's lock once and prefetches the
@@ -130,6 +149,9 @@ class ConnectionStore {
     fn(s.shard, owners_);
   }
 
+  // The (shop, affiliate) pairs records name by index (thread-safe itself).
+  const OwnerTable& owners() const { return owners_; }
+  OwnerTable& mutable_owners() { return owners_; }
   size_t size() const;
   uint64_t CountShop(ShopId shop) const;
   uint64_t CountAffiliate(ShopId shop, AffiliateId affiliate) const;

@@ -117,7 +117,23 @@ struct SnapshotFences {
   std::vector<uint64_t> order_shards;       // Indexed like OrderWindow shards.
 };
 
-// A connection as a snapshot sees it: ConnectionView (types.h).
+// A connection as a snapshot sees it: ConnectionView (types.h), and the record as
+// the store holds it (engine/record_format.h) with the KeyHash() of its key, which a
+// snapshot file copies verbatim so that a restore is a copy, not a re-encoding. The
+// record names its (shop, affiliate) pair by an owner index: see OwnerKey.
+struct EncodedConnection {
+  uint64_t key_hash = 0;
+  absl::string_view bytes;
+};
+
+// The (shop, affiliate) pair of owner index i is element i of the list that
+// SnapshotVisitor::Owners() shows. Indexes are only ever appended, never moved or
+// reused (owner_table.h), so a list taken after the connection shards covers every
+// index their records hold.
+struct OwnerKey {
+  ShopId shop = 0;
+  AffiliateId affiliate = 0;
+};
 
 // Receives a snapshot from Engine::CaptureSnapshot(). Each call runs under the lock
 // of what it shows, so keep it to copying bytes into a buffer.
@@ -127,12 +143,63 @@ class SnapshotVisitor {
   virtual void Settings(ShopId shop, const ShopSettings& settings) = 0;
   virtual void SettingsDone(uint64_t fence) = 0;
   virtual void BeginConnectionShard(uint32_t index, uint64_t fence) = 0;
-  virtual void ConnectionRecord(const ConnectionView& c) = 0;
+  virtual void ConnectionRecord(const ConnectionView& c, const EncodedConnection& encoded) = 0;
   virtual void EndConnectionShard(uint32_t index) = 0;
+  // Once, after every connection shard and before the order shards (no lock held).
+  virtual void Owners(absl::Span<const OwnerKey> owners) = 0;
   // Records in the shard's retention (FIFO) order.
   virtual void BeginOrderShard(uint32_t index, uint64_t fence, TimeMs high_water) = 0;
   virtual void Order(const OrderRecord& order) = 0;
   virtual void EndOrderShard(uint32_t index) = 0;
+};
+
+// Appends records in the store's encoding to one empty shard, under its lock; see
+// Engine::RestoreEncodedShard. The caller has checked every record: well formed
+// (record_format.h: flags, lengths, no dead bit), `key_hash` = KeyHash of its key
+// and of this shard, its owner index < the owner map's size, its key not yet added.
+// The loader trusts that (a snapshot's checksums guarantee the writer's bytes).
+class EncodedShardLoader {
+ public:
+  EncodedShardLoader(const EncodedShardLoader&) = delete;
+  EncodedShardLoader& operator=(const EncodedShardLoader&) = delete;
+
+  void Add(uint64_t key_hash, absl::string_view record) {
+    const uint32_t snapshot_owner = record::Load32(record.data() + record::kOffOwner);
+    ++owner_counts_[snapshot_owner];
+    const uint32_t ref = shard_->AppendEncoded(record, owner_map_[snapshot_owner]);
+    // The table insert lags kLag records behind the copy, its bucket prefetched
+    // meanwhile: without it a restore waits for one cache miss per record.
+    shard_->Prefetch(key_hash);
+    Pending& slot = pending_[added_ % kLag];
+    if (added_ >= kLag) shard_->IndexAppended(slot.hash, slot.ref);
+    slot = Pending{key_hash, ref};
+    ++added_;
+  }
+
+ private:
+  friend class Engine;
+  static constexpr size_t kLag = 8;
+  struct Pending {
+    uint64_t hash;
+    uint32_t ref;
+  };
+
+  EncodedShardLoader(Shard* shard, absl::Span<const uint32_t> owner_map,
+                     absl::Span<int64_t> owner_counts)
+      : shard_(shard), owner_map_(owner_map), owner_counts_(owner_counts) {}
+  // Inserts what still lags, in order.
+  void Flush() {
+    for (size_t i = added_ > kLag ? added_ - kLag : 0; i < added_; ++i) {
+      shard_->IndexAppended(pending_[i % kLag].hash, pending_[i % kLag].ref);
+    }
+    added_ = 0;
+  }
+
+  Shard* const shard_;  // Locked by Engine::RestoreEncodedShard for the loader's life.
+  const absl::Span<const uint32_t> owner_map_;
+  const absl::Span<int64_t> owner_counts_;
+  Pending pending_[kLag];
+  size_t added_ = 0;
 };
 
 struct EngineStats {
@@ -168,6 +235,23 @@ class Engine {
   using LookupItemFn = absl::FunctionRef<void(size_t, const LookupItemView&)>;
   absl::Status LookupEach(ShopId shop, absl::Span<const absl::string_view> emails,
                           std::optional<TimeMs> at, LookupItemFn fn) const;
+
+  // Lookups announced ahead (the server reads many pipelined requests at once): a
+  // PreparedKey holds the canonical key and its hash, computed once. PrepareKey
+  // also prefetches the key's table bucket, PrefetchRecords (called after every key
+  // of a batch was prepared) its candidate records, so the two dependent cache
+  // misses of many lookups overlap. LookupPrepared is then a single-email
+  // LookupEach that reuses the key; it validates as LookupEach does.
+  struct PreparedKey {
+    bool valid = false;  // The email canonicalized; else LookupPrepared reports why.
+    ShopId shop = 0;
+    uint64_t hash = 0;
+    CanonicalBuffer canonical;
+  };
+  void PrepareKey(ShopId shop, absl::string_view email, PreparedKey* key) const;
+  void PrefetchRecords(const PreparedKey& key) const;
+  absl::Status LookupPrepared(const PreparedKey& key, absl::string_view email,
+                              std::optional<TimeMs> at, LookupItemFn fn) const;
   absl::StatusOr<ListPage> List(const ListRequest& request) const;
   absl::StatusOr<uint64_t> CountShop(ShopId shop) const;
   absl::StatusOr<uint64_t> CountAffiliate(ShopId shop, AffiliateId affiliate) const;
@@ -205,6 +289,24 @@ class Engine {
   using ConnectionSink = std::function<void(const Connection&)>;
   void RestoreConnectionShard(uint32_t index, size_t count,
                               const std::function<void(const ConnectionSink& add)>& produce);
+  // The fast restore of records in the store's own encoding (EncodedConnection), as
+  // snapshots hold them: no decoding, canonicalizing or hashing per record.
+  // 1. InternOwners(snapshot's owner list) once: result[i] is this engine's index of
+  //    the snapshot's owner i.
+  // 2. RestoreEncodedShard() per shard (different shards may run in parallel):
+  //    produce(loader) calls loader.Add() for each of the shard's `count` records
+  //    and returns its status, which is returned. Each record's owner index is
+  //    translated through owner_map and counted in owner_counts (indexed like the
+  //    snapshot's list; one array per thread). FailedPrecondition if the shard is not
+  //    empty.
+  // 3. AddOwnerCounts(owner_map, counts) once per counts array, after its shards.
+  std::vector<uint32_t> InternOwners(absl::Span<const OwnerKey> owners);
+  absl::Status RestoreEncodedShard(uint32_t index, size_t count,
+                                   absl::Span<const uint32_t> owner_map,
+                                   absl::Span<int64_t> owner_counts,
+                                   absl::FunctionRef<absl::Status(EncodedShardLoader&)> produce);
+  void AddOwnerCounts(absl::Span<const uint32_t> owner_map,
+                      absl::Span<const int64_t> owner_counts);
   void RestoreSettings(ShopId shop, const ShopSettings& settings);
   void RestoreOrder(const OrderRecord& order, TimeMs shard_high_water);
   uint32_t shard_count() const { return store_.shard_count(); }

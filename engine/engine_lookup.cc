@@ -58,27 +58,22 @@ absl::Status Engine::LookupEach(ShopId shop, absl::Span<const absl::string_view>
     return absl::InvalidArgumentError(absl::StrCat(
         "emails: ", emails.size(), " in one batch, the limit is ", kMaxBatchLookup));
   }
-  const TimeMs when = at.value_or(clock_->NowMs());
   if (emails.size() == 1) {
     // One key: no batch bookkeeping.
-    CanonicalBuffer canonical;
-    const absl::Status s = CanonicalizeInto(emails[0], email_policy(), &canonical);
-    LookupItemView item;
+    PreparedKey key;
+    key.shop = shop;
+    const absl::Status s = CanonicalizeInto(emails[0], email_policy(), &key.canonical);
     if (!s.ok()) {
+      LookupItemView item;
       item.invalid = &s;
       fn(0, item);
       return absl::OkStatus();
     }
-    const ShopSettings settings = settings_.Get(shop);
-    const bool found = store_.Visit(shop, canonical.view(), [&](const Shard& sh,
-                                                                record::View v) {
-      CanonicalBuffer buf;
-      Found(sh, v, settings, when, &buf, &item);
-      fn(0, item);
-    });
-    if (!found) fn(0, item);
-    return absl::OkStatus();
+    key.valid = true;
+    key.hash = KeyHash(shop, key.canonical.view());
+    return LookupPrepared(key, emails[0], at, fn);
   }
+  const TimeMs when = at.value_or(clock_->NowMs());
   thread_local LookupScratch scratch;
   LookupScratch& x = scratch;
   if (x.canonical.size() < emails.size()) {
@@ -111,6 +106,41 @@ absl::Status Engine::LookupEach(ShopId shop, absl::Span<const absl::string_view>
   for (size_t k = 0; k < x.keys.size(); ++k) {
     if (!x.found[k]) fn(x.key_item[k], miss);
   }
+  return absl::OkStatus();
+}
+
+void Engine::PrepareKey(ShopId shop, absl::string_view email, PreparedKey* key) const {
+  key->shop = shop;
+  key->valid = shop != 0 && CanonicalizeInto(email, email_policy(), &key->canonical).ok();
+  if (!key->valid) return;
+  key->hash = KeyHash(shop, key->canonical.view());
+  store_.PrefetchBucket(key->hash);
+}
+
+void Engine::PrefetchRecords(const PreparedKey& key) const {
+  if (key.valid) store_.PrefetchRecords(key.hash);
+}
+
+absl::Status Engine::LookupPrepared(const PreparedKey& key, absl::string_view email,
+                                    std::optional<TimeMs> at, LookupItemFn fn) const {
+  if (!key.valid) {
+    // Invalid shop or email: LookupEach reports it (and canonicalizes again).
+    const absl::string_view one[1] = {email};
+    return LookupEach(key.shop, one, at, fn);
+  }
+  if (at) {
+    if (absl::Status s = ValidateTime("at", *at); !s.ok()) return s;
+  }
+  const TimeMs when = at.value_or(clock_->NowMs());
+  const ShopSettings settings = settings_.Get(key.shop);
+  LookupItemView item;
+  const bool found = store_.VisitHashed(
+      key.shop, key.canonical.view(), key.hash, [&](const Shard& sh, record::View v) {
+        CanonicalBuffer buf;
+        Found(sh, v, settings, when, &buf, &item);
+        fn(0, item);
+      });
+  if (!found) fn(0, item);
   return absl::OkStatus();
 }
 

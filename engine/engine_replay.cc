@@ -137,18 +137,10 @@ void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
     store_.ForEachInShard(
         i,
         [&](const Shard& shard, record::View v) {
-          ConnectionView c;
-          c.shop = shard.ShopOf(v);
-          c.affiliate = shard.AffiliateOf(v);
-          c.source = v.source();
-          c.connected_at = v.connected_at();
-          c.last_order_at = v.last_order_at();
-          c.order_count = v.order_count();
           CanonicalBuffer buf;
-          c.canonical_email = shard.CanonicalOf(v, &buf);
-          c.entered_email = v.entered();
-          c.name = v.name();
-          visitor->ConnectionRecord(c);
+          const ConnectionView c = shard.ViewOf(v, &buf);
+          visitor->ConnectionRecord(
+              c, EncodedConnection{KeyHash(c.shop, c.canonical_email), v.bytes()});
         },
         [&] {
           // Called first, under the same lock: the fence of this shard.
@@ -157,6 +149,14 @@ void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
         });
     if (begun) visitor->EndConnectionShard(i);
   }
+  // After the shards: indexes are only appended, so this covers all they hold.
+  const OwnerTable& owner_table = store_.owners();
+  std::vector<OwnerKey> owners(owner_table.size());
+  for (size_t i = 0; i < owners.size(); ++i) {
+    const OwnerTable::Owner& o = owner_table.Get(static_cast<uint32_t>(i));
+    owners[i] = OwnerKey{o.shop, o.affiliate};
+  }
+  visitor->Owners(owners);
   for (uint32_t i = 0; i < orders_.shard_count(); ++i) {
     orders_.ReadShard(i, [&](const OrderShard& shard) {
       visitor->BeginOrderShard(i, current_seq(), shard.high_water());
@@ -192,6 +192,42 @@ void Engine::RestoreConnectionShard(
     for (const auto& [key, owner] : owners) table.AddConnections(owner.first, owner.second);
   });
   for (const Connection& c : elsewhere) RestoreConnection(c);
+}
+
+std::vector<uint32_t> Engine::InternOwners(absl::Span<const OwnerKey> owners) {
+  std::vector<uint32_t> map(owners.size());
+  OwnerTable& table = store_.mutable_owners();
+  for (size_t i = 0; i < owners.size(); ++i) {
+    map[i] = table.Intern(owners[i].shop, owners[i].affiliate);
+  }
+  return map;
+}
+
+absl::Status Engine::RestoreEncodedShard(
+    uint32_t index, size_t count, absl::Span<const uint32_t> owner_map,
+    absl::Span<int64_t> owner_counts,
+    absl::FunctionRef<absl::Status(EncodedShardLoader&)> produce) {
+  absl::Status status;
+  store_.WithShard(index, [&](Shard& shard, OwnerTable&) {
+    if (shard.size() != 0) {
+      status = absl::FailedPreconditionError(absl::StrCat(
+          "restore: connection shard ", index, " already holds ", shard.size(), " records"));
+      return;
+    }
+    shard.Reserve(count);
+    EncodedShardLoader loader(&shard, owner_map, owner_counts);
+    status = produce(loader);
+    loader.Flush();
+  });
+  return status;
+}
+
+void Engine::AddOwnerCounts(absl::Span<const uint32_t> owner_map,
+                            absl::Span<const int64_t> owner_counts) {
+  OwnerTable& table = store_.mutable_owners();
+  for (size_t i = 0; i < owner_counts.size() && i < owner_map.size(); ++i) {
+    if (owner_counts[i] != 0) table.AddConnections(owner_map[i], owner_counts[i]);
+  }
 }
 
 void Engine::RestoreSettings(ShopId shop, const ShopSettings& settings) {

@@ -95,6 +95,8 @@ class View {
     if (flags() & kHasName) end += 1 + static_cast<uint8_t>(*end);
     return static_cast<size_t>(end - p_);
   }
+  // The whole encoded record.
+  absl::string_view bytes() const { return absl::string_view(p_, size()); }
 
  private:
   size_t EnteredLen() const { return static_cast<uint8_t>(p_[kOffEnteredLen]); }

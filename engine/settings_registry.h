@@ -6,9 +6,14 @@
 // Thread-safety: every method may be called from any thread; one reader/writer
 // mutex. The engine reads settings while holding a key's shard lock (lock order:
 // order shard -> connection shard -> settings), and never the other way round.
+// Get() is on every lookup: it answers from a per-thread cache that is valid while
+// the registry's version (bumped by every Update, under the lock) is unchanged, so
+// readers on many threads do not write the mutex's shared cache line.
 #ifndef ATTRIB_ENGINE_SETTINGS_REGISTRY_H_
 #define ATTRIB_ENGINE_SETTINGS_REGISTRY_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 
 #include "absl/base/thread_annotations.h"
@@ -35,7 +40,16 @@ class SettingsRegistry {
                      const std::function<void()>& done) const;
   size_t size() const;
 
+  // Shops one thread's cache of Get() results holds before it starts over.
+  static constexpr size_t kMaxCachedShops = 4096;
+
  private:
+  // Tells registries apart in the per-thread caches; never reused (an address is).
+  const uint64_t id_ = NextId();
+  static uint64_t NextId();
+  // Bumped after every change, under mu_; a thread's cached settings are valid
+  // while it is the version they were read at.
+  std::atomic<uint64_t> version_{0};
   mutable absl::Mutex mu_;
   absl::flat_hash_map<ShopId, ShopSettings> settings_ ABSL_GUARDED_BY(mu_);
 };

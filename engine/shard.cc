@@ -1,6 +1,7 @@
 // engine/shard.cc: one shard of the connection store (see shard.h).
 #include "engine/shard.h"
 
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -106,6 +107,14 @@ void Shard::BulkInsert(uint64_t hash, const Connection& c, uint32_t owner) {
   const uint32_t ref = arena_.Allocate(size);
   record::Encode(f, arena_.At(ref));
   table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
+}
+
+uint32_t Shard::AppendEncoded(absl::string_view record, uint32_t owner) {
+  const uint32_t ref = arena_.Allocate(record.size());
+  char* p = arena_.At(ref);
+  std::memcpy(p, record.data(), record.size());
+  record::Store32(p + record::kOffOwner, owner);
+  return ref;
 }
 
 void Shard::Erase(const Slot& slot) {

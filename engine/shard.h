@@ -87,6 +87,16 @@ class Shard {
   // Bulk load (snapshot restore): appends a record whose key is known to be absent,
   // with its owner already interned (the caller counts it in the OwnerTable).
   void BulkInsert(uint64_t hash, const Connection& c, uint32_t owner);
+  // Bulk load of a record already in this encoding (snapshot restore), in two steps
+  // so that the caller can prefetch the table bucket in between: AppendEncoded()
+  // copies the well-formed record as is, with `owner` (interned, counted by the
+  // caller) in place of its owner index, and returns its reference; IndexAppended()
+  // then inserts that reference under `hash`, its key's KeyHash(). The key must be
+  // absent.
+  uint32_t AppendEncoded(absl::string_view record, uint32_t owner);
+  void IndexAppended(uint64_t hash, uint32_t ref) {
+    table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
+  }
   // Sizes the table for about n entries; only on an empty shard.
   void Reserve(size_t n) {
     if (table_.size() == 0) table_.Clear(n);

@@ -32,7 +32,7 @@ class CapturingVisitor : public SnapshotVisitor {
     if (fences.connection_shards.size() <= index) fences.connection_shards.resize(index + 1);
     fences.connection_shards[index] = fence;
   }
-  void ConnectionRecord(const ConnectionView& v) override {
+  void ConnectionRecord(const ConnectionView& v, const EncodedConnection&) override {
     Connection c;
     c.shop = v.shop;
     c.affiliate = v.affiliate;
@@ -49,6 +49,7 @@ class CapturingVisitor : public SnapshotVisitor {
   void EndConnectionShard(uint32_t) override {
     if (between_shards) between_shards();
   }
+  void Owners(absl::Span<const OwnerKey>) override {}
   void BeginOrderShard(uint32_t index, uint64_t fence, TimeMs high_water) override {
     if (fences.order_shards.size() <= index) fences.order_shards.resize(index + 1);
     fences.order_shards[index] = fence;

@@ -133,18 +133,23 @@ void ToWireItem(const engine::LookupItemView& item, wire::LookupResult::Builder 
   ToWire(item.status, out.initStatus());
 }
 
-wire::ErrorCode DoLookup(const Engine& e, wire::LookupRequest::Reader r, Out out) {
-  const absl::string_view one[1] = {View(r.getEmail())};
+wire::ErrorCode DoLookup(const Engine& e, uint64_t shop, absl::string_view email,
+                         int64_t at, const engine::Engine::PreparedKey* key, Out out) {
   absl::Status invalid;
-  const absl::Status s = e.LookupEach(
-      r.getShop(), one, OptionalTime(r.getAt()),
-      [&](size_t, const engine::LookupItemView& item) {
-        if (item.invalid != nullptr) {
-          invalid = *item.invalid;
-        } else {
-          ToWireItem(item, out.initLookup());
-        }
-      });
+  const auto fill = [&](size_t, const engine::LookupItemView& item) {
+    if (item.invalid != nullptr) {
+      invalid = *item.invalid;
+    } else {
+      ToWireItem(item, out.initLookup());
+    }
+  };
+  absl::Status s;
+  if (key != nullptr) {
+    s = e.LookupPrepared(*key, email, OptionalTime(at), fill);
+  } else {
+    const absl::string_view one[1] = {email};
+    s = e.LookupEach(shop, one, OptionalTime(at), fill);
+  }
   if (!s.ok()) return Fail(s, out);
   if (!invalid.ok()) return Fail(invalid, out);
   return kOk;
@@ -292,8 +297,40 @@ wire::ErrorCode DoExplain(Engine& e, wire::OrderRef::Reader r, Out out) {
 RequestHandler::RequestHandler(engine::Engine* engine, HandlerOptions options)
     : engine_(engine), options_(std::move(options)) {}
 
+void RequestHandler::PrepareFrames(absl::Span<const kj::ArrayPtr<const capnp::word>> frames,
+                                   absl::Span<PreparedFrame> prepared) const {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    prepared[i].lookup = false;
+    prepared[i].key.valid = false;
+    try {
+      capnp::FlatArrayMessageReader reader(
+          frames[i], RequestReaderOptions(frames[i].size() * kWordBytes));
+      const wire::Request::Reader request = reader.getRoot<wire::Request>();
+      if (request.which() == R::CONNECT) {
+        // Only the prefetch: a connect runs through the normal path.
+        const wire::ConnectRequest::Reader c = request.getConnect();
+        engine_->PrepareKey(c.getShop(), View(c.getEmail()), &prepared[i].key);
+        continue;
+      }
+      prepared[i].key.valid = false;
+      if (request.which() != R::LOOKUP) continue;
+      const wire::LookupRequest::Reader r = request.getLookup();
+      PreparedFrame& p = prepared[i];
+      p.id = request.getId();
+      p.at = r.getAt();
+      p.email = View(r.getEmail());
+      engine_->PrepareKey(r.getShop(), p.email, &p.key);
+      p.lookup = true;
+    } catch (const kj::Exception&) {
+      // Not a valid Request: HandleFrame will say so.
+    }
+  }
+  for (size_t i = 0; i < frames.size(); ++i) engine_->PrefetchRecords(prepared[i].key);
+}
+
 void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session* session,
-                                 capnp::MessageBuilder* response) {
+                                 capnp::MessageBuilder* response,
+                                 const PreparedFrame* prepared) {
   uint64_t id = 0;
   size_t operation = kUndecodable;
   wire::ErrorCode code = kOk;
@@ -301,15 +338,26 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
   // nesting limit, a truncated segment) by throwing kj::Exception from whichever
   // getter first meets it; everything that reads the request runs in here.
   try {
-    capnp::FlatArrayMessageReader reader(frame,
-                                         RequestReaderOptions(frame.size() * kWordBytes));
-    const wire::Request::Reader request = reader.getRoot<wire::Request>();
-    id = request.getId();
-    const size_t which = static_cast<size_t>(request.which());
-    wire::Response::Builder out = response->initRoot<wire::Response>();
-    out.setId(id);
-    code = Dispatch(request, session, out);
-    operation = which < kKnownOperations ? which + 1 : kUnknownOperation;
+    if (prepared != nullptr && prepared->lookup &&
+        (options_.auth_token.empty() || session->authenticated)) {
+      // Decoded by PrepareFrames already.
+      id = prepared->id;
+      wire::Response::Builder out = response->initRoot<wire::Response>();
+      out.setId(id);
+      code = DoLookup(*engine_, prepared->key.shop, prepared->email, prepared->at,
+                      &prepared->key, out);
+      operation = static_cast<size_t>(R::LOOKUP) + 1;
+    } else {
+      capnp::FlatArrayMessageReader reader(frame,
+                                           RequestReaderOptions(frame.size() * kWordBytes));
+      const wire::Request::Reader request = reader.getRoot<wire::Request>();
+      id = request.getId();
+      const size_t which = static_cast<size_t>(request.which());
+      wire::Response::Builder out = response->initRoot<wire::Response>();
+      out.setId(id);
+      code = Dispatch(request, session, out);
+      operation = which < kKnownOperations ? which + 1 : kUnknownOperation;
+    }
   } catch (const kj::Exception& e) {
     // Counted as "undecodable" whatever member it claimed to be: it was not a valid
     // Request. The stream may be out of step with the client: close after replying.
@@ -359,7 +407,10 @@ wire::ErrorCode RequestHandler::DispatchOperation(wire::Request::Reader request,
   switch (which) {
     case R::CONNECT: return DoConnect(e, request.getConnect(), out);
     case R::DISCONNECT: return DoDisconnect(e, request.getDisconnect(), out);
-    case R::LOOKUP: return DoLookup(e, request.getLookup(), out);
+    case R::LOOKUP: {
+      const wire::LookupRequest::Reader r = request.getLookup();
+      return DoLookup(e, r.getShop(), View(r.getEmail()), r.getAt(), nullptr, out);
+    }
     case R::LOOKUP_BATCH: return DoLookupBatch(e, request.getLookupBatch(), out);
     case R::LIST: return DoList(e, request.getList(), out);
     case R::COUNT: return DoCount(e, request.getCount(), out);

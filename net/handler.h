@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "capnp/message.h"
 #include "engine/engine.h"
 #include "kj/array.h"
@@ -85,10 +86,29 @@ class RequestHandler {
   RequestHandler(const RequestHandler&) = delete;
   RequestHandler& operator=(const RequestHandler&) = delete;
 
+  // A frame looked at ahead of its execution (PrepareFrames).
+  struct PreparedFrame {
+    bool lookup = false;  // A valid lookup request, decoded: the fields below.
+    uint64_t id = 0;
+    int64_t at = 0;
+    absl::string_view email;  // Points into the frame.
+    engine::Engine::PreparedKey key;
+  };
+  // A hint for pipelined requests: decodes the lookups among `frames` (complete
+  // frames about to be handled in this order) and prefetches where their keys live
+  // (and those of connects), all keys first, then their records, so the cache misses
+  // of many requests overlap.
+  // Executes nothing, sees no data, never throws. prepared.size() >= frames.size().
+  void PrepareFrames(absl::Span<const kj::ArrayPtr<const capnp::word>> frames,
+                     absl::Span<PreparedFrame> prepared) const;
+
   // Decodes one complete request frame (word-aligned, within the frame limits) and
-  // builds its Response into `response` (a fresh builder). Never throws.
+  // builds its Response into `response` (a fresh builder). Never throws. `prepared`,
+  // when given, is PrepareFrames' result for this same frame (still in place): a
+  // prepared lookup is then not decoded again.
   void HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session* session,
-                   capnp::MessageBuilder* response);
+                   capnp::MessageBuilder* response,
+                   const PreparedFrame* prepared = nullptr);
 
   // Builds an error Response (for frames the server could not even decode).
   static void BuildError(uint64_t id, wire::ErrorCode code, absl::string_view message,

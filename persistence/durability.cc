@@ -37,6 +37,7 @@ absl::StatusOr<RecoveryReport> Durability::RecoverAndStart(engine::Engine* engin
   wo.wal_dir = dir_->wal_dir();
   wo.fsync = options_.fsync;
   wo.segment_bytes = options_.segment_bytes;
+  wo.preallocate = options_.preallocate_segments;
   wo.email_policy = static_cast<uint8_t>(options_.meta.email_policy);
   absl::StatusOr<std::unique_ptr<LogWriter>> writer =
       LogWriter::Open(fs_, std::move(wo), report->next_seq);

@@ -43,6 +43,7 @@ struct DurabilityOptions {
   DataDirMeta meta;
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   uint64_t segment_bytes = 64 << 20;
+  bool preallocate_segments = true;           // LogWriterOptions::preallocate.
   uint64_t snapshot_every_bytes = 256 << 20;  // 0: only on request and shutdown.
   std::string wal_archive;                    // Empty: covered segments are deleted.
   bool point_in_time_recovery = false;

@@ -46,6 +46,22 @@ class WritableFile {
   virtual absl::Status Close() = 0;
   // Bytes in the file (including unsynced appends).
   virtual uint64_t size() const = 0;
+  // Reserves disk blocks for the file up to `bytes` without changing its size
+  // (fallocate FALLOC_FL_KEEP_SIZE): appends into reserved blocks need no block
+  // allocation, which makes each append + fdatasync of the log ~2.5x cheaper on
+  // ext4. A hint: file systems that can not do it return OK and do nothing.
+  virtual absl::Status Preallocate(uint64_t bytes) {
+    (void)bytes;
+    return absl::OkStatus();
+  }
+};
+
+// A whole file's bytes in memory, for as long as this object lives: mapped
+// (PosixFileSystem) or read into a buffer.
+class FileContents {
+ public:
+  virtual ~FileContents() = default;
+  virtual absl::string_view bytes() const = 0;
 };
 
 // An exclusive lock on a path, held until destroyed (flock).
@@ -63,6 +79,12 @@ class FileSystem {
       const std::string& path, bool truncate) = 0;
   // The whole content of a file.
   virtual absl::StatusOr<std::string> ReadFile(const std::string& path) = 0;
+  // The same without a copy where the file system can map the file: the big,
+  // immutable files (snapshots) are read this way. The file must not be truncated
+  // or rewritten while the result lives (a mapped page past the new end would
+  // fault); renaming or removing it is fine. Errors as ReadFile. This default
+  // reads the file.
+  virtual absl::StatusOr<std::unique_ptr<FileContents>> MapFile(const std::string& path);
   virtual absl::StatusOr<uint64_t> FileSize(const std::string& path) = 0;
   virtual bool Exists(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, sorted.

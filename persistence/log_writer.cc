@@ -80,7 +80,9 @@ absl::Status LogWriter::OpenSegment(uint64_t first_seq) {
   SegmentHeader header;
   header.first_seq = first_seq;
   header.email_policy = options_.email_policy;
-  absl::Status s = (*f)->Append(EncodeSegmentHeader(header));
+  absl::Status s = absl::OkStatus();
+  if (options_.preallocate) s = (*f)->Preallocate(options_.segment_bytes);
+  if (s.ok()) s = (*f)->Append(EncodeSegmentHeader(header));
   if (s.ok()) s = (*f)->Sync();
   // The new file's directory entry must be durable before any record in it is.
   if (s.ok()) s = fs_->SyncDir(options_.wal_dir);

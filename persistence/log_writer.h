@@ -55,6 +55,9 @@ struct LogWriterOptions {
   FsyncPolicy fsync = FsyncPolicy::kAlways;
   absl::Duration interval = absl::Milliseconds(100);
   uint64_t segment_bytes = 64 << 20;
+  // Reserve each new segment's blocks up front (WritableFile::Preallocate), so a
+  // commit's fdatasync does not also wait for block allocation.
+  bool preallocate = true;
   uint8_t email_policy = 0;  // Recorded in every segment header.
   absl::Duration retry_delay = absl::Milliseconds(500);
 };

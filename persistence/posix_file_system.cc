@@ -1,6 +1,7 @@
 // persistence/posix_file_system.cc
 //
-// The real FileSystem (see file_system.h) on POSIX calls, plus JoinPath/DirName.
+// The real FileSystem (see file_system.h) on POSIX calls, plus JoinPath/DirName and
+// the default FileSystem::MapFile (a read).
 // Every descriptor is opened with O_CLOEXEC, so a child process (a hook, a test's
 // attribd) never inherits the log files or the data directory lock.
 //
@@ -9,12 +10,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -68,6 +73,20 @@ class PosixWritableFile final : public WritableFile {
     return absl::OkStatus();
   }
 
+  absl::Status Preallocate(uint64_t bytes) override {
+    if (absl::Status s = Usable("preallocate"); !s.ok()) return s;
+    if (bytes <= size_) return absl::OkStatus();
+    int r;
+    do {
+      r = ::fallocate(fd_, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(bytes));
+    } while (r != 0 && errno == EINTR);
+    if (r != 0 && errno != EOPNOTSUPP && errno != ENOSYS) {
+      return ErrnoError("preallocate", path_, errno);
+    }
+    preallocated_ = r == 0;
+    return absl::OkStatus();
+  }
+
   absl::Status Sync() override {
     if (absl::Status s = Usable("sync"); !s.ok()) return s;
     int r;
@@ -86,6 +105,9 @@ class PosixWritableFile final : public WritableFile {
 
   absl::Status Close() override {
     if (fd_ < 0) return absl::OkStatus();
+    // Give back the reserved blocks past the end (Preallocate). Best effort: the
+    // bytes written are untouched either way, and a later open would not need them.
+    if (preallocated_) (void)::ftruncate(fd_, static_cast<off_t>(size_));
     const int r = ::close(fd_);
     fd_ = -1;
     // No EINTR retry: on Linux the descriptor is gone even when close fails.
@@ -112,6 +134,7 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
   uint64_t size_;
   absl::Status sync_error_;
+  bool preallocated_ = false;  // Blocks past size_ may be reserved.
 };
 
 class PosixFileLock final : public FileLock {
@@ -123,6 +146,21 @@ class PosixFileLock final : public FileLock {
 
  private:
   const int fd_;
+};
+
+class MappedFile final : public FileContents {
+ public:
+  MappedFile(void* addr, size_t size) : addr_(addr), size_(size) {}
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() override { ::munmap(addr_, size_); }
+  absl::string_view bytes() const override {
+    return absl::string_view(static_cast<const char*>(addr_), size_);
+  }
+
+ private:
+  void* const addr_;
+  const size_t size_;
 };
 
 class PosixFileSystemImpl final : public FileSystem {
@@ -168,6 +206,33 @@ class PosixFileSystemImpl final : public FileSystem {
     }
     ::close(fd);
     return content;
+  }
+
+  absl::StatusOr<std::unique_ptr<FileContents>> MapFile(const std::string& path) override {
+    int fd;
+    do {
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return ErrnoError("read", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      const absl::Status s = ErrnoError("stat", path, errno);
+      ::close(fd);
+      return s;
+    }
+    if (st.st_size == 0) {  // mmap refuses an empty range.
+      ::close(fd);
+      return FileSystem::MapFile(path);
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int mmap_errno = errno;
+    ::close(fd);  // The mapping keeps the file open.
+    if (p == MAP_FAILED) return ErrnoError("map", path, mmap_errno);
+    // Start reading the whole file in the background (a cold page cache after a
+    // reboot); the readers touch it from several threads.
+    (void)::madvise(p, size, MADV_WILLNEED);
+    return std::unique_ptr<FileContents>(new MappedFile(p, size));
   }
 
   absl::StatusOr<uint64_t> FileSize(const std::string& path) override {
@@ -307,6 +372,25 @@ class PosixFileSystemImpl final : public FileSystem {
 };
 
 }  // namespace
+
+namespace {
+
+class StringContents final : public FileContents {
+ public:
+  explicit StringContents(std::string bytes) : bytes_(std::move(bytes)) {}
+  absl::string_view bytes() const override { return bytes_; }
+
+ private:
+  const std::string bytes_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FileContents>> FileSystem::MapFile(const std::string& path) {
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return std::unique_ptr<FileContents>(new StringContents(std::move(*bytes)));
+}
 
 FileSystem* PosixFileSystem() {
   static FileSystem* const fs = new PosixFileSystemImpl();  // Leaked: lives forever.

@@ -1,8 +1,9 @@
 // persistence/posix_file_system_test.cc: PosixFileSystem on a real temporary
-// directory (mkdtemp), plus JoinPath/DirName.
+// directory (mkdtemp), including mapped reads (MapFile), plus JoinPath/DirName.
 #include "persistence/file_system.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -81,6 +82,32 @@ TEST_F(PosixFileSystemTest, AppendSyncRead) {
   EXPECT_EQ(*fs_->ReadFile(path), "");
 }
 
+// Blocks on disk of a file (st_blocks is in 512-byte units).
+uint64_t AllocatedBytes(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_blocks) * 512;
+}
+
+TEST_F(PosixFileSystemTest, PreallocateReservesWithoutChangingTheContent) {
+  const std::string path = Path("p.log");
+  absl::StatusOr<std::unique_ptr<WritableFile>> f = fs_->OpenForAppend(path, true);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE((*f)->Append("head").ok());
+  ASSERT_TRUE((*f)->Preallocate(4 << 20).ok());
+  EXPECT_EQ((*f)->size(), 4u);
+  EXPECT_EQ(*fs_->FileSize(path), 4u);  // The size is the bytes written, not reserved.
+  const bool reserved = AllocatedBytes(path) >= (4u << 20);  // Not on every file system.
+  ASSERT_TRUE((*f)->Append(std::string(10000, 'r')).ok());
+  ASSERT_TRUE((*f)->Sync().ok());
+  EXPECT_EQ(*fs_->ReadFile(path), "head" + std::string(10000, 'r'));
+  ASSERT_TRUE((*f)->Close().ok());
+  // Close gives back what was reserved and not written.
+  EXPECT_EQ(*fs_->FileSize(path), 10004u);
+  if (reserved) EXPECT_LT(AllocatedBytes(path), 1u << 20);
+  EXPECT_TRUE((*f)->Preallocate(1 << 20).code() == absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(PosixFileSystemTest, MissingFilesAreNotFound) {
   const std::string path = Path("missing");
   EXPECT_FALSE(fs_->Exists(path));
@@ -95,6 +122,26 @@ TEST_F(PosixFileSystemTest, MissingFilesAreNotFound) {
   EXPECT_EQ(fs_->Rename(path, Path("x")).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(fs_->OpenForAppend(Path("no/such/dir/f"), false).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, MapFileShowsTheWholeFileAndOutlivesItsName) {
+  std::string content;
+  for (int i = 0; i < 300'000; ++i) content += static_cast<char>('a' + i % 26);
+  WriteFile("big.snap", content);
+  WriteFile("empty.snap", "");
+  absl::StatusOr<std::unique_ptr<FileContents>> mapped = fs_->MapFile(Path("big.snap"));
+  ASSERT_TRUE(mapped.ok()) << mapped.status();
+  EXPECT_EQ((*mapped)->bytes(), content);
+  // Removing (or replacing) the name keeps the mapped bytes: the server deletes old
+  // snapshots while an offline tool may be reading one.
+  ASSERT_TRUE(fs_->Remove(Path("big.snap")).ok());
+  EXPECT_EQ((*mapped)->bytes(), content);
+  absl::StatusOr<std::unique_ptr<FileContents>> empty = fs_->MapFile(Path("empty.snap"));
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE((*empty)->bytes().empty());
+  absl::StatusOr<std::unique_ptr<FileContents>> missing = fs_->MapFile(Path("nope.snap"));
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("nope.snap"));
 }
 
 TEST_F(PosixFileSystemTest, RenameReplacesTarget) {

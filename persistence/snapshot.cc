@@ -2,12 +2,14 @@
 // format is in snapshot_format.h, reading in snapshot_load.cc).
 //
 // The writer is a SnapshotVisitor. Its callbacks run under engine locks, so they
-// only encode records into `pending_`, a buffer of finished blocks; the buffer goes
-// to the file after EndConnectionShard() (called once the shard's lock is released)
-// and after CaptureSnapshot() returns. Order shards are visited entirely under their
-// lock, so their blocks wait in the buffer; only when it passes kMaxBufferedBytes (a
-// huge shard, or many orders) is it written from inside a callback, trading a short
-// write under one shard's lock for bounded memory.
+// only encode records into `pending_`, a buffer of finished blocks (a connection is
+// copied as the store holds it, format version 2); the buffer goes to the file
+// after EndConnectionShard() (called once the shard's lock is released), after the
+// owner list (Owners(), no lock held) and after CaptureSnapshot() returns. Order
+// shards are visited entirely under their lock, so their blocks wait in the buffer;
+// only when it passes kMaxBufferedBytes (a huge shard, or many orders) is it written
+// from inside a callback, trading a short write under one shard's lock for bounded
+// memory.
 #include "persistence/snapshot.h"
 
 #include <algorithm>
@@ -75,18 +77,31 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     seen_connection_shards_[index] = true;
     StartBlock(SnapshotBlockType::kConnections, index, fence, 0);
   }
-  void ConnectionRecord(const engine::ConnectionView& c) override {
+  // The store's record verbatim (format version 2): a copy, no encoding.
+  void ConnectionRecord(const engine::ConnectionView& c,
+                        const engine::EncodedConnection& encoded) override {
     if (!status_.ok()) return;
-    if (!snapshot_codec::AppendConnection(c, &pending_)) {
+    if (!snapshot_codec::AppendEncodedConnection(encoded, &pending_)) {
       return Fail(absl::InternalError(absl::StrCat(
-          "connection of shop ", c.shop, ": a string is longer than the snapshot format "
-          "allows (", kMaxConnectionStringBytes, " bytes)")));
+          "connection of shop ", c.shop, ": a record of ", encoded.bytes.size(),
+          " bytes, longer than the snapshot format allows")));
     }
     ++connections_;
     AfterRecord(/*may_flush=*/true);
   }
   void EndConnectionShard(uint32_t) override {  // Called after the lock is released.
     if (!status_.ok()) return;
+    CloseBlock();
+    Flush();
+  }
+  void Owners(absl::Span<const engine::OwnerKey> owners) override {  // No lock held.
+    if (!status_.ok() || owners.empty()) return;
+    StartBlock(SnapshotBlockType::kOwners, 0, 0, 0);
+    for (const engine::OwnerKey& o : owners) {
+      snapshot_codec::AppendOwner(o, &pending_);
+      ++owners_;
+      AfterRecord(/*may_flush=*/true);
+    }
     CloseBlock();
     Flush();
   }
@@ -204,6 +219,10 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
         Put64(sub + 13, static_cast<uint64_t>(high_water));
         sub_bytes = kOrderSubHeaderBytes;
         break;
+      case SnapshotBlockType::kOwners:
+        Put32(sub + kOwnerFirstOffset, shard);  // The index of the block's first owner.
+        sub_bytes = kOwnerSubHeaderBytes;
+        break;
       case SnapshotBlockType::kTrailer:
         break;
     }
@@ -217,7 +236,9 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     // The block is full: close it and continue the same piece in a new one.
     CloseBlock();
     if (may_flush && pending_.size() >= kMaxBufferedBytes) Flush();
-    StartBlock(block_type_, block_shard_, block_fence_, block_high_water_);
+    const bool owners = block_type_ == SnapshotBlockType::kOwners;
+    StartBlock(block_type_, owners ? static_cast<uint32_t>(owners_) : block_shard_,
+               block_fence_, block_high_water_);
   }
 
   // Patches the record count and the frame of the open block.
@@ -234,6 +255,9 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
         break;
       case SnapshotBlockType::kOrders:
         Put32(body + kOrderCountOffset, block_records_);
+        break;
+      case SnapshotBlockType::kOwners:
+        Put32(body + kOwnerCountOffset, block_records_);
         break;
       case SnapshotBlockType::kTrailer:
         break;
@@ -303,7 +327,7 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
   size_t block_start_ = 0;
   uint32_t block_records_ = 0;
 
-  uint64_t settings_ = 0, connections_ = 0, orders_ = 0, blocks_ = 0;
+  uint64_t settings_ = 0, connections_ = 0, orders_ = 0, owners_ = 0, blocks_ = 0;
   uint64_t bytes_written_ = 0;
 };
 

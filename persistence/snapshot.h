@@ -53,8 +53,8 @@ struct SnapshotInfo {
   uint8_t email_policy = 0;
   uint32_t shard_count = 0;  // Connection shards (= order shards in this engine).
   // LoadSnapshot() only: where the time went.
-  double read_seconds = 0;     // Reading the file.
-  double verify_seconds = 0;   // Checksums and structure.
+  double read_seconds = 0;     // Opening and mapping the file (FileSystem::MapFile).
+  double verify_seconds = 0;   // Checksums (the pages are read here) and structure.
   double restore_seconds = 0;  // Decoding and inserting.
 };
 
@@ -91,7 +91,9 @@ struct LoadSnapshotOptions {
 };
 
 // Verifies every checksum of the snapshot, checks that it matches the engine (email
-// policy, shard counts) and that the engine is empty, then restores it. On an error
+// policy, shard counts) and that the engine is empty, then restores it. The file is
+// mapped (FileSystem::MapFile), and checksums and restore both run on
+// options.threads threads. Reads format versions 1 and 2 (snapshot_format.h). On an error
 // after restoring began (a record that checksums but does not decode: a bug, not a
 // disk fault) the engine holds part of the snapshot and must be discarded.
 absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& path,

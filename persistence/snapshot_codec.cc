@@ -3,6 +3,8 @@
 #include "persistence/snapshot_codec.h"
 
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "persistence/snapshot_format.h"
 
@@ -113,6 +115,52 @@ bool AppendOrder(const OrderRecord& r, std::string* out) {
   return true;
 }
 
+bool AppendOwner(const engine::OwnerKey& o, std::string* out) {
+  Writer w;
+  w.Varint(o.shop);
+  w.Varint(o.affiliate);
+  w.AppendTo(out);
+  return true;
+}
+
+bool AppendEncodedConnection(const engine::EncodedConnection& c, std::string* out) {
+  if (c.bytes.size() > engine::record::kMaxRecordBytes) return false;
+  char hash[kEncodedHashBytes];
+  snapshot_internal::Put64(hash, c.key_hash);
+  out->append(hash, kEncodedHashBytes);
+  out->append(c.bytes.data(), c.bytes.size());
+  return true;
+}
+
+bool DecodeEncodedConnection(absl::string_view record,
+                             absl::Span<const engine::OwnerKey> owners,
+                             engine::EmailPolicy policy, Connection* c, std::string* error) {
+  const engine::record::View v(record.data());
+  const engine::OwnerKey& owner = owners[v.owner()];
+  c->shop = owner.shop;
+  c->affiliate = owner.affiliate;
+  c->source = v.source();
+  c->connected_at = v.connected_at();
+  c->last_order_at = v.last_order_at();
+  c->order_count = v.order_count();
+  c->entered_email.assign(v.entered().data(), v.entered().size());
+  c->name.assign(v.name().data(), v.name().size());
+  if (v.flags() & kEncodedEnteredIsCanonical) {
+    c->canonical_email = c->entered_email;
+  } else if (v.flags() & kEncodedCanonicalStored) {
+    c->canonical_email.assign(v.stored_canonical().data(), v.stored_canonical().size());
+  } else {
+    engine::CanonicalBuffer buf;
+    const absl::Status s = engine::CanonicalizeInto(v.entered(), policy, &buf);
+    if (!s.ok()) {
+      *error = std::string(s.message());
+      return false;
+    }
+    c->canonical_email.assign(buf.view().data(), buf.view().size());
+  }
+  return true;
+}
+
 ConnectionView ViewOf(const Connection& c) { return engine::AsView(c); }
 
 // ------------------------------------------------------------------ Decoding
@@ -207,6 +255,51 @@ bool RecordDecoder::ReadConnection(Connection* c) {
   } else {
     c->name.clear();
   }
+  return true;
+}
+
+bool RecordDecoder::ReadOwner(engine::OwnerKey* o) {
+  if (!Varint(&o->shop) || !Varint(&o->affiliate)) return false;
+  if (o->shop == 0 || o->affiliate == 0) return Fail("owner with shop or affiliate 0");
+  return true;
+}
+
+bool RecordDecoder::ReadEncodedConnection(uint32_t owner_count, uint64_t* key_hash,
+                                          absl::string_view* record) {
+  const size_t available = static_cast<size_t>(end_ - p_);
+  if (available < kEncodedHashBytes + kEncodedHeaderBytes) {
+    return Fail("record runs past the end of its block");
+  }
+  const char* r = p_ + kEncodedHashBytes;
+  const size_t limit = available - kEncodedHashBytes;  // Bytes the record may use.
+  const uint8_t flags = static_cast<uint8_t>(r[0]);
+  if ((flags & kEncodedUnusedBits) != 0) return Fail("bad connection flags");
+  if ((flags & kEncodedCanonicalStored) && (flags & kEncodedEnteredIsCanonical)) {
+    return Fail("bad connection flags (canonical email stored and equal to the entered one)");
+  }
+  if (snapshot_internal::Get32(r + kEncodedOwnerOffset) >= owner_count) {
+    return Fail("owner index past the end of the owner list");
+  }
+  const size_t entered = static_cast<uint8_t>(r[kEncodedEnteredLengthOffset]);
+  if (entered == 0) return Fail("connection with an empty email");
+  size_t size = kEncodedHeaderBytes + entered;
+  // The optional strings, in record order: a length byte (>= 1), then the bytes.
+  const auto optional_string = [&](uint8_t bit, const char* if_empty) {
+    if ((flags & bit) == 0) return true;
+    if (size >= limit) return Fail("record runs past the end of its block");
+    const size_t n = static_cast<uint8_t>(r[size]);
+    if (n == 0) return Fail(if_empty);
+    size += 1 + n;
+    return true;
+  };
+  if (!optional_string(kEncodedCanonicalStored, "connection with an empty stored canonical") ||
+      !optional_string(kEncodedHasName, "connection with an empty name flagged as named")) {
+    return false;
+  }
+  if (size > limit) return Fail("record runs past the end of its block");
+  *key_hash = snapshot_internal::Get64(p_);
+  *record = absl::string_view(r, size);
+  p_ = r + size;
   return true;
 }
 

@@ -1,12 +1,15 @@
 // persistence/snapshot_codec.h
 //
 // The record encoding of snapshot blocks (layouts in snapshot_format.h): settings,
-// connections and remembered orders as compact varint records. The file framing,
-// checksums and block order are not here (snapshot.cc, snapshot_reader.cc).
+// owners and remembered orders as compact varint records; connections (version 2)
+// as the store's own records after their key hash, or (version 1, read only) as
+// varint records. The file framing, checksums and block order are not here
+// (snapshot.cc, snapshot_reader.cc).
 //
 // The encoders run inside SnapshotVisitor callbacks, under engine locks, so they only
 // append bytes; the decoder runs once per record at restore time, so it reuses the
-// caller's strings (no allocation once they have grown).
+// caller's strings (no allocation once they have grown), and a version 2 connection
+// is only checked for form and viewed in place.
 //
 // Thread-safety: functions on caller-owned values; a RecordDecoder belongs to one
 // thread.
@@ -18,6 +21,8 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "engine/canonical_email.h"
 #include "engine/engine.h"
 #include "engine/order_window.h"
 #include "engine/types.h"
@@ -30,6 +35,17 @@ namespace attrib::persistence::snapshot_codec {
 bool AppendSettings(engine::ShopId shop, const engine::ShopSettings& s, std::string* out);
 bool AppendConnection(const engine::ConnectionView& c, std::string* out);
 bool AppendOrder(const engine::OrderRecord& r, std::string* out);
+bool AppendOwner(const engine::OwnerKey& o, std::string* out);
+// A version 2 connection record: the key hash, then the store's record verbatim.
+bool AppendEncodedConnection(const engine::EncodedConnection& c, std::string* out);
+
+// The Connection a version 2 record holds (a view from ReadEncodedConnection), its
+// owner looked up in `owners` and a derived canonical email computed under
+// `policy`; false with *error set when the canonical email cannot be derived.
+bool DecodeEncodedConnection(absl::string_view record,
+                             absl::Span<const engine::OwnerKey> owners,
+                             engine::EmailPolicy policy, engine::Connection* c,
+                             std::string* error);
 
 // A view of a Connection, for encoding one that is not in an engine (tests, tools).
 engine::ConnectionView ViewOf(const engine::Connection& c);
@@ -48,6 +64,13 @@ class RecordDecoder {
   bool ReadSettings(engine::ShopId* shop, engine::ShopSettings* s);
   bool ReadConnection(engine::Connection* c);
   bool ReadOrder(engine::OrderRecord* r);
+  bool ReadOwner(engine::OwnerKey* o);
+  // A version 2 connection record, checked for form: flags, every length within
+  // the block, no empty string, owner index < `owner_count`. *record views the
+  // store's record (after the hash) in the block's bytes. No copy, no allocation:
+  // the restart's hot loop.
+  bool ReadEncodedConnection(uint32_t owner_count, uint64_t* key_hash,
+                             absl::string_view* record);
   const char* error() const { return error_; }
 
  private:

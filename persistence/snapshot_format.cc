@@ -48,10 +48,11 @@ absl::StatusOr<SnapshotHeader> DecodeSnapshotHeader(absl::string_view bytes) {
   }
   SnapshotHeader h;
   h.version = Get32(p + 8);
-  if (h.version != kSnapshotVersion) {
-    return absl::DataLossError(absl::StrCat("header at offset 0: format version ",
-                                            h.version, ", this build reads version ",
-                                            kSnapshotVersion));
+  if (h.version < kOldestReadableSnapshotVersion || h.version > kSnapshotVersion) {
+    return absl::DataLossError(absl::StrCat(
+        "header at offset 0: format version ", h.version, ", this build reads versions ",
+        kOldestReadableSnapshotVersion, " to ", kSnapshotVersion,
+        h.version > kSnapshotVersion ? " (written by a newer attrib?)" : ""));
   }
   if (p[13] != 0 || p[14] != 0 || p[15] != 0 || Get32(p + 40) != 0) {
     return absl::DataLossError("header at offset 0: reserved bytes are not zero");

@@ -35,6 +35,9 @@
 //     connections (kConnectionSubHeaderBytes = 17):
 //                   0 u8 type = 2 | 1 u32 shard index | 5 u64 fence |
 //                   13 u32 record count | connection records
+//     owners      (kOwnerSubHeaderBytes = 9; version 2 only):
+//                   0 u8 type = 5 | 1 u32 index of the block's first owner |
+//                   5 u32 record count | owner records
 //     orders      (kOrderSubHeaderBytes = 25):
 //                   0 u8 type = 3 | 1 u32 shard index | 5 u64 fence |
 //                   13 i64 shard high-water mark | 21 u32 record count |
@@ -55,7 +58,25 @@
 //     settings:   varint shop | u8 bits (0 connections_enabled, 1 auto_connect,
 //                 2 auto_connect_new_customers_only, 3 validity_mode, 4-5 precedence)
 //                 | varint validity_days | varint validity_max_orders
-//     connection: u8 bits (0-1 source, 2 has name, 3 entered email == canonical)
+//     owner:      varint shop | varint affiliate (both >= 1)
+//     connection, version 2: the store's own record (engine/record_format.h) after
+//                 its key hash, so a restore copies it instead of re-encoding it and
+//                 never canonicalizes or hashes (static_asserts below pin the layout:
+//                 changing record_format.h needs a new version here):
+//                   0  u64 key hash: engine::KeyHash(shop, canonical email); its top
+//                      log2(connection shards) bits are the block's shard index
+//                   8  u8  flags: 0-1 source, 2 has name, 3 canonical stored,
+//                          4 entered email == canonical; 5-7 zero; not both 3 and 4
+//                   9  u32 owner: index into the owner records (shop, affiliate)
+//                   13 u48 connected_at | 19 u48 last_order_at (ms, unsigned)
+//                   25 u32 order_count
+//                   29 u8  entered length E >= 1 | 30 E bytes: the email as entered
+//                   [u8 length C >= 1, C bytes: the canonical email, if bit 3]
+//                   [u8 length N >= 1, N bytes: the name, if bit 2]
+//                 Without bit 3 the canonical email is derived from the entered one
+//                 (engine::CanonicalizeInto under the header's email policy).
+//     connection, version 1 (read only):
+//                 u8 bits (0-1 source, 2 has name, 3 entered email == canonical)
 //                 | varint shop | varint affiliate | zvarint connected_at
 //                 | zvarint last_order_at | varint order_count | string canonical
 //                 | [string entered, unless bit 3] | [string name, if bit 2]
@@ -70,15 +91,24 @@
 //
 // Invariants (the reader checks each; a violation is DataLoss naming file and offset):
 //  - Block order: settings blocks (zero or more), then connection blocks of shards
-//    0, 1, ..., n-1, then order blocks of shards 0, ..., m-1, then one trailer, then
-//    end of file. Every shard has at least one block (an empty shard has one block
-//    with no records: the block carries the shard's fence); a shard's blocks are
-//    consecutive and agree on fence (and, for orders, high-water mark).
+//    0, 1, ..., n-1, then (version 2) owner blocks (zero or more), then order blocks
+//    of shards 0, ..., m-1, then one trailer, then end of file. Every shard has at
+//    least one block (an empty shard has one block with no records: the block
+//    carries the shard's fence); a shard's blocks are consecutive and agree on fence
+//    (and, for orders, high-water mark). Owner blocks number their owners 0, 1, ...
+//    without a gap; every connection record's owner index is below their total.
+//  - Version 2 writes the owner list after the connection shards because the
+//    engine's owner indexes are only appended while writes go on: the list taken
+//    last covers every index a shard copied earlier holds.
+//  - A version 2 key hash is its record's KeyHash. LoadSnapshot trusts it (the
+//    checksums protect what the writer computed; it checks form, owner and shard
+//    only); ReadSnapshotInfo derives every key and checks it.
 //  - A record never spans two blocks; a block's records fill its body exactly and
 //    number exactly its record count.
-//  - The trailer's counts equal the sums of the blocks' record counts, its block
-//    count is the number of data blocks, its fences are the min and max over the
-//    settings fence and every shard fence.
+//  - The trailer's counts equal the sums of the blocks' record counts (owners are
+//    not counted there), its block count is the number of data blocks (owner blocks
+//    included), its fences are the min and max over the settings fence and every
+//    shard fence.
 //  - The file is never visible under its final name before it is complete and synced
 //    (temp file, Sync, rename, SyncDir), so a partial file under a final name is
 //    corruption, not a crash artefact.
@@ -94,6 +124,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/record_format.h"
 
 namespace attrib::persistence {
 
@@ -101,7 +132,10 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the snapshot codec stores integers with memcpy");
 
 inline constexpr char kSnapshotMagic[8] = {'A', 'T', 'R', 'B', 'S', 'N', 'P', '1'};
-inline constexpr uint32_t kSnapshotVersion = 1;
+// The version written; a reader accepts kOldestReadableSnapshotVersion through it
+// and rejects any other with a message naming both.
+inline constexpr uint32_t kSnapshotVersion = 2;
+inline constexpr uint32_t kOldestReadableSnapshotVersion = 1;
 inline constexpr size_t kSnapshotHeaderBytes = 48;
 inline constexpr size_t kSnapshotHeaderCrcOffset = 44;
 static_assert(kSnapshotHeaderCrcOffset + 4 == kSnapshotHeaderBytes);
@@ -122,12 +156,16 @@ enum class SnapshotBlockType : uint8_t {
   kConnections = 2,
   kOrders = 3,
   kTrailer = 4,
+  kOwners = 5,  // Version 2.
 };
 
 inline constexpr size_t kSettingsSubHeaderBytes = 5;
 inline constexpr size_t kSettingsCountOffset = 1;
 inline constexpr size_t kConnectionSubHeaderBytes = 17;
 inline constexpr size_t kConnectionCountOffset = 13;
+inline constexpr size_t kOwnerSubHeaderBytes = 9;
+inline constexpr size_t kOwnerFirstOffset = 1;
+inline constexpr size_t kOwnerCountOffset = 5;
 inline constexpr size_t kOrderSubHeaderBytes = 25;
 inline constexpr size_t kOrderCountOffset = 21;
 inline constexpr size_t kTrailerBodyBytes = 53;
@@ -135,21 +173,48 @@ inline constexpr size_t kTrailerChainOffset = 49;
 static_assert(kSettingsCountOffset + 4 == kSettingsSubHeaderBytes);
 static_assert(kConnectionCountOffset + 4 == kConnectionSubHeaderBytes);
 static_assert(kOrderCountOffset + 4 == kOrderSubHeaderBytes);
+static_assert(kOwnerCountOffset + 4 == kOwnerSubHeaderBytes);
+static_assert(kOwnerSubHeaderBytes <= kOrderSubHeaderBytes, "the writer's sub-header buffer");
 static_assert(kTrailerChainOffset + 4 == kTrailerBodyBytes);
 
-// String limits of the record encoding. Connection strings are held in memory with
-// a one-byte length (engine/record_format.h); order strings have no in-memory limit
-// but the engine caps them far lower (kMaxOrderIdBytes, an email).
+// String limits of the record encoding. Connection strings (version 1 records) are
+// held in memory with a one-byte length (engine/record_format.h); order strings have
+// no in-memory limit but the engine caps them far lower (kMaxOrderIdBytes, an email).
 inline constexpr size_t kMaxConnectionStringBytes = 255;
 inline constexpr size_t kMaxOrderStringBytes = 1024;
 static_assert(1 + 5 * 10 + 3 * (2 + kMaxConnectionStringBytes) <= kMaxRecordBytes);
 static_assert(1 + 10 * 9 + 2 * (2 + kMaxOrderStringBytes) <= kMaxRecordBytes);
 
-// Connection record bits.
+// Connection record bits, version 1.
 inline constexpr uint8_t kConnSourceMask = 0x03;
 inline constexpr uint8_t kConnHasName = 0x04;
 inline constexpr uint8_t kConnEnteredIsCanonical = 0x08;
 inline constexpr uint8_t kConnUnusedBits = 0xF0;
+
+// Connection records, version 2: the key hash, then engine/record_format.h.
+inline constexpr size_t kEncodedHashBytes = 8;
+inline constexpr size_t kEncodedHeaderBytes = 22;  // After the hash.
+inline constexpr size_t kEncodedOwnerOffset = 1;   // From the record (after the hash).
+inline constexpr size_t kEncodedEnteredLengthOffset = 21;
+inline constexpr uint8_t kEncodedSourceMask = 0x03;
+inline constexpr uint8_t kEncodedHasName = 0x04;
+inline constexpr uint8_t kEncodedCanonicalStored = 0x08;
+inline constexpr uint8_t kEncodedEnteredIsCanonical = 0x10;
+inline constexpr uint8_t kEncodedUnusedBits = 0xE0;
+static_assert(kEncodedHeaderBytes == engine::record::kHeaderBytes &&
+                  kEncodedOwnerOffset == engine::record::kOffOwner &&
+                  kEncodedEnteredLengthOffset == engine::record::kOffEnteredLen &&
+                  engine::record::kOffConnectedAt == 5 && engine::record::kOffLastOrderAt == 11 &&
+                  engine::record::kOffOrderCount == 17 && engine::record::kOffFlags == 0,
+              "the store's record layout changed: bump kSnapshotVersion and keep reading "
+              "version 2 records");
+static_assert(kEncodedSourceMask == engine::record::kSourceMask &&
+                  kEncodedHasName == engine::record::kHasName &&
+                  kEncodedCanonicalStored == engine::record::kCanonicalStored &&
+                  kEncodedEnteredIsCanonical == engine::record::kEnteredIsCanonical &&
+                  (kEncodedUnusedBits & engine::record::kDead) != 0,
+              "the store's record flags changed: bump kSnapshotVersion");
+static_assert(kEncodedHashBytes + engine::record::kMaxRecordBytes <= kMaxRecordBytes);
 
 inline constexpr absl::string_view kSnapshotPrefix = "snap-";
 inline constexpr absl::string_view kSnapshotSuffix = ".snap";

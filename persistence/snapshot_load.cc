@@ -2,11 +2,21 @@
 // engine, shards in parallel), ReadSnapshotInfo (verify only) and
 // ReadSnapshotRecords (offline tools). See snapshot.h.
 //
-// Every checksum is verified (IndexSnapshot) before the first record is restored,
+// The file is mapped, not copied (FileSystem::MapFile). Every checksum is verified
+// (IndexSnapshot, on the restoring threads) before the first record is restored,
 // so a damaged file leaves the engine untouched. Connection and order shards are
 // then restored by a few threads that take whole shards from a shared counter: a
 // key's shard in the file is its shard in the engine (same shard count, stable
 // hash), so the threads never contend for a shard lock.
+//
+// Version 2 connection records are the store's own records: a shard is restored by
+// copying them into its arena and inserting their stored key hashes
+// (Engine::RestoreEncodedShard), each record checked for form first, never decoded,
+// canonicalized or hashed. That check (lengths, flags, owner index, shard) keeps the
+// engine's memory safe whatever bytes a checksum lets through; that the stored
+// hash is the key's is guaranteed by the checksums over the writer's bytes, and
+// checked record by record by ReadSnapshotInfo (attrib-restore verify), which
+// derives every key. Version 1 records are decoded and re-encoded.
 //
 // An order shard's high-water mark is restored through its records
 // (Engine::RestoreOrder); a shard with a mark but no records cannot occur (the
@@ -15,6 +25,8 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -23,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
 #include "engine/canonical_email.h"
 #include "persistence/snapshot.h"
 #include "persistence/snapshot_reader.h"
@@ -86,6 +99,46 @@ absl::Status DecodeRange(const SnapshotIndex& index, std::pair<size_t, size_t> r
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<engine::OwnerKey>> DecodeOwners(const SnapshotIndex& index) {
+  std::vector<engine::OwnerKey> owners;
+  owners.reserve(index.owners);
+  engine::OwnerKey owner;
+  for (size_t b = index.owner_blocks.first; b < index.owner_blocks.second; ++b) {
+    absl::Status s = DecodeBlockRecords(
+        index, index.blocks[b],
+        [&](snapshot_codec::RecordDecoder& d) { return d.ReadOwner(&owner); },
+        [&] { owners.push_back(owner); });
+    if (!s.ok()) return s;
+  }
+  return owners;
+}
+
+// Version 2 connections of shard range `range` as Connections (offline tools):
+// every derived key is checked against the stored hash.
+absl::Status DecodeEncodedRange(const SnapshotIndex& index, std::pair<size_t, size_t> range,
+                                absl::Span<const engine::OwnerKey> owners,
+                                engine::Connection* c,
+                                const std::function<void(const engine::Connection&)>& fn) {
+  const auto policy = static_cast<engine::EmailPolicy>(index.header.email_policy);
+  std::string error;
+  for (size_t b = range.first; b < range.second; ++b) {
+    absl::Status s = ForEachEncodedConnection(
+        index, index.blocks[b], [&](uint64_t key_hash, absl::string_view record) {
+          if (!snapshot_codec::DecodeEncodedConnection(record, owners, policy, c, &error)) {
+            return absl::DataLossError(absl::StrCat("the entered email does not canonicalize: ",
+                                                    error));
+          }
+          if (engine::KeyHash(c->shop, c->canonical_email) != key_hash) {
+            return absl::DataLossError("the stored key hash is not the key's");
+          }
+          if (fn) fn(*c);
+          return absl::OkStatus();
+        });
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status DecodeSettings(
     const SnapshotIndex& index,
     const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn) {
@@ -110,16 +163,21 @@ absl::StatusOr<SnapshotInfo> ReadAll(
     const std::function<void(const engine::Connection&)>& fn_connection,
     const std::function<void(const engine::OrderRecord&)>& fn_order) {
   const Clock::time_point start = Clock::now();
-  absl::StatusOr<std::string> bytes = fs->ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<SnapshotIndex> index = IndexSnapshot(BaseName(path), *bytes);
+  absl::StatusOr<std::unique_ptr<FileContents>> file = fs->MapFile(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<SnapshotIndex> index = IndexSnapshot(BaseName(path), (*file)->bytes());
   if (!index.ok()) return index.status();
   if (absl::Status s = DecodeSettings(*index, fn_settings); !s.ok()) return s;
+  absl::StatusOr<std::vector<engine::OwnerKey>> owners = DecodeOwners(*index);
+  if (!owners.ok()) return owners.status();
   engine::Connection c;
   for (const auto& range : index->connection_shards) {
-    absl::Status s = DecodeRange(*index, range, &c, [&](const SnapshotBlock&) {
-      if (fn_connection) fn_connection(c);
-    });
+    absl::Status s =
+        index->header.version >= 2
+            ? DecodeEncodedRange(*index, range, *owners, &c, fn_connection)
+            : DecodeRange(*index, range, &c, [&](const SnapshotBlock&) {
+                if (fn_connection) fn_connection(c);
+              });
     if (!s.ok()) return s;
   }
   engine::OrderRecord r;
@@ -177,15 +235,21 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
                                           engine::Engine* engine,
                                           const LoadSnapshotOptions& options) {
   const Clock::time_point start = Clock::now();
-  absl::StatusOr<std::string> bytes = fs->ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(threads, 1);
+  absl::StatusOr<std::unique_ptr<FileContents>> file = fs->MapFile(path);
+  if (!file.ok()) return file.status();
   const double read_seconds = SecondsSince(start);
 
   const Clock::time_point verify_start = Clock::now();
-  absl::StatusOr<SnapshotIndex> index_or = IndexSnapshot(BaseName(path), *bytes);
+  absl::StatusOr<SnapshotIndex> index_or =
+      IndexSnapshot(BaseName(path), (*file)->bytes(), threads);
   if (!index_or.ok()) return index_or.status();
   const SnapshotIndex& index = *index_or;
   if (absl::Status s = CheckMatches(index, *engine); !s.ok()) return s;
+  absl::StatusOr<std::vector<engine::OwnerKey>> owners = DecodeOwners(index);
+  if (!owners.ok()) return owners.status();
   const double verify_seconds = SecondsSince(verify_start);
   if (options.accept) {
     if (absl::Status s = options.accept(InfoOf(path, index)); !s.ok()) return s;
@@ -197,37 +261,57 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
     engine->RestoreSettings(shop, s);
   });
   if (!status.ok()) return status;
+  const std::vector<uint32_t> owner_map = engine->InternOwners(*owners);
+  const bool encoded = index.header.version >= 2;
 
   // Work items: connection shards 0..n-1, then order shards 0..m-1.
   const size_t connection_items = index.connection_shards.size();
   const size_t items = connection_items + index.order_shards.size();
+  threads = static_cast<int>(std::min<size_t>(threads, items));
+  // Per thread: connections counted per owner, added to the engine's owner table
+  // once at the end (not per shard: the threads would contend on those counters).
+  std::vector<std::vector<int64_t>> owner_counts(threads);
   std::atomic<size_t> next{0};
   absl::Mutex mu;
   absl::Status first_error;  // Guarded by mu.
   std::atomic<bool> failed{false};
-  const auto worker = [&] {
+  const auto worker = [&](int t) {
     engine::Connection c;
     engine::OrderRecord r;
+    owner_counts[t].assign(owner_map.size(), 0);
     for (size_t i; !failed.load(std::memory_order_relaxed) &&
                    (i = next.fetch_add(1, std::memory_order_relaxed)) < items;) {
       absl::Status s;
-      if (i < connection_items) {
-        // The shard is decoded straight into the engine under one lock with its
-        // table sized up front (Engine::RestoreConnectionShard): restart time is
-        // dominated by insertion, not decoding. `c` is reused: no allocation per record.
-        const auto range = index.connection_shards[i];
-        if (range.first < range.second) {
-          size_t count = 0;
-          for (size_t b = range.first; b < range.second; ++b) count += index.blocks[b].count;
+      if (i >= connection_items) {
+        s = DecodeRange(index, index.order_shards[i - connection_items], &r,
+                        [&](const SnapshotBlock& b) { engine->RestoreOrder(r, b.high_water); });
+      } else if (const auto range = index.connection_shards[i]; range.first < range.second) {
+        size_t count = 0;
+        for (size_t b = range.first; b < range.second; ++b) count += index.blocks[b].count;
+        const uint32_t shard = index.blocks[range.first].shard;
+        if (encoded) {
+          // Copies of the store's records: the hot loop of a restart.
+          s = engine->RestoreEncodedShard(
+              shard, count, owner_map, absl::MakeSpan(owner_counts[t]),
+              [&](engine::EncodedShardLoader& loader) {
+                for (size_t b = range.first; b < range.second; ++b) {
+                  absl::Status bs = ForEachEncodedConnection(
+                      index, index.blocks[b], [&](uint64_t hash, absl::string_view record) {
+                        loader.Add(hash, record);
+                        return absl::OkStatus();
+                      });
+                  if (!bs.ok()) return bs;
+                }
+                return absl::OkStatus();
+              });
+        } else {
+          // Version 1: decoded straight into the engine under one lock with the
+          // table sized up front; `c` is reused: no allocation per record.
           engine->RestoreConnectionShard(
-              index.blocks[range.first].shard, count,
-              [&](const engine::Engine::ConnectionSink& add) {
+              shard, count, [&](const engine::Engine::ConnectionSink& add) {
                 s = DecodeRange(index, range, &c, [&](const SnapshotBlock&) { add(c); });
               });
         }
-      } else {
-        s = DecodeRange(index, index.order_shards[i - connection_items], &r,
-                        [&](const SnapshotBlock& b) { engine->RestoreOrder(r, b.high_water); });
       }
       if (!s.ok()) {
         absl::MutexLock lock(&mu);
@@ -236,13 +320,13 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
       }
     }
   };
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
-  threads = static_cast<int>(std::clamp<size_t>(threads, 1, items));
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();  // This thread works too.
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker, t);
+  worker(0);  // This thread works too.
   for (std::thread& t : pool) t.join();
+  for (const std::vector<int64_t>& counts : owner_counts) {
+    engine->AddOwnerCounts(owner_map, counts);
+  }
   if (failed.load()) {
     absl::MutexLock lock(&mu);
     return first_error;

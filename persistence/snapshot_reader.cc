@@ -3,6 +3,9 @@
 #include "persistence/snapshot_reader.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -29,6 +32,8 @@ absl::string_view TypeName(SnapshotBlockType t) {
       return "orders";
     case SnapshotBlockType::kTrailer:
       return "trailer";
+    case SnapshotBlockType::kOwners:
+      return "owners";
   }
   return "unknown";
 }
@@ -41,7 +46,7 @@ class Indexer {
     index_.bytes = bytes.size();
   }
 
-  absl::StatusOr<SnapshotIndex> Run() {
+  absl::StatusOr<SnapshotIndex> Run(int threads) {
     absl::StatusOr<SnapshotHeader> header = DecodeSnapshotHeader(bytes_);
     if (!header.ok()) return Error(header.status().message());
     index_.header = *header;
@@ -51,40 +56,58 @@ class Indexer {
                                 header->connection_shards, " and ", header->order_shards,
                                 " (each must be a power of two in [1, 65536])"));
     }
+    while ((uint32_t{1} << index_.connection_shard_bits) < header->connection_shards) {
+      ++index_.connection_shard_bits;
+    }
     index_.fences.settings = header->settings_fence;
     index_.fences.connection_shards.assign(header->connection_shards, 0);
     index_.fences.order_shards.assign(header->order_shards, 0);
     index_.connection_shards.assign(header->connection_shards, {0, 0});
     index_.order_shards.assign(header->order_shards, {0, 0});
-    chain_ = Crc32c(bytes_.data(), kSnapshotHeaderBytes);
-    uint64_t offset = kSnapshotHeaderBytes;
-    for (;;) {
-      if (offset == bytes_.size()) {
-        return Error(absl::StrCat("trailer missing (the file ends at offset ", offset,
-                                  " after ", index_.blocks.size(), " blocks)"));
-      }
+
+    // 1. The frames, to the end of the file: lengths only, nothing of a body is
+    //    trusted yet. A frame that does not fit is named only if no block before
+    //    it fails its checksum (a damaged length misframes everything after it).
+    std::vector<uint64_t> frames;  // Offsets of the blocks' frames.
+    absl::Status framing;
+    for (uint64_t offset = kSnapshotHeaderBytes; offset != bytes_.size();) {
       if (bytes_.size() - offset < kBlockFrameBytes) {
-        return Error(absl::StrCat("truncated at offset ", bytes_.size(),
-                                  " (the block frame at offset ", offset,
-                                  " is incomplete)"));
+        framing = Error(absl::StrCat("truncated at offset ", bytes_.size(),
+                                     " (the block frame at offset ", offset,
+                                     " is incomplete)"));
+        break;
       }
-      const char* frame = bytes_.data() + offset;
-      const uint32_t length = Get32(frame);
+      const uint32_t length = Get32(bytes_.data() + offset);
       if (length == 0 || length > kMaxBlockBytes) {
-        return Error(absl::StrCat("block at offset ", offset, ": bad length ", length,
-                                  " (at most ", kMaxBlockBytes, ")"));
+        framing = Error(absl::StrCat("block at offset ", offset, ": bad length ", length,
+                                     " (at most ", kMaxBlockBytes, ")"));
+        break;
       }
       if (bytes_.size() - offset - kBlockFrameBytes < length) {
-        return Error(absl::StrCat("truncated at offset ", bytes_.size(), " (the block at offset ",
-                                  offset, " needs ", kBlockFrameBytes + length, " bytes)"));
+        framing = Error(absl::StrCat("truncated at offset ", bytes_.size(),
+                                     " (the block at offset ", offset, " needs ",
+                                     kBlockFrameBytes + length, " bytes)"));
+        break;
       }
-      const absl::string_view body(frame + kBlockFrameBytes, length);
-      if (UnmaskCrc(Get32(frame + 4)) != Crc32c(body.data(), body.size())) {
-        return Error(absl::StrCat("block at offset ", offset, ": checksum mismatch"));
-      }
-      const uint64_t next = offset + kBlockFrameBytes + length;
+      frames.push_back(offset);
+      offset += kBlockFrameBytes + length;
+      // The trailer ends the blocks (if this type byte is damaged, the checksum
+      // below says so): what follows it is reported after the checksums.
+      const auto type = static_cast<SnapshotBlockType>(bytes_[offset - length]);
+      if (type == SnapshotBlockType::kTrailer) break;
+    }
+    // 2. Every block's checksum, in parallel.
+    if (absl::Status s = CheckBlockCrcs(frames, threads); !s.ok()) return s;
+    if (!framing.ok()) return framing;
+    // 3. The structure, in file order.
+    chain_ = Crc32c(bytes_.data(), kSnapshotHeaderBytes);
+    for (size_t i = 0; i < frames.size(); ++i) {
+      const uint64_t offset = frames[i];
+      const char* frame = bytes_.data() + offset;
+      const absl::string_view body(frame + kBlockFrameBytes, Get32(frame));
       if (static_cast<SnapshotBlockType>(body[0]) == SnapshotBlockType::kTrailer) {
         if (absl::Status s = Trailer(offset, body); !s.ok()) return s;
+        const uint64_t next = offset + kBlockFrameBytes + body.size();
         if (next != bytes_.size()) {
           return Error(absl::StrCat(bytes_.size() - next, " unexpected bytes at offset ", next,
                                     ", after the trailer"));
@@ -93,11 +116,36 @@ class Indexer {
       }
       if (absl::Status s = DataBlock(offset, body); !s.ok()) return s;
       chain_ = Crc32c(frame, kBlockFrameBytes, chain_);
-      offset = next;
     }
+    return Error(absl::StrCat("trailer missing (the file ends at offset ", bytes_.size(),
+                              " after ", index_.blocks.size(), " blocks)"));
   }
 
  private:
+  // DataLoss naming the first block (in file order) whose body fails its checksum.
+  absl::Status CheckBlockCrcs(const std::vector<uint64_t>& frames, int threads) const {
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> first_bad{frames.size()};
+    const auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < frames.size();) {
+        if (i > first_bad.load(std::memory_order_relaxed)) break;  // A lower one failed.
+        const char* frame = bytes_.data() + frames[i];
+        if (UnmaskCrc(Get32(frame + 4)) != Crc32c(frame + kBlockFrameBytes, Get32(frame))) {
+          size_t seen = first_bad.load();
+          while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+          }
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    const size_t extra = std::min<size_t>(std::max(threads, 1) - 1, frames.size() / 8);
+    for (size_t t = 0; t < extra; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+    if (first_bad.load() == frames.size()) return absl::OkStatus();
+    return BlockError(frames[first_bad.load()], "checksum mismatch");
+  }
+
   absl::Status Error(absl::string_view what) const {
     return absl::DataLossError(absl::StrCat("snapshot ", index_.name, ": ", what));
   }
@@ -119,6 +167,12 @@ class Indexer {
         break;
       case SnapshotBlockType::kOrders:
         sub = kOrderSubHeaderBytes;
+        break;
+      case SnapshotBlockType::kOwners:
+        if (index_.header.version < 2) {
+          return BlockError(offset, "owners block in a version 1 snapshot");
+        }
+        sub = kOwnerSubHeaderBytes;
         break;
       default:
         return BlockError(offset, absl::StrCat("unknown block type ",
@@ -142,6 +196,26 @@ class Indexer {
       index_.blocks.push_back(b);
       return absl::OkStatus();
     }
+    if (b.type == SnapshotBlockType::kOwners) {
+      // After every connection shard, before the orders; numbered without a gap.
+      if (phase_ != SnapshotBlockType::kOwners &&
+          (phase_ != SnapshotBlockType::kConnections || !AllShardsSeen())) {
+        return BlockError(offset, absl::StrCat("owners block out of order (after ",
+                                               TypeName(phase_), " blocks)"));
+      }
+      if (Get32(p + kOwnerFirstOffset) != index_.owners) {
+        return BlockError(offset, absl::StrCat("owners block starts at owner ",
+                                               Get32(p + kOwnerFirstOffset), ", owner ",
+                                               index_.owners, " was expected next"));
+      }
+      if (phase_ != SnapshotBlockType::kOwners) index_.owner_blocks.first = n;
+      phase_ = SnapshotBlockType::kOwners;
+      b.count = Get32(p + kOwnerCountOffset);
+      index_.owners += b.count;
+      index_.owner_blocks.second = n + 1;
+      index_.blocks.push_back(b);
+      return absl::OkStatus();
+    }
     b.shard = Get32(p + 1);
     b.fence = Get64(p + 5);
     const bool orders = b.type == SnapshotBlockType::kOrders;
@@ -153,7 +227,8 @@ class Indexer {
         orders ? index_.fences.order_shards : index_.fences.connection_shards;
     if (b.type != phase_) {
       // Moving on to the next kind of block: the previous kind must be complete.
-      if (phase_ == SnapshotBlockType::kOrders || (orders && !AllShardsSeen())) {
+      if (phase_ == SnapshotBlockType::kOrders || (orders && !AllShardsSeen()) ||
+          (!orders && phase_ == SnapshotBlockType::kOwners)) {
         return BlockError(offset, absl::StrCat(TypeName(b.type), " block out of order (after ",
                                                TypeName(phase_), " blocks)"));
       }
@@ -185,14 +260,19 @@ class Indexer {
     return absl::OkStatus();
   }
 
-  // The current phase's shards have all appeared.
+  // The current phase's shards have all appeared (owner blocks follow complete
+  // connection shards).
   bool AllShardsSeen() const {
-    const size_t shards = phase_ == SnapshotBlockType::kConnections
-                              ? index_.connection_shards.size()
-                              : phase_ == SnapshotBlockType::kOrders
-                                    ? index_.order_shards.size()
-                                    : 1;
-    return phase_ != SnapshotBlockType::kSettings && shard_ + 1 == static_cast<int64_t>(shards);
+    switch (phase_) {
+      case SnapshotBlockType::kConnections:
+        return shard_ + 1 == static_cast<int64_t>(index_.connection_shards.size());
+      case SnapshotBlockType::kOrders:
+        return shard_ + 1 == static_cast<int64_t>(index_.order_shards.size());
+      case SnapshotBlockType::kOwners:
+        return true;
+      default:
+        return false;
+    }
   }
 
   absl::Status Trailer(uint64_t offset, absl::string_view body) {
@@ -246,8 +326,9 @@ class Indexer {
 
 }  // namespace
 
-absl::StatusOr<SnapshotIndex> IndexSnapshot(absl::string_view name, absl::string_view bytes) {
-  return Indexer(name, bytes).Run();
+absl::StatusOr<SnapshotIndex> IndexSnapshot(absl::string_view name, absl::string_view bytes,
+                                            int threads) {
+  return Indexer(name, bytes).Run(threads);
 }
 
 absl::Status RecordError(const SnapshotIndex& index, const SnapshotBlock& block,

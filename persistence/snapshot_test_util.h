@@ -20,6 +20,7 @@
 #include "engine/replay_test_util.h"
 #include "gtest/gtest.h"
 #include "persistence/fault_injecting_file_system.h"
+#include "persistence/snapshot.h"
 
 namespace attrib::persistence::snapshot_testing {
 
@@ -124,6 +125,42 @@ inline void WriteDurable(FileSystem* fs, const std::string& path, absl::string_v
   ASSERT_TRUE((*f)->Sync().ok());
   ASSERT_TRUE((*f)->Close().ok());
   ASSERT_TRUE(fs->SyncDir(DirName(path)).ok());
+}
+
+// One line per record with every field, for golden files and comparisons. The
+// format of testdata/snapshot_v1.txt: keep it unchanged.
+inline std::string SettingsLine(engine::ShopId shop, const engine::ShopSettings& s) {
+  return absl::StrCat("settings ", shop, " ", s.connections_enabled, s.auto_connect,
+                      s.auto_connect_new_customers_only, " ", s.validity_days, " ",
+                      static_cast<int>(s.validity_mode), " ", s.validity_max_orders, " ",
+                      static_cast<int>(s.precedence));
+}
+inline std::string ConnectionLine(const engine::Connection& c) {
+  return absl::StrCat("connection ", c.shop, " ", c.affiliate, " ", static_cast<int>(c.source),
+                      " ", c.connected_at, " ", c.last_order_at, " ", c.order_count, " [",
+                      c.canonical_email, "] [", c.entered_email, "] [", c.name, "]");
+}
+inline std::string OrderLine(const engine::OrderRecord& r) {
+  const engine::AttributionDecision& d = r.decision;
+  return absl::StrCat("order ", r.shop, " [", d.order_id, "] ", d.ordered_at, " ", d.affiliate,
+                      " ", static_cast<int>(d.reason), " ",
+                      static_cast<int>(d.connection_inactive), " ", d.counted,
+                      d.connection_created, d.connection_moved, d.reversed, " ",
+                      d.previous_affiliate, " [", d.canonical_email, "] ", r.counted_affiliate,
+                      " ", r.counted_connected_at, " ", r.prev_last_order_at, " ", r.retain_mark);
+}
+// Every record of a snapshot file as lines, in file order (ReadSnapshotRecords).
+inline std::vector<std::string> RecordLines(FileSystem* fs, const std::string& path) {
+  std::vector<std::string> lines;
+  const absl::Status s = ReadSnapshotRecords(
+      fs, path,
+      [&](engine::ShopId shop, const engine::ShopSettings& st) {
+        lines.push_back(SettingsLine(shop, st));
+      },
+      [&](const engine::Connection& c) { lines.push_back(ConnectionLine(c)); },
+      [&](const engine::OrderRecord& r) { lines.push_back(OrderLine(r)); });
+  EXPECT_TRUE(s.ok()) << s;
+  return lines;
 }
 
 }  // namespace attrib::persistence::snapshot_testing

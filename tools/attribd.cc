@@ -44,6 +44,11 @@ ABSL_FLAG(std::string, fsync, "always",
 ABSL_FLAG(uint64_t, wal_segment_bytes, 64 << 20,
           "Log segment size; segments roll at this size so that snapshots can delete (or "
           "archive) whole files.");
+ABSL_FLAG(bool, wal_preallocate, true,
+          "Reserve each log segment's disk blocks (--wal_segment_bytes) when it is "
+          "created, so that a durable commit's fdatasync does not also wait for block "
+          "allocation (2-3x faster commits on ext4). Turn off on file systems where "
+          "reserving is slow or disk space is very tight.");
 ABSL_FLAG(uint64_t, snapshot_every_bytes, 256 << 20,
           "Take a snapshot once this many log bytes were written since the last one, so "
           "restart replays a bounded log (0: only on request and at shutdown).");
@@ -195,6 +200,7 @@ int main(int argc, char** argv) {
   if (!fsync.ok()) return Fail(fsync.status());
   durability_options.fsync = *fsync;
   durability_options.segment_bytes = absl::GetFlag(FLAGS_wal_segment_bytes);
+  durability_options.preallocate_segments = absl::GetFlag(FLAGS_wal_preallocate);
   durability_options.snapshot_every_bytes = absl::GetFlag(FLAGS_snapshot_every_bytes);
   durability_options.wal_archive = absl::GetFlag(FLAGS_wal_archive);
   const std::string recover = absl::GetFlag(FLAGS_recover);

@@ -1,0 +1,117 @@
+// net/handler_prepare_test.cc: RequestHandler::PrepareFrames, the look-ahead over
+// pipelined frames. It is only a hint: every frame handled with its PreparedFrame
+// must get byte for byte the reply it gets without one, whatever the frames are
+// (lookups that hit, miss, name an invalid email or shop 0, other operations,
+// malformed frames), and auth still applies to prepared lookups.
+#include <string>
+#include <vector>
+
+#include "net/handler_test_util.h"
+
+namespace attrib::net {
+namespace {
+
+using testing_util::HandlerTest;
+using testing_util::kA;
+using testing_util::kShop;
+
+kj::Array<capnp::word> LookupFrame(uint64_t id, uint64_t shop, const std::string& email,
+                                   int64_t at = 0) {
+  capnp::MallocMessageBuilder m;
+  wire::Request::Builder r = m.initRoot<wire::Request>();
+  r.setId(id);
+  wire::LookupRequest::Builder l = r.initLookup();
+  l.setShop(shop);
+  l.setEmail(email);
+  l.setAt(at);
+  return EncodeFrame(m);
+}
+
+kj::Array<capnp::word> PingFrame(uint64_t id) {
+  capnp::MallocMessageBuilder m;
+  wire::Request::Builder r = m.initRoot<wire::Request>();
+  r.setId(id);
+  r.setPing();
+  return EncodeFrame(m);
+}
+
+std::string Bytes(const kj::Array<capnp::word>& words) {
+  return std::string(reinterpret_cast<const char*>(words.begin()),
+                     words.size() * sizeof(capnp::word));
+}
+
+class PrepareFramesTest : public HandlerTest {
+ protected:
+  // Replies to `frames` handled one by one without preparation, then with it, on
+  // fresh sessions; each as encoded bytes.
+  void ExpectSameReplies(const std::vector<kj::Array<capnp::word>>& frames,
+                         const HandlerOptions& options = {}) {
+    std::vector<kj::ArrayPtr<const capnp::word>> views;
+    for (const auto& f : frames) views.push_back(f.asPtr());
+    std::vector<RequestHandler::PreparedFrame> prepared(frames.size());
+    std::vector<std::string> plain, ahead;
+    for (int pass = 0; pass < 2; ++pass) {
+      Reset(options);
+      if (pass == 1) handler_->PrepareFrames(views, absl::MakeSpan(prepared));
+      for (size_t i = 0; i < views.size(); ++i) {
+        capnp::MallocMessageBuilder response;
+        handler_->HandleFrame(views[i], &session_, &response,
+                              pass == 1 ? &prepared[i] : nullptr);
+        (pass == 0 ? plain : ahead).push_back(Bytes(EncodeFrame(response)));
+        if (session_.close_after_reply) break;
+      }
+    }
+    ASSERT_EQ(plain.size(), ahead.size());
+    for (size_t i = 0; i < plain.size(); ++i) EXPECT_EQ(plain[i], ahead[i]) << "frame " << i;
+  }
+};
+
+TEST_F(PrepareFramesTest, RepliesAreTheSameWithAndWithoutPreparation) {
+  Connect("Jane.Doe@Example.com", kA);
+  Connect("bob@example.org", kA);
+  std::vector<kj::Array<capnp::word>> frames;
+  frames.push_back(LookupFrame(1, kShop, "jane.doe@example.com"));
+  frames.push_back(LookupFrame(2, kShop, "nobody@example.com"));
+  frames.push_back(PingFrame(3));
+  frames.push_back(LookupFrame(4, kShop, "not an email"));
+  frames.push_back(LookupFrame(5, 0, "bob@example.org"));
+  frames.push_back(LookupFrame(6, kShop + 1, "bob@example.org"));  // Other shop: miss.
+  frames.push_back(LookupFrame(7, kShop, "BOB@example.org", testing_util::kT0 + 5));
+  frames.push_back(LookupFrame(8, kShop, "bob@example.org", -3));  // Invalid time.
+  ExpectSameReplies(frames);
+}
+
+TEST_F(PrepareFramesTest, MalformedFramesAreLeftToHandleFrame) {
+  std::vector<kj::Array<capnp::word>> frames;
+  frames.push_back(LookupFrame(1, kShop, "jane@example.com"));
+  // A frame whose root pointer points far outside the message.
+  kj::Array<capnp::word> bad = LookupFrame(2, kShop, "jane@example.com");
+  reinterpret_cast<uint32_t*>(bad.begin())[2] = 0x7ffffff0u;
+  frames.push_back(std::move(bad));
+  frames.push_back(LookupFrame(3, kShop, "jane@example.com"));
+  ExpectSameReplies(frames);
+}
+
+TEST_F(PrepareFramesTest, PreparedLookupsStillNeedAuth) {
+  Connect("jane@example.com", kA);
+  HandlerOptions options;
+  options.auth_token = "secret";
+  std::vector<kj::Array<capnp::word>> frames;
+  frames.push_back(LookupFrame(1, kShop, "jane@example.com"));
+  ExpectSameReplies(frames, options);
+  EXPECT_TRUE(session_.close_after_reply);
+  EXPECT_EQ(Counted("lookup", "unauthenticated"), 1u);
+}
+
+TEST_F(PrepareFramesTest, PreparedLookupsAreCounted) {
+  Connect("jane@example.com", kA);
+  std::vector<kj::Array<capnp::word>> frames;
+  frames.push_back(LookupFrame(1, kShop, "jane@example.com"));
+  frames.push_back(LookupFrame(2, kShop, "x"));
+  ExpectSameReplies(frames);
+  EXPECT_EQ(Counted("lookup", "ok"), 1u);
+  EXPECT_EQ(Counted("lookup", "invalid_argument"), 1u);
+}
+
+}  // namespace
+}  // namespace attrib::net
