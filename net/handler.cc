@@ -28,6 +28,7 @@
 #include "kj/exception.h"
 #include "net/frame.h"
 #include "net/handler_convert.h"
+#include "net/handler_lookup.h"
 
 namespace attrib::net {
 namespace {
@@ -52,15 +53,6 @@ constexpr absl::string_view kOperationNames[RequestHandler::kOperationSlots] = {
     "count",       "getSettings", "putSettings", "attribute", "reverse", "explain",
     "stats",       "snapshot", "auth",       "ping",    "unknown",
 };
-
-// Wire optional: 0 means "not given".
-std::optional<TimeMs> OptionalTime(int64_t t) {
-  return t == 0 ? std::nullopt : std::optional<TimeMs>(t);
-}
-
-wire::ErrorCode Fail(const absl::Status& status, Out out) {
-  return SetError(status, out.initError());
-}
 
 // Compares a client's token with the configured one without an early exit, so the
 // time taken does not tell how many leading bytes were right. It reveals only whether
@@ -122,71 +114,6 @@ wire::ErrorCode DoDisconnect(Engine& e, wire::LookupRequest::Reader r, Out out) 
   absl::StatusOr<engine::DisconnectResult> result = e.Disconnect(r.getShop(), View(r.getEmail()));
   if (!result.ok()) return Fail(result.status(), out);
   ToWire(result->removed, out.initDisconnect());
-  return kOk;
-}
-
-// Lookups write each result straight from the store into the reply (no copies).
-void ToWireItem(const engine::LookupItemView& item, wire::LookupResult::Builder out) {
-  out.setFound(item.found);
-  if (!item.found) return;  // connection and status stay null: read as defaults.
-  ToWire(item.connection, out.initConnection());
-  ToWire(item.status, out.initStatus());
-}
-
-wire::ErrorCode DoLookup(const Engine& e, uint64_t shop, absl::string_view email,
-                         int64_t at, const engine::Engine::PreparedKey* key, Out out) {
-  absl::Status invalid;
-  const auto fill = [&](size_t, const engine::LookupItemView& item) {
-    if (item.invalid != nullptr) {
-      invalid = *item.invalid;
-    } else {
-      ToWireItem(item, out.initLookup());
-    }
-  };
-  absl::Status s;
-  if (key != nullptr) {
-    s = e.LookupPrepared(*key, email, OptionalTime(at), fill);
-  } else {
-    const absl::string_view one[1] = {email};
-    s = e.LookupEach(shop, one, OptionalTime(at), fill);
-  }
-  if (!s.ok()) return Fail(s, out);
-  if (!invalid.ok()) return Fail(invalid, out);
-  return kOk;
-}
-
-wire::ErrorCode DoLookupBatch(const Engine& e, wire::LookupBatchRequest::Reader r, Out out) {
-  const capnp::List<capnp::Text>::Reader emails = r.getEmails();
-  // Checked before building the views: a frame of pointers could name ~130k emails.
-  if (emails.size() > engine::kMaxBatchLookup) {
-    return Fail(absl::InvalidArgumentError(absl::StrCat("emails: ", emails.size(),
-                                                        " in one batch, the limit is ",
-                                                        engine::kMaxBatchLookup)),
-                out);
-  }
-  thread_local std::vector<absl::string_view> views;
-  views.clear();
-  for (capnp::Text::Reader email : emails) views.push_back(View(email));
-  // Validation happens before the first item is reported: on an error the reply
-  // holds only the error.
-  capnp::List<wire::BatchItem>::Builder w;
-  bool started = false;
-  const absl::Status s = e.LookupEach(
-      r.getShop(), views, OptionalTime(r.getAt()),
-      [&](size_t i, const engine::LookupItemView& item) {
-        if (!started) {
-          w = out.initLookupBatch(static_cast<unsigned>(views.size()));
-          started = true;
-        }
-        if (item.invalid != nullptr) {
-          SetError(*item.invalid, w[i].initError());
-        } else {
-          ToWireItem(item, w[i].initResult());
-        }
-      });
-  views.clear();  // They point into this frame.
-  if (!s.ok()) return Fail(s, out);
-  if (!started) out.initLookupBatch(0);
   return kOk;
 }
 
@@ -297,37 +224,6 @@ wire::ErrorCode DoExplain(Engine& e, wire::OrderRef::Reader r, Out out) {
 RequestHandler::RequestHandler(engine::Engine* engine, HandlerOptions options)
     : engine_(engine), options_(std::move(options)) {}
 
-void RequestHandler::PrepareFrames(absl::Span<const kj::ArrayPtr<const capnp::word>> frames,
-                                   absl::Span<PreparedFrame> prepared) const {
-  for (size_t i = 0; i < frames.size(); ++i) {
-    prepared[i].lookup = false;
-    prepared[i].key.valid = false;
-    try {
-      capnp::FlatArrayMessageReader reader(
-          frames[i], RequestReaderOptions(frames[i].size() * kWordBytes));
-      const wire::Request::Reader request = reader.getRoot<wire::Request>();
-      if (request.which() == R::CONNECT) {
-        // Only the prefetch: a connect runs through the normal path.
-        const wire::ConnectRequest::Reader c = request.getConnect();
-        engine_->PrepareKey(c.getShop(), View(c.getEmail()), &prepared[i].key);
-        continue;
-      }
-      prepared[i].key.valid = false;
-      if (request.which() != R::LOOKUP) continue;
-      const wire::LookupRequest::Reader r = request.getLookup();
-      PreparedFrame& p = prepared[i];
-      p.id = request.getId();
-      p.at = r.getAt();
-      p.email = View(r.getEmail());
-      engine_->PrepareKey(r.getShop(), p.email, &p.key);
-      p.lookup = true;
-    } catch (const kj::Exception&) {
-      // Not a valid Request: HandleFrame will say so.
-    }
-  }
-  for (size_t i = 0; i < frames.size(); ++i) engine_->PrefetchRecords(prepared[i].key);
-}
-
 void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session* session,
                                  capnp::MessageBuilder* response,
                                  const PreparedFrame* prepared) {
@@ -344,7 +240,7 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
       id = prepared->id;
       wire::Response::Builder out = response->initRoot<wire::Response>();
       out.setId(id);
-      code = DoLookup(*engine_, prepared->key.shop, prepared->email, prepared->at,
+      code = internal::DoLookup(*engine_, prepared->key.shop, prepared->email, prepared->at,
                       &prepared->key, out);
       operation = static_cast<size_t>(R::LOOKUP) + 1;
     } else {
@@ -409,9 +305,9 @@ wire::ErrorCode RequestHandler::DispatchOperation(wire::Request::Reader request,
     case R::DISCONNECT: return DoDisconnect(e, request.getDisconnect(), out);
     case R::LOOKUP: {
       const wire::LookupRequest::Reader r = request.getLookup();
-      return DoLookup(e, r.getShop(), View(r.getEmail()), r.getAt(), nullptr, out);
+      return internal::DoLookup(e, r.getShop(), View(r.getEmail()), r.getAt(), nullptr, out);
     }
-    case R::LOOKUP_BATCH: return DoLookupBatch(e, request.getLookupBatch(), out);
+    case R::LOOKUP_BATCH: return internal::DoLookupBatch(e, request.getLookupBatch(), out);
     case R::LIST: return DoList(e, request.getList(), out);
     case R::COUNT: return DoCount(e, request.getCount(), out);
     case R::GET_SETTINGS: return DoGetSettings(e, request.getGetSettings(), out);

@@ -74,6 +74,14 @@ absl::Status FromWire(wire::ListRequest::Reader r, engine::ListRequest* out);
 // Fills an Error from a non-OK status: code, message, and currentAffiliate from the
 // engine's kCurrentAffiliatePayload. Returns the code.
 wire::ErrorCode SetError(const absl::Status& status, wire::Error::Builder out);
+// A request that failed as a whole: `status` as the Response's error.
+inline wire::ErrorCode Fail(const absl::Status& status, wire::Response::Builder out) {
+  return SetError(status, out.initError());
+}
+// Wire optional times: 0 means "not given".
+inline std::optional<engine::TimeMs> OptionalTime(int64_t t) {
+  return t == 0 ? std::nullopt : std::optional<engine::TimeMs>(t);
+}
 
 }  // namespace attrib::net
 
