@@ -3,21 +3,39 @@
 # runs the whole test suite with ctest. Exits non-zero on any failure.
 #   tools/test.sh                 Release build in ./build, all tests
 #   tools/test.sh --sanitize      ASan + UBSan build in ./build-sanitize, all tests
+#   tools/test.sh --fuzz          libFuzzer targets in ./build-fuzz (clang), short runs
 #   BUILD_DIR=... tools/test.sh   another build directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=0
+fuzz=0
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
-    *) echo "test.sh: unknown argument '$arg' (expected --sanitize)" >&2; exit 2 ;;
+    --fuzz) fuzz=1 ;;
+    *) echo "test.sh: unknown argument '$arg' (expected --sanitize or --fuzz)" >&2; exit 2 ;;
   esac
 done
 
 source tools/install_deps.sh
 
 JOBS=${JOBS:-2}
+
+# The libFuzzer targets (fuzz/): a short run of each over its seed corpus (ctest in
+# build-fuzz). Needs clang; skipped with a message without it.
+run_fuzz() {
+  if ! command -v clang++ >/dev/null 2>&1; then
+    echo "test.sh: clang++ not found: skipping the fuzz targets (fuzz/, tools/fuzz.sh)" >&2
+    return 0
+  fi
+  local dir=${FUZZ_BUILD_DIR:-build-fuzz}
+  CC=clang CXX=clang++ cmake -S . -B "$dir" -DATTRIB_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DATTRIB_BUILD_TESTS=OFF -DATTRIB_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$dir" -j "$JOBS" --target fuzz_targets
+  ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout 900
+}
+if [ "$fuzz" = 1 ]; then run_fuzz; exit 0; fi
 if [ "$sanitize" = 1 ]; then
   BUILD_DIR=${BUILD_DIR:-build-sanitize}
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_SANITIZE=ON >/dev/null

@@ -1,17 +1,12 @@
-// persistence/mutation_codec_fuzz.cc
+// fuzz/mutation_codec_fuzz.cc
 //
 // A libFuzzer target for DecodeMutation(), the one parser of log payloads: any
 // input must decode or fail with DataLoss (never crash, hang or over-allocate), and
 // whatever decodes must survive Encode -> Decode unchanged.
 //
-// Not part of the default build. A later fuzzing option (e.g. -DATTRIB_FUZZ=ON,
-// requiring clang) will build it roughly as:
-//   add_executable(mutation_codec_fuzz mutation_codec_fuzz.cc)
-//   target_compile_options(mutation_codec_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
-//   target_link_options(mutation_codec_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
-//   target_link_libraries(mutation_codec_fuzz PRIVATE attrib_persistence)
-// (attrib_persistence itself compiled with -fsanitize=fuzzer-no-link,address), and
-// run as: ./mutation_codec_fuzz -max_len=4096 corpus/
+// Built with -DATTRIB_FUZZ=ON (fuzz/CMakeLists.txt); run with tools/fuzz.sh
+// mutation_codec_fuzz SECONDS. log_reader_fuzz makes the same checks on payloads
+// that come through a segment.
 //
 // Thread-safety: libFuzzer calls the entry point from one thread.
 #include <cstddef>
