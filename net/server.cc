@@ -11,6 +11,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace attrib::net {
 
@@ -70,6 +71,12 @@ struct Server::Impl {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+  // Rate limit of the refused / accept-error log lines (acceptor thread only): a
+  // flood logs one line per kLogEvery with the count, not one line per connection.
+  static constexpr std::chrono::seconds kLogEvery{10};
+  std::chrono::steady_clock::time_point last_refused_log{};
+  uint64_t refused_logged = 0;
+  std::chrono::steady_clock::time_point last_accept_error_log{};
 
   void Accept();
   void Refuse(asio::ip::tcp::socket socket);
@@ -81,6 +88,11 @@ void Server::Impl::Accept() {
                                                          asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted || shared.stopping.load()) return;
     if (ec) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_accept_error_log >= kLogEvery) {
+        last_accept_error_log = now;
+        log::Error("accept on %s failed: %s (retrying every 100 ms)", bound, ec.message());
+      }
       // Out of file descriptors and the like: retry shortly instead of spinning.
       retry_timer->expires_after(std::chrono::milliseconds(100));
       retry_timer->async_wait([this](const error_code& e) {
@@ -102,7 +114,14 @@ void Server::Impl::Accept() {
 }
 
 void Server::Impl::Refuse(asio::ip::tcp::socket socket) {
-  shared.refused.fetch_add(1);
+  const uint64_t refused = shared.refused.fetch_add(1) + 1;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_refused_log >= kLogEvery) {
+    last_refused_log = now;
+    log::Warning("refused %d connection(s): %d are open, the --max_connections limit",
+                 refused - refused_logged, shared.options.max_connections);
+    refused_logged = refused;
+  }
   capnp::MallocMessageBuilder message(64);
   RequestHandler::BuildError(
       0, wire::ErrorCode::RESOURCE_EXHAUSTED,

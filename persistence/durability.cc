@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "absl/time/clock.h"
 #include "persistence/mutation_codec.h"
 #include "persistence/snapshot_format.h"
@@ -79,6 +80,9 @@ absl::StatusOr<SnapshotInfo> Durability::SnapshotNow() {
       fs_, dir_->snapshot_dir(), *engine_, [writer] { return writer->last_assigned_seq(); },
       absl::ToUnixMillis(absl::Now()), [writer] { return writer->Flush(); });
   if (!info.ok()) return info.status();
+  log::Info("snapshot %s: %d connections, %d orders, %.1f MiB in %.2f s (log seq %d)",
+            info->path, info->connections, info->orders, info->bytes / 1048576.0,
+            info->seconds, info->newest_fence);
   {
     absl::MutexLock lock(&mu_);
     ++snapshots_;
@@ -130,10 +134,7 @@ void Durability::SnapshotLoop() {
       }
     }
     absl::StatusOr<SnapshotInfo> info = SnapshotNow();
-    if (!info.ok()) {
-      std::fprintf(stderr, "attribd: snapshot failed: %s\n",
-                   std::string(info.status().message()).c_str());
-    }
+    if (!info.ok()) log::Error("snapshot failed: %s", info.status().message());
   }
 }
 

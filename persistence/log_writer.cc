@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "persistence/log_format.h"
 
 namespace attrib::persistence {
@@ -156,8 +157,13 @@ void LogWriter::WriteBatch(const std::string& bytes, uint64_t first_seq, uint64_
     }
     absl::MutexLock lock(&mu_);
     if (s.ok()) {
+      if (!health_.ok()) log::Info("log: writable again; writes are accepted");
       health_ = absl::OkStatus();
       return;
+    }
+    if (health_.ok()) {
+      log::Error("log: write failed, refusing writes and retrying every %s: %s",
+                 absl::FormatDuration(options_.retry_delay), s.message());
     }
     health_ = absl::UnavailableError(absl::StrCat(
         "log: writes are refused until the log can be written again: ", s.message()));
@@ -205,6 +211,7 @@ void LogWriter::CommitLoop() {
       if (sync_due) {
         if (absl::Status s = SyncNow(); !s.ok()) {
           absl::MutexLock lock(&mu_);
+          if (health_.ok()) log::Error("log: fdatasync failed, refusing writes: %s", s.message());
           health_ = absl::UnavailableError(absl::StrCat("log: fdatasync failed: ", s.message()));
         }
       }

@@ -10,7 +10,9 @@
 // Thread-safety: main() owns everything; a dedicated thread waits for the signals.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -25,6 +27,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 #include "engine/engine.h"
 #include "net/handler.h"
 #include "net/server.h"
@@ -86,6 +89,10 @@ ABSL_FLAG(uint32_t, shards, 256,
 ABSL_FLAG(absl::Duration, order_window, absl::Hours(24 * 7),
           "How long (in order time) order ids are remembered for idempotency, reverse "
           "and explain; costs ~520 bytes per remembered order.");
+ABSL_FLAG(std::string, log_level, "info",
+          "error, warning, info or debug: the least severe event logged to stderr (one "
+          "line each, with level and timestamp). info logs start, recovery, snapshots, "
+          "refused connections and I/O errors, never individual requests.");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long to wait for replies still being written before exiting.");
 
@@ -118,8 +125,30 @@ class DurabilityAdapter final : public attrib::net::DurabilityHooks {
 };
 
 int Fail(const absl::Status& s) {
-  std::fprintf(stderr, "attribd: %s\n", std::string(s.message()).c_str());
+  attrib::log::Error("%s", s.message());
   return 2;
+}
+
+// Each client connection is a file descriptor: raise the soft RLIMIT_NOFILE towards
+// the hard limit so that --max_connections can actually be reached, and warn when
+// even the hard limit is too low (accept() would then fail with EMFILE first).
+void RaiseFileLimit(size_t max_connections) {
+  constexpr rlim_t kSpareFds = 256;  // Log segments, snapshots, listen sockets, stdio.
+  struct rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  const rlim_t want = static_cast<rlim_t>(max_connections) + kSpareFds;
+  if (limit.rlim_cur < want) {
+    limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? want : std::min(want, limit.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < want) {
+    attrib::log::Warning(
+        "open file limit is %d, below --max_connections + %d = %d: connections beyond "
+        "the limit fail at accept (raise `ulimit -n` / LimitNOFILE=)",
+        static_cast<uint64_t>(limit.rlim_cur), static_cast<uint64_t>(kSpareFds),
+        static_cast<uint64_t>(want));
+  }
 }
 
 }  // namespace
@@ -130,6 +159,13 @@ int main(int argc, char** argv) {
   // Debian's Abseil runs the mutex deadlock detector on every lock (3.5x the cost);
   // the tests keep it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  attrib::log::SetProgramName("attribd");
+  {
+    absl::StatusOr<attrib::log::Level> level =
+        attrib::log::ParseLevel(absl::GetFlag(FLAGS_log_level));
+    if (!level.ok()) return Fail(level.status());
+    attrib::log::SetLevel(*level);
+  }
 
   // Block the stop signals in every thread; one thread takes them with sigwait().
   sigset_t stop_signals;
@@ -186,10 +222,10 @@ int main(int argc, char** argv) {
         "everyone who can reach it)")));
   }
   if (!loopback && handler_options.auth_token.empty()) {
-    std::fprintf(stderr,
-                 "attribd: WARNING: serving %s without authentication (--insecure)\n",
-                 server_options.listen.c_str());
+    attrib::log::Warning("serving %s without authentication (--insecure)",
+                         server_options.listen);
   }
+  RaiseFileLimit(server_options.max_connections);
 
   attrib::persistence::DurabilityOptions durability_options;
   durability_options.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -222,16 +258,12 @@ int main(int argc, char** argv) {
   absl::StatusOr<attrib::persistence::RecoveryReport> report =
       (*durability)->RecoverAndStart(&engine);
   if (!report.ok()) return Fail(report.status());
-  for (const std::string& w : report->warnings) {
-    std::fprintf(stderr, "attribd: WARNING: %s\n", w.c_str());
-  }
-  std::fprintf(stderr,
-               "attribd: recovered %zu connections (snapshot %s: %.2f s; %llu log records "
-               "replayed: %.2f s); the log continues at seq %llu\n",
-               engine.Stats().connections,
-               report->snapshot.empty() ? "none" : report->snapshot.c_str(),
-               report->snapshot_seconds, static_cast<unsigned long long>(report->replayed),
-               report->replay_seconds, static_cast<unsigned long long>(report->next_seq));
+  for (const std::string& w : report->warnings) attrib::log::Warning("%s", w);
+  attrib::log::Info(
+      "recovered %d connections (snapshot %s: %.2f s; %d log records replayed: %.2f s); "
+      "the log continues at seq %d",
+      engine.Stats().connections, report->snapshot.empty() ? "none" : report->snapshot,
+      report->snapshot_seconds, report->replayed, report->replay_seconds, report->next_seq);
 
   attrib::net::Server* server_ptr = nullptr;
   handler_options.server_facts = [&server_ptr] {
@@ -262,17 +294,15 @@ int main(int argc, char** argv) {
   std::thread signal_waiter([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    std::fprintf(stderr, "attribd: %s: draining and stopping\n",
-                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    attrib::log::Info("%s: draining and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.Shutdown();
   });
   server.Wait();
   signal_waiter.join();
   // A final snapshot makes the next start fast; the log is flushed and closed.
   if (absl::Status s = (*durability)->Shutdown(/*final_snapshot=*/true); !s.ok()) {
-    std::fprintf(stderr, "attribd: shutdown: %s\n", std::string(s.message()).c_str());
+    attrib::log::Error("shutdown: %s", s.message());
   }
-  std::fprintf(stderr, "attribd: stopped (%llu connections served)\n",
-               static_cast<unsigned long long>(server.Facts().accepted_clients));
+  attrib::log::Info("stopped (%d connections served)", server.Facts().accepted_clients);
   return 0;
 }
