@@ -60,7 +60,8 @@ void Connection::Start() {
   registry_->all.insert(this);
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
+  // No read buffer yet: DoRead() allocates it when the first bytes arrive, so an
+  // idle connection costs a socket and this object (~1 KiB), not 128 KiB.
   last_progress_ = std::chrono::steady_clock::now();
   ArmIdleTimer(absl::ToChronoNanoseconds(shared_->options.idle_timeout));
   if (shared_->stopping.load()) {
@@ -106,6 +107,24 @@ void Connection::OnDurable() {
 
 void Connection::DoRead() {
   if (closed_ || reading_ || draining_ || close_after_write_) return;
+  if (in_.empty()) {
+    // Wait for the first bytes before taking the read buffer (see Start()).
+    reading_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                       [self = shared_from_this()](const error_code& ec) {
+                         self->reading_ = false;
+                         if (self->closed_) return;
+                         if (ec || self->draining_) {
+                           // Drain()'s shutdown also wakes this wait: close like EOF.
+                           self->OnRead(ec ? ec : asio::error::eof, 0);
+                           return;
+                         }
+                         self->in_.resize((self->shared_->options.read_chunk_bytes +
+                                           kWordBytes - 1) / kWordBytes * 2);
+                         self->DoRead();
+                       });
+    return;
+  }
   // Make room: move the partial frame to the front, grow when it fills the buffer
   // (bounded: InspectFrame refuses frames over the limit).
   const size_t capacity = in_.size() * kWordBytes;
