@@ -4,13 +4,22 @@
 // TLS, end to end: ping, connect and lookup, 10,000 pipelined requests in order;
 // the certificate checks (another CA, a host name the certificate does not name, an
 // unreadable CA bundle); clients that do not speak TLS (closed, nobody else
-// harmed); the handshake bounded by the idle timeout; the connection limit and
-// SIGTERM draining on a TLS port. Certificates are made by the test (TlsCerts).
+// harmed); the handshake bounded by the idle timeout; a TLS client that never reads
+// its replies (the server stops reading it; memory stays bounded); the connection
+// limit and SIGTERM draining on a TLS port. Certificates are made by the test (TlsCerts).
 //
 // Synchronization is on events (replies, EOF, process exit), never on sleeps; the
 // poll bounds only stop a broken server from hanging the suite.
 //
 // Thread-safety: single-threaded.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
 
@@ -33,6 +42,73 @@ using testing::AttribdProcess;
 using testing::RawSocket;
 
 constexpr int kBoundMs = 30'000;  // Only bounds a hang; never a synchronization.
+
+// A TLS client that writes and never reads, which the client library can not be (it
+// reads replies while it writes). OpenSSL directly, certificate verified by `ca`.
+class TlsWriter {
+ public:
+  TlsWriter(const std::string& address, const std::string& ca) {
+    auto hp = net::SplitHostPort(address);
+    if (!hp.ok()) return;
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(std::stoi(hp->port)));
+    inet_pton(AF_INET, hp->host.c_str(), &sa.sin_addr);
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) return;
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    SSL_CTX_load_verify_locations(ctx_, ca.c_str(), nullptr);
+    SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    handshaken_ = SSL_connect(ssl_) == 1;  // Blocking: the socket is still blocking.
+  }
+  ~TlsWriter() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+    if (fd_ >= 0) close(fd_);
+  }
+  bool ok() const { return handshaken_; }
+  // Writes `bytes` over and over until the socket stays unwritable for `stall_ms`
+  // (the server stopped reading) or `max_total` bytes were written.
+  size_t WriteUntilStalled(const std::string& bytes, int stall_ms, size_t max_total) {
+    // MSG_DONTWAIT is not available through OpenSSL: make the socket non-blocking.
+    const int flags = fcntl(fd_, F_GETFL);
+    fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
+    size_t total = 0;
+    size_t offset = 0;
+    while (total < max_total) {
+      const int n = SSL_write(ssl_, bytes.data() + offset, bytes.size() - offset);
+      if (n > 0) {
+        total += static_cast<size_t>(n);
+        offset = (offset + static_cast<size_t>(n)) % bytes.size();
+        continue;
+      }
+      if (SSL_get_error(ssl_, n) != SSL_ERROR_WANT_WRITE) return total;
+      pollfd p{fd_, POLLOUT, 0};
+      if (poll(&p, 1, stall_ms) <= 0) return total;  // Not writable for stall_ms.
+    }
+    return total;
+  }
+
+ private:
+  int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+  bool handshaken_ = false;
+};
+
+std::string LookupFrame(uint64_t id, const std::string& email) {
+  capnp::MallocMessageBuilder m;
+  auto r = m.initRoot<net::wire::Request>();
+  r.setId(id);
+  auto l = r.initLookup();
+  l.setShop(1);
+  l.setEmail(email);
+  const kj::Array<capnp::word> words = net::EncodeFrame(m);
+  return std::string(words.asChars().begin(), words.asChars().size());
+}
 
 class TlsTest : public testing::TlsCertsTest {
  protected:
@@ -180,6 +256,32 @@ TEST_F(TlsTest, SilentClientIsClosedWhenTheHandshakeOutlastsTheIdleTimeout) {
   bool closed = false;
   raw.ReadUntilClosed(kBoundMs, &closed);
   EXPECT_TRUE(closed) << "the server kept a connection without a handshake";
+  ExpectServingTls(server);
+}
+
+TEST_F(TlsTest, ATlsClientThatNeverReadsCannotGrowServerMemory) {
+  AttribdProcess server(TlsFlags({"--max_queued_output_bytes=65536"}));
+  ASSERT_TRUE(server.ok());
+  {
+    auto setup = DialTls(server);
+    ASSERT_NE(setup, nullptr);
+    engine::ConnectRequest c;
+    c.shop = 1;
+    c.email = "slow@reader.com";
+    c.affiliate = 3;
+    ASSERT_TRUE(setup->Connect(c).ok());
+  }
+  const size_t rss_before = server.RssBytes();
+  TlsWriter slow(server.address(), certs_->ca());
+  ASSERT_TRUE(slow.ok());
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) burst += LookupFrame(1, "slow@reader.com");
+  // As in server_robustness_test: a server that kept reading would take it all.
+  constexpr size_t kMax = 256u << 20;
+  const size_t sent = slow.WriteUntilStalled(burst, 2000, kMax);
+  ASSERT_LT(sent, kMax) << "the server never stopped reading a TLS client that never reads";
+  EXPECT_GT(sent, 4 * LookupFrame(1, "slow@reader.com").size() * 1000);
+  EXPECT_LT(server.RssBytes(), rss_before + (32u << 20)) << "sent " << sent << " bytes";
   ExpectServingTls(server);
 }
 
