@@ -54,7 +54,9 @@ Connection::Connection(asio::ip::tcp::socket socket, ServerShared* shared,
     : socket_(std::move(socket)),
       idle_timer_(socket_.get_executor()),
       shared_(shared),
-      registry_(registry) {}
+      registry_(registry) {
+  if (shared_->tls) tls_ = std::make_unique<TlsStream>(socket_, *shared_->tls);
+}
 
 void Connection::Start() {
   registry_->all.insert(this);
@@ -68,6 +70,28 @@ void Connection::Start() {
     Drain();
     return;
   }
+  if (tls_) {
+    // The idle timer bounds the handshake too: a client that connects and says
+    // nothing (or speaks plain TCP and waits) is closed after idle_timeout.
+    reading_ = true;  // The handshake reads: Drain() must interrupt it the same way.
+    tls_->async_handshake(boost::asio::ssl::stream_base::server,
+                          [self = shared_from_this()](const error_code& ec) {
+                            self->OnHandshake(ec);
+                          });
+    return;
+  }
+  DoRead();
+}
+
+void Connection::OnHandshake(const error_code& ec) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec || draining_) {
+    // Not TLS, a certificate the client refused, or shutdown: nothing was executed.
+    Close();
+    return;
+  }
+  last_progress_ = std::chrono::steady_clock::now();
   DoRead();
 }
 
@@ -137,9 +161,15 @@ void Connection::DoRead() {
   if (in_end_ == in_.size() * kWordBytes) in_.resize(in_.size() * 2);
   reading_ = true;
   auto* bytes = reinterpret_cast<char*>(in_.data());
-  socket_.async_read_some(
-      asio::buffer(bytes + in_end_, in_.size() * kWordBytes - in_end_),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
+  const auto buffer = asio::buffer(bytes + in_end_, in_.size() * kWordBytes - in_end_);
+  auto on_read = [self = shared_from_this()](const error_code& ec, size_t n) {
+    self->OnRead(ec, n);
+  };
+  if (tls_) {
+    tls_->async_read_some(buffer, std::move(on_read));
+  } else {
+    socket_.async_read_some(buffer, std::move(on_read));
+  }
 }
 
 void Connection::OnRead(const error_code& ec, size_t n) {
@@ -243,10 +273,14 @@ void Connection::MaybeWrite() {
   out_inflight_.swap(out_pending_);
   out_pending_.clear();
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_inflight_),
-                    [self = shared_from_this()](const error_code& ec, size_t) {
-                      self->OnWrite(ec);
-                    });
+  auto on_write = [self = shared_from_this()](const error_code& ec, size_t) {
+    self->OnWrite(ec);
+  };
+  if (tls_) {
+    asio::async_write(*tls_, asio::buffer(out_inflight_), std::move(on_write));
+  } else {
+    asio::async_write(socket_, asio::buffer(out_inflight_), std::move(on_write));
+  }
 }
 
 void Connection::OnWrite(const error_code& ec) {
@@ -295,6 +329,9 @@ void Connection::OnIdleTimer(const error_code& ec) {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  // TLS: no close_notify exchange (it would need another round trip bounded by
+  // another timer). Every reply is a complete frame, so a client can tell a
+  // truncated stream from a finished one without it.
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
