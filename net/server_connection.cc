@@ -62,8 +62,8 @@ void Connection::Start() {
   registry_->all.insert(this);
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  // No read buffer yet: DoRead() allocates it when the first bytes arrive, so an
-  // idle connection costs a socket and this object (~1 KiB), not 128 KiB.
+  // No read buffer yet on a plain port: DoRead() allocates it when the first bytes
+  // arrive, so an idle connection costs a socket and this object (~1 KiB), not 128 KiB.
   last_progress_ = std::chrono::steady_clock::now();
   ArmIdleTimer(absl::ToChronoNanoseconds(shared_->options.idle_timeout));
   if (shared_->stopping.load()) {
@@ -131,6 +131,11 @@ void Connection::OnDurable() {
 
 void Connection::DoRead() {
   if (closed_ || reading_ || draining_ || close_after_write_) return;
+  if (in_.empty() && tls_) {
+    // Not on TLS: the handshake may already have pulled application data into the
+    // TLS stream's own buffer, which a wait on the socket would not see.
+    in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
+  }
   if (in_.empty()) {
     // Wait for the first bytes before taking the read buffer (see Start()).
     reading_ = true;
