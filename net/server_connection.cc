@@ -137,6 +137,7 @@ void Connection::OnRead(const error_code& ec, size_t n) {
     return;
   }
   in_end_ += n;
+  Registry::AddBytes(registry_->received_bytes, n);
   last_progress_ = std::chrono::steady_clock::now();
   ProcessFrames();
 }
@@ -232,6 +233,7 @@ void Connection::MaybeWrite() {
 
 void Connection::OnWrite(const error_code& ec) {
   writing_ = false;
+  if (!ec) Registry::AddBytes(registry_->sent_bytes, out_inflight_.size());
   out_inflight_.clear();
   if (closed_) return;
   if (ec) {
