@@ -42,16 +42,7 @@ std::unique_ptr<Client> Dial(const AttribdProcess& server) {
   return c.ok() ? *std::move(c) : nullptr;
 }
 
-std::string LookupFrame(uint64_t id, const std::string& email) {
-  capnp::MallocMessageBuilder m;
-  auto r = m.initRoot<net::wire::Request>();
-  r.setId(id);
-  auto l = r.initLookup();
-  l.setShop(1);
-  l.setEmail(email);
-  const kj::Array<capnp::word> words = net::EncodeFrame(m);
-  return std::string(words.asChars().begin(), words.asChars().size());
-}
+using testing::LookupFrame;
 
 void ExpectServing(const AttribdProcess& server) {
   auto other = Dial(server);
