@@ -65,10 +65,11 @@ class DurabilityHooks {
 struct ServerFacts {
   uint32_t open_clients = 0;
   uint64_t accepted_clients = 0;
+  int64_t uptime_ms = 0;
+  // Metrics only (kept after the first three: callers initialize those in order).
   uint64_t refused_clients = 0;  // Over --max_connections.
   uint64_t received_bytes = 0;   // From clients, since start.
   uint64_t sent_bytes = 0;       // To clients (replies written), since start.
-  int64_t uptime_ms = 0;
 };
 
 struct HandlerOptions {
