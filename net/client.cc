@@ -1,4 +1,5 @@
-// net/client.cc: the attrib client library over a POSIX TCP socket (see the header).
+// net/client.cc: the attrib client library over a POSIX TCP socket (see the header);
+// the bytes go through net/client_tls.h (plain send/recv, or OpenSSL).
 //
 // The socket is non-blocking; every wait is a poll() bounded by options_.timeout, so
 // no call can hang forever. Received bytes go into a word-aligned buffer and frames
@@ -28,9 +29,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "kj/exception.h"
+#include "net/client_tls.h"
 #include "net/frame.h"
 
 namespace attrib::net {
+using internal::IoResult;
+using internal::PollUntil;
+
 namespace {
 
 // Requests are buffered and written in chunks of about this size.
@@ -47,23 +52,6 @@ absl::Status ConnectionError(absl::StatusCode code, absl::string_view message) {
   absl::Status status(code, message);
   status.SetPayload(kConnectionErrorPayload, absl::Cord("1"));
   return status;
-}
-
-// Waits for `events` on fd until `deadline`: 1 ready (revents set), 0 timed out,
-// -1 poll failed (errno set). EINTR restarts the wait with the time left.
-int PollUntil(int fd, short events, absl::Time deadline, short* revents) {
-  for (;;) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return 0;
-    const int64_t ms = std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30);
-    pollfd p{fd, events, 0};
-    const int n = ::poll(&p, 1, static_cast<int>(ms));
-    if (n > 0) {
-      *revents = p.revents;
-      return 1;
-    }
-    if (n < 0 && errno != EINTR) return -1;
-  }
 }
 
 // Connects one resolved address, waiting until `deadline`. Returns the fd, or the
@@ -208,6 +196,16 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(absl::string_view addres
   absl::StatusOr<int> fd = ConnectSocket(*hp, address, options.timeout);
   if (!fd.ok()) return fd.status();
   std::unique_ptr<Client> client(new Client(*fd, std::string(address), options));
+  if (options.tls || !options.tls_ca_file.empty()) {
+    absl::StatusOr<std::unique_ptr<internal::TlsChannel>> tls =
+        internal::TlsChannel::Handshake(*fd, hp->host, address, options,
+                                        absl::Now() + options.timeout);
+    if (!tls.ok()) {
+      if (absl::IsInvalidArgument(tls.status())) return tls.status();  // --tls_ca.
+      return ConnectionError(tls.status().code(), tls.status().message());
+    }
+    client->tls_ = *std::move(tls);
+  }
   if (!options.auth_token.empty()) {
     absl::StatusOr<Reply> auth = client->Auth(options.auth_token);
     if (!auth.ok()) return auth.status();
@@ -220,7 +218,18 @@ Client::Client(int fd, std::string address, const ClientOptions& options)
   in_.resize(kReadChunkBytes / kWordBytes);
 }
 
-Client::~Client() { ::close(fd_); }
+Client::~Client() {
+  tls_.reset();  // Its close_notify goes out before the socket closes.
+  ::close(fd_);
+}
+
+IoResult Client::WriteSome(const char* data, size_t size) {
+  return tls_ ? tls_->Write(data, size) : internal::PlainWrite(fd_, data, size);
+}
+
+IoResult Client::ReadSomeBytes(char* data, size_t size) {
+  return tls_ ? tls_->Read(data, size) : internal::PlainRead(fd_, data, size);
+}
 
 absl::Status Client::Fail(absl::Status status) {
   if (!IsConnectionError(status)) {
@@ -257,22 +266,20 @@ absl::Status Client::Flush() {
 absl::Status Client::WriteAll(const char* data, size_t size) {
   absl::Time deadline = absl::Now() + options_.timeout;
   while (size > 0) {
-    const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
-    if (n >= 0) {
-      data += n;
-      size -= static_cast<size_t>(n);
+    const IoResult r = WriteSome(data, size);
+    if (r.kind == IoResult::kDone) {
+      data += r.bytes;
+      size -= r.bytes;
       deadline = absl::Now() + options_.timeout;  // The timeout bounds a stall.
       continue;
     }
-    if (errno == EINTR) continue;
-    if (errno == EPIPE || errno == ECONNRESET) {
+    if (r.kind == IoResult::kClosed) {
       return Fail(ConnectionError(absl::StatusCode::kUnavailable,
                                   "server closed the connection"));
     }
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    if (r.kind == IoResult::kError) {
       return Fail(ConnectionError(absl::StatusCode::kUnavailable,
-                                  absl::StrCat("write to ", address_, ": ",
-                                               std::strerror(errno))));
+                                  absl::StrCat("write to ", address_, ": ", r.error)));
     }
     // Also read: the server may be waiting for us to take its replies.
     short revents = 0;
@@ -310,24 +317,24 @@ absl::Status Client::ReadSome(bool wait) {
   const absl::Time deadline = absl::Now() + options_.timeout;
   for (;;) {
     char* end = reinterpret_cast<char*>(in_.data()) + in_bytes_;
-    const ssize_t n = ::recv(fd_, end, in_.size() * kWordBytes - in_bytes_, 0);
-    if (n > 0) {
-      in_bytes_ += static_cast<size_t>(n);
+    const IoResult r = ReadSomeBytes(end, in_.size() * kWordBytes - in_bytes_);
+    if (r.kind == IoResult::kDone) {
+      in_bytes_ += r.bytes;
       return absl::OkStatus();
     }
-    if (n == 0 || errno == ECONNRESET) {
+    if (r.kind == IoResult::kClosed) {
       return Fail(ConnectionError(absl::StatusCode::kUnavailable,
                                   "server closed the connection"));
     }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+    if (r.kind == IoResult::kError) {
       return Fail(ConnectionError(absl::StatusCode::kUnavailable,
-                                  absl::StrCat("read from ", address_, ": ",
-                                               std::strerror(errno))));
+                                  absl::StrCat("read from ", address_, ": ", r.error)));
     }
     if (!wait) return absl::OkStatus();
     short revents = 0;
-    const int ready = PollUntil(fd_, POLLIN, deadline, &revents);
+    // TLS may need to write to read (a key update): wait for what it asked.
+    const short events = r.kind == IoResult::kWantWrite ? POLLOUT : POLLIN;
+    const int ready = PollUntil(fd_, events, deadline, &revents);
     if (ready == 0) {
       return Fail(ConnectionError(
           absl::StatusCode::kDeadlineExceeded,

@@ -1,7 +1,8 @@
 // net/client.h
 //
-// The client library of the attrib protocol (net/attrib.capnp) over a plain TCP
-// socket: used by attribctl, the tests and the benchmark harness.
+// The client library of the attrib protocol (net/attrib.capnp) over a TCP socket,
+// plain or TLS (OpenSSL, ClientOptions::tls): used by attribctl, the tests and the
+// benchmark harness.
 //
 //  - Synchronous calls: one typed method per operation, returning the decoded Reply,
 //    or the server's error as an absl::Status with the same code (ErrorCode mirrors
@@ -15,7 +16,12 @@
 //    kConnectionErrorPayload (IsConnectionError()), so a caller can tell them from
 //    the same codes answered by the server (e.g. Unavailable: disk full). After one,
 //    the Client is broken: every later call returns the same error.
-//  - Writes never raise SIGPIPE (send with MSG_NOSIGNAL); EINTR is retried.
+//  - TLS: the server's certificate is always verified, against tls_ca_file or the
+//    system's default CAs, and must name the host dialled (IP address or DNS name).
+//    Failures are connection errors: "tls: certificate verify failed: ...",
+//    "tls: handshake failed with ...". Pipelining works the same over TLS.
+//  - Writes never raise SIGPIPE (send with MSG_NOSIGNAL; OpenSSL calls with SIGPIPE
+//    blocked); EINTR is retried.
 //  - While a write waits for the socket, replies that arrive are read into the
 //    input buffer, so a client that pipelines many requests before reading can not
 //    deadlock against a server that stops reading clients who do not read.
@@ -43,6 +49,11 @@
 
 namespace attrib::net {
 
+namespace internal {
+class TlsChannel;
+struct IoResult;
+}  // namespace internal
+
 // Status payload key marking an error of the connection itself (not of a request).
 inline constexpr absl::string_view kConnectionErrorPayload = "attrib/connection_error";
 bool IsConnectionError(const absl::Status& status);
@@ -59,6 +70,11 @@ struct ClientOptions {
   absl::Duration timeout = absl::Seconds(30);  // Per connect, read and write.
   std::string auth_token;  // Sent as the first request when not empty.
   size_t max_frame_bytes = 64 << 20;  // Largest response accepted (list pages, batches).
+  // TLS after connecting (the server runs with --tls_cert). tls_ca_file: PEM bundle
+  // of the CAs to trust; empty = the system's default verify paths. Setting
+  // tls_ca_file implies tls.
+  bool tls = false;
+  std::string tls_ca_file;
 };
 
 // One decoded response frame; owns its bytes. Responses come from the server we
@@ -136,6 +152,9 @@ class Client {
 
  private:
   Client(int fd, std::string address, const ClientOptions& options);
+  // One non-blocking attempt on the socket, through TLS when tls_ is set.
+  internal::IoResult WriteSome(const char* data, size_t size);
+  internal::IoResult ReadSomeBytes(char* data, size_t size);
   absl::Status WriteAll(const char* data, size_t size);
   // Appends to in_; waits up to the timeout unless `wait` is false.
   absl::Status ReadSome(bool wait);
@@ -143,6 +162,7 @@ class Client {
   absl::Status Fail(absl::Status status);
 
   int fd_;
+  std::unique_ptr<internal::TlsChannel> tls_;  // Null: plain TCP.
   const std::string address_;            // As given, for messages.
   ClientOptions options_;
   uint64_t next_id_ = 1;

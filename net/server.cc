@@ -123,6 +123,13 @@ void Server::Impl::Refuse(asio::ip::tcp::socket socket) {
                  refused - refused_logged, shared.options.max_connections);
     refused_logged = refused;
   }
+  if (shared.tls) {
+    // The error frame would need a TLS handshake (CPU and a round trip spent on a
+    // connection we refuse because we are overloaded): just close.
+    error_code ignored;
+    socket.close(ignored);
+    return;
+  }
   capnp::MallocMessageBuilder message(64);
   RequestHandler::BuildError(
       0, wire::ErrorCode::RESOURCE_EXHAUSTED,
@@ -149,10 +156,61 @@ Server::~Server() {
   Wait();
 }
 
+namespace {
+
+// The server's TLS settings and its certificate and key (ServerOptions::tls_*).
+absl::StatusOr<std::unique_ptr<asio::ssl::context>> MakeTlsContext(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.tls_cert_file.empty() ? "tls_cert" : "tls_key",
+        ": TLS needs both --tls_cert and --tls_key (PEM files)"));
+  }
+  namespace ssl = asio::ssl;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  // TLS 1.2 at least; no compression (CRIME); OpenSSL 3's default cipher list.
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                   ssl::context::no_tlsv1_1 | ssl::context::no_compression |
+                   ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  error_code ec;
+  // The one place net/ reads files: OpenSSL loads the PEM files itself.
+  ctx->use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tls_cert: cannot load a PEM certificate chain from ", options.tls_cert_file,
+        ": ", ec.message()));
+  }
+  ctx->use_private_key_file(options.tls_key_file, ssl::context::pem, ec);
+  if (ec && ec.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    ec.clear();  // A valid key, of another certificate: said below.
+  }
+  if (ec) {
+    return absl::InvalidArgumentError(absl::StrCat("tls_key: cannot load a PEM private key from ",
+                                                   options.tls_key_file, ": ", ec.message()));
+  }
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tls_key: ", options.tls_key_file, " is not the private key of the certificate in ",
+        options.tls_cert_file));
+  }
+  return ctx;
+}
+
+}  // namespace
+
 absl::Status Server::Start() {
   Impl& m = *impl_;
   absl::StatusOr<HostPort> hp = ParseHostPort(m.shared.options.listen);
   if (!hp.ok()) return hp.status();
+  if (m.shared.options.tls()) {
+    absl::StatusOr<std::unique_ptr<asio::ssl::context>> tls =
+        MakeTlsContext(m.shared.options);
+    if (!tls.ok()) return tls.status();
+    m.shared.tls = *std::move(tls);
+  }
   int threads = m.shared.options.threads;
   if (threads <= 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (int i = 0; i < threads; ++i) {

@@ -17,6 +17,13 @@
 // NotifyDurable() reports its sequence number durable; every later reply of the same
 // connection queues behind it, so replies keep request order. Reads on other
 // connections never wait.
+// TLS (tls_cert_file and tls_key_file set): every connection first completes a TLS
+// handshake (TLS 1.2 at least, no compression, OpenSSL 3's default ciphers) within
+// idle_timeout, or is closed; then the same protocol runs inside TLS. A client that
+// does not speak TLS fails the handshake and is closed; nobody else notices. Over
+// the connection limit, a TLS port closes the connection without the error frame
+// (sending it would need a handshake first). The plain-TCP path is unchanged: one
+// branch per read and per write decides the stream, no virtual call, no allocation.
 // Shutdown(): stop accepting, stop reading, finish writing the replies of requests
 // already executed, close every connection, stop the threads.
 //
@@ -50,6 +57,13 @@ struct ServerOptions {
   absl::Duration idle_timeout = absl::Minutes(5);
   size_t read_chunk_bytes = 64 << 10;
   absl::Duration drain_timeout = absl::Seconds(10);  // Shutdown's bound on draining.
+  // TLS: PEM certificate chain and private key; both empty = plain TCP. These are
+  // the one place net/ reads files: Start() loads them through asio::ssl::context
+  // (OpenSSL), and fails with InvalidArgument naming the flag when they are
+  // unreadable or do not belong together.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls() const { return !tls_cert_file.empty() || !tls_key_file.empty(); }
 };
 
 // Parses "host:port" / "[v6]:port" (host must be a numeric address or "localhost").

@@ -54,19 +54,44 @@ Connection::Connection(asio::ip::tcp::socket socket, ServerShared* shared,
     : socket_(std::move(socket)),
       idle_timer_(socket_.get_executor()),
       shared_(shared),
-      registry_(registry) {}
+      registry_(registry) {
+  if (shared_->tls) tls_ = std::make_unique<TlsStream>(socket_, *shared_->tls);
+}
 
 void Connection::Start() {
   registry_->all.insert(this);
   error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
+  // No read buffer yet: DoRead() allocates it when the first bytes arrive, so an
+  // idle connection costs a socket and this object (~1 KiB), not 128 KiB.
   last_progress_ = std::chrono::steady_clock::now();
   ArmIdleTimer(absl::ToChronoNanoseconds(shared_->options.idle_timeout));
   if (shared_->stopping.load()) {
     Drain();
     return;
   }
+  if (tls_) {
+    // The idle timer bounds the handshake too: a client that connects and says
+    // nothing (or speaks plain TCP and waits) is closed after idle_timeout.
+    reading_ = true;  // The handshake reads: Drain() must interrupt it the same way.
+    tls_->async_handshake(boost::asio::ssl::stream_base::server,
+                          [self = shared_from_this()](const error_code& ec) {
+                            self->OnHandshake(ec);
+                          });
+    return;
+  }
+  DoRead();
+}
+
+void Connection::OnHandshake(const error_code& ec) {
+  reading_ = false;
+  if (closed_) return;
+  if (ec || draining_) {
+    // Not TLS, a certificate the client refused, or shutdown: nothing was executed.
+    Close();
+    return;
+  }
+  last_progress_ = std::chrono::steady_clock::now();
   DoRead();
 }
 
@@ -106,6 +131,24 @@ void Connection::OnDurable() {
 
 void Connection::DoRead() {
   if (closed_ || reading_ || draining_ || close_after_write_) return;
+  if (in_.empty()) {
+    // Wait for the first bytes before taking the read buffer (see Start()).
+    reading_ = true;
+    socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                       [self = shared_from_this()](const error_code& ec) {
+                         self->reading_ = false;
+                         if (self->closed_) return;
+                         if (ec || self->draining_) {
+                           // Drain()'s shutdown also wakes this wait: close like EOF.
+                           self->OnRead(ec ? ec : asio::error::eof, 0);
+                           return;
+                         }
+                         self->in_.resize((self->shared_->options.read_chunk_bytes +
+                                           kWordBytes - 1) / kWordBytes * 2);
+                         self->DoRead();
+                       });
+    return;
+  }
   // Make room: move the partial frame to the front, grow when it fills the buffer
   // (bounded: InspectFrame refuses frames over the limit).
   const size_t capacity = in_.size() * kWordBytes;
@@ -118,9 +161,15 @@ void Connection::DoRead() {
   if (in_end_ == in_.size() * kWordBytes) in_.resize(in_.size() * 2);
   reading_ = true;
   auto* bytes = reinterpret_cast<char*>(in_.data());
-  socket_.async_read_some(
-      asio::buffer(bytes + in_end_, in_.size() * kWordBytes - in_end_),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->OnRead(ec, n); });
+  const auto buffer = asio::buffer(bytes + in_end_, in_.size() * kWordBytes - in_end_);
+  auto on_read = [self = shared_from_this()](const error_code& ec, size_t n) {
+    self->OnRead(ec, n);
+  };
+  if (tls_) {
+    tls_->async_read_some(buffer, std::move(on_read));
+  } else {
+    socket_.async_read_some(buffer, std::move(on_read));
+  }
 }
 
 void Connection::OnRead(const error_code& ec, size_t n) {
@@ -225,10 +274,14 @@ void Connection::MaybeWrite() {
   out_inflight_.swap(out_pending_);
   out_pending_.clear();
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_inflight_),
-                    [self = shared_from_this()](const error_code& ec, size_t) {
-                      self->OnWrite(ec);
-                    });
+  auto on_write = [self = shared_from_this()](const error_code& ec, size_t) {
+    self->OnWrite(ec);
+  };
+  if (tls_) {
+    asio::async_write(*tls_, asio::buffer(out_inflight_), std::move(on_write));
+  } else {
+    asio::async_write(socket_, asio::buffer(out_inflight_), std::move(on_write));
+  }
 }
 
 void Connection::OnWrite(const error_code& ec) {
@@ -278,6 +331,9 @@ void Connection::OnIdleTimer(const error_code& ec) {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  // TLS: no close_notify exchange (it would need another round trip bounded by
+  // another timer). Every reply is a complete frame, so a client can tell a
+  // truncated stream from a finished one without it.
   error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

@@ -1,8 +1,13 @@
 // net/server_connection.h
 //
 // PRIVATE to the server (net/server.cc, net/server_connection.cc): one client
-// connection, and the state all connections share. Includes <boost/asio.hpp>, so
-// nothing else may include this header.
+// connection, and the state all connections share. Includes <boost/asio.hpp> and
+// <boost/asio/ssl.hpp>, so nothing else may include this header.
+//
+// TLS: a Connection owns its TCP socket; on a TLS port it also owns an ssl::stream
+// over a reference to that socket, and every read and write goes through it. One
+// predictable branch per read and per write (tls_ != nullptr) picks the path, so
+// the plain path has no virtual call and no extra allocation.
 //
 // Thread-safety: a Connection and its thread's Registry are only touched by the one
 // thread that runs their io_context. ServerShared's members are atomics or guarded.
@@ -21,6 +26,7 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include "absl/synchronization/mutex.h"
 #include "capnp/message.h"
@@ -33,6 +39,9 @@ namespace attrib::net::internal {
 struct ServerShared {
   RequestHandler* handler = nullptr;
   ServerOptions options;
+  // Set when options.tls(): the certificate and key, shared by every connection
+  // (OpenSSL's SSL_CTX is safe to share between threads once configured).
+  std::unique_ptr<boost::asio::ssl::context> tls;
   std::atomic<uint32_t> open{0};
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> refused{0};
@@ -65,7 +74,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Registers, starts reading and the idle timer.
+  // Registers, starts the idle timer, then the TLS handshake (TLS port) and reading.
   void Start();
   // Shutdown: read nothing more, finish writing what was executed, then close.
   void Drain();
@@ -73,6 +82,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnDurable();
 
  private:
+  void OnHandshake(const boost::system::error_code& ec);
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
   // Decodes and executes every complete frame in the buffer.
@@ -89,7 +99,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool idle_output() const { return !writing_ && out_pending_.empty() && held_.empty(); }
   void Close();
 
+  using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // Over socket_; null on a plain port.
   boost::asio::steady_timer idle_timer_;
   ServerShared* const shared_;
   Registry* const registry_;

@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "net/client.h"
 #include "tests/attribd_process.h"
+#include "tests/pipeline_check.h"
 #include "tests/raw_socket.h"
 
 namespace attrib {

@@ -124,15 +124,4 @@ std::string DescribeResponses(absl::string_view bytes, size_t* frames) {
   return out;
 }
 
-std::string LookupFrame(uint64_t id, const std::string& email) {
-  capnp::MallocMessageBuilder m;
-  auto r = m.initRoot<net::wire::Request>();
-  r.setId(id);
-  auto l = r.initLookup();
-  l.setShop(1);
-  l.setEmail(email);
-  const kj::Array<capnp::word> words = net::EncodeFrame(m);
-  return std::string(words.asChars().begin(), words.asChars().size());
-}
-
 }  // namespace attrib::testing

@@ -7,7 +7,6 @@
 #ifndef ATTRIB_TESTS_RAW_SOCKET_H_
 #define ATTRIB_TESTS_RAW_SOCKET_H_
 
-#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -44,9 +43,6 @@ class RawSocket {
 // incomplete frame. Returns the error codes and ids in order as "id:code" strings,
 // code "ok" for a non-error response.
 std::string DescribeResponses(absl::string_view bytes, size_t* frames);
-
-// One framed lookup request (shop 1) as bytes, to send through a RawSocket.
-std::string LookupFrame(uint64_t id, const std::string& email);
 
 }  // namespace attrib::testing
 

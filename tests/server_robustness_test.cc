@@ -25,6 +25,7 @@
 #include "net/client.h"
 #include "net/frame.h"
 #include "tests/attribd_process.h"
+#include "tests/pipeline_check.h"
 #include "tests/raw_socket.h"
 
 namespace attrib {
@@ -55,33 +56,7 @@ TEST(ServerRobustnessTest, TenThousandPipelinedRequestsAnsweredInOrder) {
   ASSERT_TRUE(server.ok());
   auto client = Dial(server);
   ASSERT_NE(client, nullptr);
-  constexpr uint64_t kRequests = 10'000;
-  for (uint64_t i = 0; i < kRequests; ++i) {
-    capnp::MallocMessageBuilder m;
-    auto r = m.initRoot<net::wire::Request>();
-    r.setId(1000 + i);
-    if (i % 2 == 0) {
-      auto c = r.initConnect();
-      c.setShop(1);
-      c.setEmail(absl::StrCat("p", i, "@x.com"));
-      c.setAffiliate(1 + i % 7);
-    } else {
-      auto l = r.initLookup();
-      l.setShop(1);
-      l.setEmail(absl::StrCat("p", i - 1, "@x.com"));
-    }
-    ASSERT_TRUE(client->Send(m).ok());
-  }
-  ASSERT_TRUE(client->Flush().ok());
-  for (uint64_t i = 0; i < kRequests; ++i) {
-    auto reply = client->Receive();
-    ASSERT_TRUE(reply.ok()) << i << ": " << reply.status();
-    ASSERT_EQ(reply->get().getId(), 1000 + i);
-    if (i % 2 == 1) {
-      ASSERT_TRUE(reply->get().isLookup());
-      ASSERT_EQ(reply->get().getLookup().getConnection().getAffiliate(), 1 + (i - 1) % 7);
-    }
-  }
+  testing::ExpectPipelinedRepliesInOrder(client.get(), 10'000);
 }
 
 TEST(ServerRobustnessTest, FiftyConcurrentClients) {
@@ -185,29 +160,14 @@ TEST(ServerRobustnessTest, MalformedFramesGetAnErrorAndACloseOthersUnaffected) {
 TEST(ServerRobustnessTest, AClientThatNeverReadsCannotGrowServerMemory) {
   AttribdProcess server({"--max_queued_output_bytes=65536"});
   ASSERT_TRUE(server.ok());
-  {
-    auto setup = Dial(server);
-    engine::ConnectRequest c;
-    c.shop = 1;
-    c.email = "slow@reader.com";
-    c.affiliate = 3;
-    ASSERT_TRUE(setup->Connect(c).ok());
-  }
-  const size_t rss_before = server.RssBytes();
+  auto setup = Dial(server);
+  ASSERT_NE(setup, nullptr);
   RawSocket slow(server.address());
   ASSERT_TRUE(slow.connected());
-  std::string burst;
-  for (int i = 0; i < 1000; ++i) burst += LookupFrame(1, "slow@reader.com");
-  // Send until the socket stays full for 2 s: the server stopped reading. A server
-  // that kept reading would take all 256 MiB (and queue a reply for each request).
-  constexpr size_t kMax = 256u << 20;
-  const size_t sent = slow.SendUntilStalled(burst, 2000, kMax);
-  ASSERT_LT(sent, kMax) << "the server never stopped reading a client that never reads";
-  const size_t per_request = LookupFrame(1, "slow@reader.com").size();
-  // Much more was sent than the output cap allows to be queued as replies...
-  EXPECT_GT(sent, 4 * per_request * 1000);
-  // ...yet the server holds only the cap plus socket buffers, not every reply.
-  EXPECT_LT(server.RssBytes(), rss_before + (32u << 20)) << "sent " << sent << " bytes";
+  testing::ExpectNeverReadingClientIsPaused(
+      server, setup.get(), [&slow](const std::string& burst, int stall_ms, size_t max) {
+        return slow.SendUntilStalled(burst, stall_ms, max);
+      });
   ExpectServing(server);
 }
 

@@ -45,6 +45,12 @@ ABSL_FLAG(std::string, server, std::string(attrib::tools::kDefaultServer),
 ABSL_FLAG(std::string, token_file, "",
           "File holding the auth token (the server's --auth-token-file); a trailing "
           "newline is ignored.");
+ABSL_FLAG(bool, tls, false,
+          "Speak TLS to the server (attribd --tls_cert); its certificate is verified "
+          "against --tls_ca, or the system's CAs, and must name the --server host.");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM bundle of the CAs to trust for the server's certificate (implies --tls); "
+          "for a self-signed server certificate, the certificate itself.");
 ABSL_FLAG(bool, json, false, "Machine output: one JSON object per result line.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
           "Longest wait to connect, or for the server to take or answer a request "
@@ -128,6 +134,7 @@ std::string UsageText() {
       "Flags are written --name=value or --name value (--token-file or --token_file),\n"
       "anywhere on the line; put `--` before arguments that start with '-'.\n"
       "Server flags: --server=HOST:PORT (default 127.0.0.1:7411), --token-file=PATH,\n"
+      "--tls (verify with the system CAs) or --tls-ca=CA.pem (implies --tls),\n"
       "--timeout=30s, --json (one JSON object per result line). TIME is ms since the\n"
       "epoch or RFC 3339 (2024-01-31T12:00:00Z).\n\nSubcommands:\n";
   for (const Subcommand& s : kSubcommands) {
@@ -202,6 +209,11 @@ absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
     if (o.token.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--token-file: '", path, "' is empty"));
     }
+  }
+  o.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  o.tls = absl::GetFlag(FLAGS_tls) || !o.tls_ca.empty();
+  if (!o.tls_ca.empty() && !std::ifstream(o.tls_ca)) {
+    return absl::InvalidArgumentError(absl::StrCat("--tls-ca: cannot read '", o.tls_ca, "'"));
   }
   o.timeout = absl::GetFlag(FLAGS_timeout);
   if (o.timeout <= absl::ZeroDuration()) {

@@ -20,6 +20,8 @@ absl::StatusOr<std::unique_ptr<net::Client>> OpenClient(const CtlOptions& option
   net::ClientOptions client_options;
   client_options.timeout = options.timeout;
   client_options.auth_token = options.token;
+  client_options.tls = options.tls;
+  client_options.tls_ca_file = options.tls_ca;
   return net::Client::Connect(options.server, client_options);
 }
 

@@ -47,6 +47,8 @@ struct CtlOptions {
   std::string server{kDefaultServer};
   std::string token;  // The content of --token-file, trailing newline trimmed.
   absl::Duration timeout = absl::Seconds(30);
+  bool tls = false;    // --tls, or implied by --tls_ca.
+  std::string tls_ca;  // PEM CA bundle; empty: the system's default CAs.
   bool json = false;
 
   // Operation arguments.

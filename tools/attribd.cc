@@ -101,6 +101,12 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "picks a free port; the startup line says which). Empty: off. Metrics show "
           "volumes and timings, never emails; a non-loopback address is allowed with a "
           "warning.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain (server certificate first): serve TLS instead of plain "
+          "TCP, so tokens and customer emails do not cross the network in clear text. "
+          "Needs --tls_key.");
+ABSL_FLAG(std::string, tls_key, "",
+          "PEM private key of --tls_cert (unencrypted; keep it readable only by attribd).");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long to wait for replies still being written before exiting.");
 
@@ -208,6 +214,14 @@ int main(int argc, char** argv) {
   server_options.max_queued_output_bytes = absl::GetFlag(FLAGS_max_queued_output_bytes);
   server_options.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   server_options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  server_options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
+  server_options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
+  if (server_options.tls_cert_file.empty() != server_options.tls_key_file.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        server_options.tls_cert_file.empty()
+            ? "tls_cert: --tls_key was given without --tls_cert; TLS needs both"
+            : "tls_key: --tls_cert was given without --tls_key; TLS needs both"));
+  }
   if (server_options.frame_limits.max_frame_bytes < 64) {
     return Fail(absl::InvalidArgumentError("max_frame_bytes: must be >= 64"));
   }
@@ -232,6 +246,12 @@ int main(int argc, char** argv) {
   if (!loopback && handler_options.auth_token.empty()) {
     attrib::log::Warning("serving %s without authentication (--insecure)",
                          server_options.listen);
+  }
+  if (!loopback && !server_options.tls()) {
+    attrib::log::Warning(
+        "serving %s WITHOUT TLS: the auth token and customer emails cross the network in "
+        "clear text; give --tls_cert and --tls_key (README.md, TLS)",
+        server_options.listen);
   }
   RaiseFileLimit(server_options.max_connections);
 
@@ -320,16 +340,16 @@ int main(int argc, char** argv) {
 
   const std::string address = server.bound_address();
   std::printf(
-      "attribd: listening on %s (threads %d, email policy %s, auth %s, data dir %s, "
-      "fsync %s%s); try: attribctl --server %s ping\n",
+      "attribd: listening on %s (threads %d, email policy %s, auth %s, tls %s, data dir "
+      "%s, fsync %s%s); try: attribctl %s--server %s ping\n",
       address.c_str(),
       server_options.threads > 0 ? server_options.threads
                                  : static_cast<int>(std::thread::hardware_concurrency()),
       std::string(attrib::engine::EmailPolicyName(*policy)).c_str(),
       handler_options.auth_token.empty() ? "off" : "token",
-      absl::GetFlag(FLAGS_data_dir).c_str(),
-      std::string(attrib::persistence::FsyncPolicyName(*fsync)).c_str(),
-      metrics_note.c_str(), address.c_str());
+      server_options.tls() ? "on" : "off", absl::GetFlag(FLAGS_data_dir).c_str(),
+      std::string(attrib::persistence::FsyncPolicyName(*fsync)).c_str(), metrics_note.c_str(),
+      server_options.tls() ? "--tls_ca=CA.pem " : "", address.c_str());
   std::fflush(stdout);
 
   std::thread signal_waiter([&] {
