@@ -131,6 +131,12 @@ void Connection::OnDurable() {
 
 void Connection::DoRead() {
   if (closed_ || reading_ || draining_ || close_after_write_) return;
+  if (in_.empty() && tls_) {
+    // Over TLS the first request may already sit in OpenSSL's buffer (it came with
+    // the handshake's last record), so the socket would never turn readable for it:
+    // take the buffer now.
+    in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
+  }
   if (in_.empty()) {
     // Wait for the first bytes before taking the read buffer (see Start()).
     reading_ = true;
