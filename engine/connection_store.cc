@@ -44,11 +44,18 @@ std::optional<Connection> ConnectionStore::Get(ShopId shop,
 
 size_t ConnectionStore::size() const {
   size_t n = 0;
+  for (size_t shard_size : ShardSizes()) n += shard_size;
+  return n;
+}
+
+std::vector<size_t> ConnectionStore::ShardSizes() const {
+  std::vector<size_t> sizes;
+  sizes.reserve(shards_.size());
   for (const auto& s : shards_) {
     absl::ReaderMutexLock lock(&s->mu);
-    n += s->shard.size();
+    sizes.push_back(s->shard.size());
   }
-  return n;
+  return sizes;
 }
 
 uint64_t ConnectionStore::CountShop(ShopId shop) const { return owners_.CountShop(shop); }

@@ -153,6 +153,8 @@ class ConnectionStore {
   const OwnerTable& owners() const { return owners_; }
   OwnerTable& mutable_owners() { return owners_; }
   size_t size() const;
+  // Connections per shard, indexed by shard (each shard read under its lock in turn).
+  std::vector<size_t> ShardSizes() const;
   uint64_t CountShop(ShopId shop) const;
   uint64_t CountAffiliate(ShopId shop, AffiliateId affiliate) const;
   absl::flat_hash_map<AffiliateId, uint64_t> CountsByAffiliate(ShopId shop) const;

@@ -80,6 +80,13 @@ TEST(ConnectionStoreTest, ReplaceEraseAndCountsAgainstModel) {
     }
   }
   EXPECT_EQ(store.size(), model.size());
+  const std::vector<size_t> shard_sizes = store.ShardSizes();
+  ASSERT_EQ(shard_sizes.size(), store.shard_count());
+  std::vector<size_t> expected_sizes(store.shard_count(), 0);
+  for (const auto& [key, c] : model) {
+    ++expected_sizes[store.ShardOf(KeyHash(key.first, key.second))];
+  }
+  EXPECT_EQ(shard_sizes, expected_sizes);
   std::map<ShopId, uint64_t> per_shop;
   std::map<std::pair<ShopId, AffiliateId>, uint64_t> per_affiliate;
   for (const auto& [key, c] : model) {

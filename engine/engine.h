@@ -311,6 +311,8 @@ class Engine {
   void RestoreOrder(const OrderRecord& order, TimeMs shard_high_water);
   uint32_t shard_count() const { return store_.shard_count(); }
   EngineStats Stats() const;
+  // Connections in each store shard (index = shard), for the metrics.
+  std::vector<size_t> ConnectionsPerShard() const { return store_.ShardSizes(); }
   const ConnectionStore& store() const { return store_; }
   const SettingsRegistry& settings() const { return settings_; }
   const OrderWindow& orders() const { return orders_; }

@@ -230,6 +230,8 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
   uint64_t id = 0;
   size_t operation = kUndecodable;
   wire::ErrorCode code = kOk;
+  const bool prepared_lookup = prepared != nullptr && prepared->lookup;
+  const int64_t started = latency_.Start(prepared_lookup);
   // Cap'n Proto reports a malformed message (a pointer out of bounds, the traversal or
   // nesting limit, a truncated segment) by throwing kj::Exception from whichever
   // getter first meets it; everything that reads the request runs in here.
@@ -273,6 +275,7 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
     session->close_after_reply = true;
   }
   counts_[operation][static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+  latency_.Finish(operation, prepared_lookup, started);
 }
 
 wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session* session,
@@ -414,6 +417,16 @@ std::vector<OperationCount> RequestHandler::OperationCounts() const {
           std::string(kOperationNames[op]),
           std::string(WireCodeName(static_cast<wire::ErrorCode>(code))), n});
     }
+  }
+  return result;
+}
+
+std::vector<OperationLatency> RequestHandler::OperationLatencies() const {
+  std::vector<OperationLatency> result;
+  for (size_t op = 0; op < kOperationSlots; ++op) {
+    metrics::HistogramSnapshot latency = latency_.Read(op);
+    if ((op == kUndecodable || op == kUnknownOperation) && latency.count() == 0) continue;
+    result.push_back(OperationLatency{std::string(kOperationNames[op]), latency});
   }
   return result;
 }

@@ -32,9 +32,11 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "capnp/message.h"
+#include "common/histogram.h"
 #include "engine/engine.h"
 #include "kj/array.h"
 #include "net/attrib.capnp.h"
+#include "net/request_latency.h"
 #include "net/wire_codes.h"
 
 namespace attrib::net {
@@ -59,11 +61,15 @@ class DurabilityHooks {
   virtual uint64_t LastAssignedSeq() = 0;
 };
 
-// Facts only the server knows, for the `stats` reply.
+// Facts only the server knows, for the `stats` reply and the metrics.
 struct ServerFacts {
   uint32_t open_clients = 0;
   uint64_t accepted_clients = 0;
   int64_t uptime_ms = 0;
+  // Metrics only (kept after the first three: callers initialize those in order).
+  uint64_t refused_clients = 0;  // Over --max_connections.
+  uint64_t received_bytes = 0;   // From clients, since start.
+  uint64_t sent_bytes = 0;       // To clients (replies written), since start.
 };
 
 struct HandlerOptions {
@@ -77,6 +83,11 @@ struct OperationCount {
   std::string operation;  // The Request union's field name, e.g. "lookup".
   std::string result;     // "ok" or the error code's name.
   uint64_t count = 0;
+};
+
+struct OperationLatency {
+  std::string operation;  // As OperationCount::operation.
+  metrics::HistogramSnapshot latency;
 };
 
 class RequestHandler {
@@ -117,6 +128,10 @@ class RequestHandler {
   // Requests handled so far, by operation and result (non-zero counts only).
   std::vector<OperationCount> OperationCounts() const;
 
+  // Execution time per operation (net/request_latency.h says what is measured):
+  // every operation of the schema, plus "undecodable"/"unknown" once seen.
+  std::vector<OperationLatency> OperationLatencies() const;
+
   // counts_ rows: 0 = a frame that was not a valid Request, 1..15 = the Request
   // union's members in schema order (which() + 1), 16 = a member this server does not
   // know (a newer client).
@@ -138,6 +153,7 @@ class RequestHandler {
   const HandlerOptions options_;
   // [operation][code]: operation = Request union ordinal (0 = undecodable).
   std::array<std::array<std::atomic<uint64_t>, kCodeSlots>, kOperationSlots> counts_{};
+  RequestLatency<kOperationSlots> latency_;  // Same rows as counts_.
 };
 
 

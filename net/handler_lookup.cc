@@ -120,6 +120,10 @@ void RequestHandler::PrepareFrames(absl::Span<const kj::ArrayPtr<const capnp::wo
     }
   }
   for (size_t i = 0; i < frames.size(); ++i) engine_->PrefetchRecords(prepared[i].key);
+  // The batch's lookups are timed together from here (request_latency.h).
+  size_t lookups = 0;
+  for (size_t i = 0; i < frames.size(); ++i) lookups += prepared[i].lookup ? 1 : 0;
+  latency_.BeginLookupRun(lookups, static_cast<size_t>(R::LOOKUP) + 1);
 }
 
 }  // namespace attrib::net

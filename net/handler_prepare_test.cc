@@ -113,5 +113,55 @@ TEST_F(PrepareFramesTest, PreparedLookupsAreCounted) {
   EXPECT_EQ(Counted("lookup", "invalid_argument"), 1u);
 }
 
+// The latency histograms (request_latency.h): each request is recorded once under its
+// operation, whether it ran alone or in a prepared batch whose lookups are timed
+// together.
+uint64_t LatencyCount(const RequestHandler& handler, const std::string& op) {
+  for (const OperationLatency& l : handler.OperationLatencies()) {
+    if (l.operation == op) return l.latency.count();
+  }
+  return ~uint64_t{0};
+}
+
+TEST_F(PrepareFramesTest, LatencyIsRecordedOncePerRequest) {
+  Connect("jane@example.com", kA);
+  EXPECT_EQ(LatencyCount(*handler_, "connect"), 1u);
+  EXPECT_EQ(LatencyCount(*handler_, "lookup"), 0u);
+  EXPECT_EQ(LatencyCount(*handler_, "undecodable"), ~uint64_t{0});  // Not listed yet.
+  std::vector<kj::Array<capnp::word>> frames;
+  frames.push_back(LookupFrame(1, kShop, "jane@example.com"));
+  frames.push_back(PingFrame(2));
+  frames.push_back(LookupFrame(3, kShop, "x"));
+  frames.push_back(LookupFrame(4, kShop, "nobody@example.com"));
+  ExpectSameReplies(frames);  // Once alone (Reset() makes a fresh handler), then prepared.
+  EXPECT_EQ(LatencyCount(*handler_, "lookup"), 3u);
+  EXPECT_EQ(LatencyCount(*handler_, "ping"), 1u);
+  EXPECT_EQ(LatencyCount(*handler_, "connect"), 0u);  // A fresh handler.
+  // A lookup after the batch, alone, is timed alone.
+  Lookup("jane@example.com");
+  EXPECT_EQ(LatencyCount(*handler_, "lookup"), 4u);
+  // Every operation of the schema is listed, even with no requests.
+  EXPECT_EQ(LatencyCount(*handler_, "putSettings"), 0u);
+  EXPECT_EQ(handler_->OperationLatencies().size(), RequestHandler::kOperationSlots - 2);
+}
+
+TEST_F(PrepareFramesTest, AnAbandonedBatchDoesNotLeakIntoTheNext) {
+  std::vector<kj::Array<capnp::word>> frames;
+  frames.push_back(LookupFrame(1, kShop, "a@example.com"));
+  frames.push_back(LookupFrame(2, kShop, "b@example.com"));
+  std::vector<kj::ArrayPtr<const capnp::word>> views = {frames[0].asPtr(), frames[1].asPtr()};
+  std::vector<RequestHandler::PreparedFrame> prepared(2);
+  handler_->PrepareFrames(views, absl::MakeSpan(prepared));
+  capnp::MallocMessageBuilder first;
+  handler_->HandleFrame(views[0], &session_, &first, &prepared[0]);  // Then abandoned.
+  EXPECT_EQ(LatencyCount(*handler_, "lookup"), 0u);  // Its run has not ended.
+  handler_->PrepareFrames(views, absl::MakeSpan(prepared));
+  for (size_t i = 0; i < 2; ++i) {
+    capnp::MallocMessageBuilder response;
+    handler_->HandleFrame(views[i], &session_, &response, &prepared[i]);
+  }
+  EXPECT_EQ(LatencyCount(*handler_, "lookup"), 2u);
+}
+
 }  // namespace
 }  // namespace attrib::net

@@ -3,6 +3,7 @@
 #include "net/server.h"
 
 #include "net/server_connection.h"  // First: <utility> before <boost/asio.hpp>.
+#include "net/listen_socket.h"
 
 #include <chrono>
 #include <optional>
@@ -217,22 +218,12 @@ absl::Status Server::Start() {
     m.registries.push_back(std::make_unique<Registry>());
     m.guards.push_back(asio::make_work_guard(*m.contexts.back()));
   }
-  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(hp->host), hp->port);
   m.acceptor.emplace(*m.contexts[0]);
   m.retry_timer.emplace(*m.contexts[0]);
-  error_code ec;
-  m.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) m.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) m.acceptor->bind(endpoint, ec);
-  if (!ec) m.acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("listen on ", m.shared.options.listen, ": ", ec.message()));
-  }
-  const asio::ip::tcp::endpoint local = m.acceptor->local_endpoint();
-  m.bound = local.address().is_v6()
-                ? absl::StrCat("[", local.address().to_string(), "]:", local.port())
-                : absl::StrCat(local.address().to_string(), ":", local.port());
+  absl::StatusOr<std::string> bound =
+      internal::OpenListenSocket("listen", m.shared.options.listen, &*m.acceptor);
+  if (!bound.ok()) return bound.status();
+  m.bound = *std::move(bound);
   m.Accept();
   for (auto& ctx : m.contexts) {
     m.threads.emplace_back([c = ctx.get()] { c->run(); });
@@ -298,6 +289,11 @@ ServerFacts Server::Facts() const {
   ServerFacts f;
   f.open_clients = impl_->shared.open.load();
   f.accepted_clients = impl_->shared.accepted.load();
+  f.refused_clients = impl_->shared.refused.load(std::memory_order_relaxed);
+  for (const auto& registry : impl_->registries) {  // Constant after Start().
+    f.received_bytes += registry->received_bytes.load(std::memory_order_relaxed);
+    f.sent_bytes += registry->sent_bytes.load(std::memory_order_relaxed);
+  }
   f.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - impl_->started)
                     .count();

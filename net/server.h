@@ -30,7 +30,8 @@
 // Boost.Asio stays inside server.cc: this header is cheap to include.
 //
 // Thread-safety: Start() once; Shutdown(), Facts() and bound_address() from any
-// thread; Wait() from one thread.
+// thread (Facts() concurrently with Start() only from Start's thread: the per-thread
+// byte counters it sums are created there); Wait() from one thread.
 #ifndef ATTRIB_NET_SERVER_H_
 #define ATTRIB_NET_SERVER_H_
 

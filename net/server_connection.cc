@@ -132,8 +132,9 @@ void Connection::OnDurable() {
 void Connection::DoRead() {
   if (closed_ || reading_ || draining_ || close_after_write_) return;
   if (in_.empty() && tls_) {
-    // Not on TLS: the handshake may already have pulled application data into the
-    // TLS stream's own buffer, which a wait on the socket would not see.
+    // Over TLS the first request may already sit in OpenSSL's buffer (it came with
+    // the handshake's last record), so the socket would never turn readable for it:
+    // take the buffer now.
     in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
   }
   if (in_.empty()) {
@@ -191,6 +192,7 @@ void Connection::OnRead(const error_code& ec, size_t n) {
     return;
   }
   in_end_ += n;
+  Registry::AddBytes(registry_->received_bytes, n);
   last_progress_ = std::chrono::steady_clock::now();
   ProcessFrames();
 }
@@ -290,6 +292,7 @@ void Connection::MaybeWrite() {
 
 void Connection::OnWrite(const error_code& ec) {
   writing_ = false;
+  if (!ec) Registry::AddBytes(registry_->sent_bytes, out_inflight_.size());
   out_inflight_.clear();
   if (closed_) return;
   if (ec) {

@@ -58,6 +58,13 @@ class Connection;
 struct Registry {
   std::unordered_set<Connection*> all;
   std::unordered_set<Connection*> waiting;
+  // Bytes this thread's connections received and sent (metrics). Written by this
+  // thread only (AddBytes: no read-modify-write), read by Server::Facts().
+  std::atomic<uint64_t> received_bytes{0};
+  std::atomic<uint64_t> sent_bytes{0};
+  static void AddBytes(std::atomic<uint64_t>& counter, size_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {

@@ -68,6 +68,9 @@ void Durability::SetDurableCallback(std::function<void(uint64_t)> callback) {
 }
 
 uint64_t Durability::durable_seq() const { return writer_ ? writer_->durable_seq() : 0; }
+uint64_t Durability::last_assigned_seq() const {
+  return writer_ ? writer_->last_assigned_seq() : 0;
+}
 
 absl::StatusOr<SnapshotInfo> Durability::SnapshotNow() {
   absl::MutexLock one_at_a_time(&snapshot_mu_);
@@ -164,6 +167,7 @@ DurabilityStats Durability::Stats() const {
     s.durable_seq = writer_->durable_seq();
     s.log_bytes_written = writer_->bytes_written();
     s.fsyncs = writer_->fsyncs();
+    s.fsync_durations = writer_->fsync_durations();
   }
   absl::MutexLock lock(&mu_);
   s.snapshots = snapshots_;

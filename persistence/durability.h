@@ -54,6 +54,7 @@ struct DurabilityStats {
   uint64_t durable_seq = 0;
   uint64_t log_bytes_written = 0;
   uint64_t fsyncs = 0;
+  metrics::HistogramSnapshot fsync_durations;  // Of those fsyncs.
   uint64_t snapshots = 0;
   SnapshotInfo last_snapshot;  // path empty: none yet.
 };
@@ -79,6 +80,8 @@ class Durability final : public engine::MutationSink {
   static uint64_t EndRequest();
   void SetDurableCallback(std::function<void(uint64_t)> callback);
   uint64_t durable_seq() const;
+  // The newest sequence number handed out (cheap: no lock; Stats() takes one).
+  uint64_t last_assigned_seq() const;
 
   // Takes a snapshot now (one at a time), applies retention, drops covered segments.
   absl::StatusOr<SnapshotInfo> SnapshotNow();

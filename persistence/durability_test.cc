@@ -284,19 +284,25 @@ TEST(DurabilityTest, CorruptionIsRefusedWithFileAndOffsetUnlessPointInTime) {
   EXPECT_TRUE(RecoverFresh(&fs, DOptions(), &recovered).ok());
 }
 
+// Connects c0@x.com .. c<n-1>@x.com to affiliate 1 of shop 1, each acknowledged
+// before the next.
+void ConnectAcked(Live& live, int n) {
+  for (int i = 0; i < n; ++i) {
+    engine::ConnectRequest c;
+    c.shop = 1;
+    c.affiliate = 1;
+    c.email = absl::StrCat("c", i, "@x.com");
+    ASSERT_TRUE(live.engine->Connect(c).ok());
+    live.WaitAcked();
+  }
+}
+
 TEST(DurabilityTest, MissingSegmentIsAGap) {
   FaultInjectingFileSystem fs(1);
   FakeClock clock(1'700'000'000'000);
   {
     Live live(&fs, DOptions(/*segment_bytes=*/600), &clock);
-    for (int i = 0; i < 40; ++i) {
-      engine::ConnectRequest c;
-      c.shop = 1;
-      c.affiliate = 1;
-      c.email = absl::StrCat("c", i, "@x.com");
-      ASSERT_TRUE(live.engine->Connect(c).ok());
-      live.WaitAcked();
-    }
+    ConnectAcked(live, 40);
     ASSERT_TRUE(live.durability->Shutdown(false).ok());
   }
   auto names = fs.ListDir("/data/wal");
@@ -320,6 +326,29 @@ TEST(DurabilityTest, OneServerPerDirectoryAndThePolicyIsPinned) {
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("--email_policy=provider"), absl::string_view::npos)
       << refused.status();
+}
+
+// What the metrics read: log bytes, fsyncs with one duration each, the last snapshot.
+TEST(DurabilityTest, StatsCountLogBytesFsyncsAndSnapshots) {
+  FaultInjectingFileSystem fs(1);
+  FakeClock clock(1'700'000'000'000);
+  Live live(&fs, DOptions(), &clock);
+  DurabilityStats before = live.durability->Stats();
+  EXPECT_EQ(before.log_bytes_written, 0u);
+  EXPECT_EQ(before.fsync_durations.count(), before.fsyncs);
+  EXPECT_TRUE(before.last_snapshot.path.empty());
+  ConnectAcked(live, 5);
+  EXPECT_EQ(live.durability->last_assigned_seq(), live.first_seq + 4);
+  const DurabilityStats after = live.durability->Stats();
+  EXPECT_GT(after.log_bytes_written, 0u);
+  EXPECT_GE(after.fsyncs, before.fsyncs + 1);  // --fsync=always: at least one batch.
+  EXPECT_EQ(after.fsync_durations.count(), after.fsyncs);
+  ASSERT_TRUE(live.durability->SnapshotNow().ok());
+  const DurabilityStats snapped = live.durability->Stats();
+  EXPECT_EQ(snapped.snapshots, 1u);
+  EXPECT_GT(snapped.last_snapshot.bytes, 0u);
+  EXPECT_EQ(snapped.last_snapshot.connections, 5u);
+  ASSERT_TRUE(live.durability->Shutdown(false).ok());
 }
 
 }  // namespace

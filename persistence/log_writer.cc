@@ -2,6 +2,7 @@
 #include "persistence/log_writer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -95,9 +96,20 @@ absl::Status LogWriter::OpenSegment(uint64_t first_seq) {
   return absl::OkStatus();
 }
 
+absl::Status LogWriter::TimedSync() {
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status s = file_->Sync();
+  if (s.ok()) {
+    fsync_durations_.Record(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count());
+  }
+  return s;
+}
+
 absl::Status LogWriter::SyncNow() {
   if (synced_seq_ == written_seq_ || file_ == nullptr) return absl::OkStatus();
-  absl::Status s = file_->Sync();
+  absl::Status s = TimedSync();
   if (!s.ok()) return s;
   synced_seq_ = written_seq_;
   last_sync_ = absl::Now();
@@ -116,7 +128,7 @@ absl::Status LogWriter::TryWrite(const std::string& bytes, uint64_t first_seq) {
   }
   const uint64_t size_before = file_good_size_;
   absl::Status s = file_->Append(bytes);
-  if (s.ok() && options_.fsync == FsyncPolicy::kAlways) s = file_->Sync();
+  if (s.ok() && options_.fsync == FsyncPolicy::kAlways) s = TimedSync();
   if (!s.ok()) {
     // Cut the segment back to its last whole record, so a retry (or a recovery)
     // never sees half a batch followed by the same records again.

@@ -42,6 +42,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/histogram.h"
 #include "persistence/file_system.h"
 
 namespace attrib::persistence {
@@ -96,6 +97,8 @@ class LogWriter {
   // records all have seq <= `seq`.
   absl::Status DropSegmentsUpTo(uint64_t seq, const std::string& archive_dir);
   uint64_t fsyncs() const { return fsyncs_.load(std::memory_order_relaxed); }
+  // How long each of those fdatasyncs took.
+  metrics::HistogramSnapshot fsync_durations() const { return fsync_durations_.Read(); }
 
  private:
   LogWriter(FileSystem* fs, LogWriterOptions options, uint64_t next_seq);
@@ -106,6 +109,8 @@ class LogWriter {
   absl::Status TryWrite(const std::string& bytes, uint64_t first_seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
   absl::Status SyncNow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
+  // file_->Sync(), timed into fsync_durations_ when it succeeds.
+  absl::Status TimedSync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
 
   FileSystem* const fs_;
   const LogWriterOptions options_;
@@ -134,6 +139,7 @@ class LogWriter {
   std::atomic<uint64_t> durable_{0};
   std::atomic<uint64_t> bytes_written_{0};
   std::atomic<uint64_t> fsyncs_{0};
+  metrics::Histogram fsync_durations_;
   // synced_seq_ for readers that must not take io_mu_ (it is held across I/O).
   std::atomic<uint64_t> synced_seq_hint_{0};
   std::thread thread_;

@@ -67,6 +67,11 @@ AttribdProcess::AttribdProcess(std::vector<std::string> extra_flags) {
   }
   const size_t start = at + marker.size();
   address_ = line.substr(start, line.find(' ', start) - start);
+  const std::string metrics_marker = "metrics on ";
+  if (const size_t m = line.find(metrics_marker); m != std::string::npos) {
+    const size_t from = m + metrics_marker.size();
+    metrics_address_ = line.substr(from, line.find_first_of("), ", from) - from);
+  }
 }
 
 AttribdProcess::~AttribdProcess() {

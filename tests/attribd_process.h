@@ -28,6 +28,9 @@ class AttribdProcess {
 
   bool ok() const { return !address_.empty(); }
   const std::string& address() const { return address_; }  // "127.0.0.1:40123"
+  // With --metrics_listen: the metrics address from the startup line ("metrics on
+  // 127.0.0.1:40124"); else empty.
+  const std::string& metrics_address() const { return metrics_address_; }
   pid_t pid() const { return pid_; }
   // The first stdout line.
   const std::string& banner() const { return banner_; }
@@ -47,6 +50,7 @@ class AttribdProcess {
   std::string stderr_path_;
   std::string owned_data_dir_;  // A temporary --data_dir, removed at the end.
   std::string address_;
+  std::string metrics_address_;
   std::string banner_;
 };
 

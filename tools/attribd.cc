@@ -5,6 +5,7 @@
 //
 // Startup prints exactly one line on stdout (tests and scripts read it):
 //   attribd: listening on 127.0.0.1:7411 (threads 2, ...); try: attribctl ...
+// With --metrics_listen the parenthesis ends with ", metrics on 127.0.0.1:9411".
 // SIGTERM / SIGINT: stop accepting, finish the requests already read, exit 0.
 //
 // Thread-safety: main() owns everything; a dedicated thread waits for the signals.
@@ -30,9 +31,11 @@
 #include "common/log.h"
 #include "engine/engine.h"
 #include "net/handler.h"
+#include "net/metrics_http.h"
 #include "net/server.h"
 #include "persistence/durability.h"
 #include "persistence/file_system.h"
+#include "tools/attribd_metrics.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7411",
           "Address to serve on: host:port or [v6]:port (port 0 picks a free port). A "
@@ -93,6 +96,11 @@ ABSL_FLAG(std::string, log_level, "info",
           "error, warning, info or debug: the least severe event logged to stderr (one "
           "line each, with level and timestamp). info logs start, recovery, snapshots, "
           "refused connections and I/O errors, never individual requests.");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "Serve Prometheus metrics over HTTP at http://ADDR/metrics (host:port, port 0 "
+          "picks a free port; the startup line says which). Empty: off. Metrics show "
+          "volumes and timings, never emails; a non-loopback address is allowed with a "
+          "warning.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain (server certificate first): serve TLS instead of plain "
           "TCP, so tokens and customer emails do not cross the network in clear text. "
@@ -124,7 +132,7 @@ class DurabilityAdapter final : public attrib::net::DurabilityHooks {
  public:
   explicit DurabilityAdapter(attrib::persistence::Durability* d) : d_(d) {}
   absl::Status CanWrite() override { return d_->CanWrite(); }
-  uint64_t LastAssignedSeq() override { return d_->Stats().last_assigned_seq; }
+  uint64_t LastAssignedSeq() override { return d_->last_assigned_seq(); }
 
  private:
   attrib::persistence::Durability* d_;
@@ -279,10 +287,11 @@ int main(int argc, char** argv) {
       (*durability)->RecoverAndStart(&engine);
   if (!report.ok()) return Fail(report.status());
   for (const std::string& w : report->warnings) attrib::log::Warning("%s", w);
+  const uint64_t recovered_connections = engine.Stats().connections;
   attrib::log::Info(
       "recovered %d connections (snapshot %s: %.2f s; %d log records replayed: %.2f s); "
       "the log continues at seq %d",
-      engine.Stats().connections, report->snapshot.empty() ? "none" : report->snapshot,
+      recovered_connections, report->snapshot.empty() ? "none" : report->snapshot,
       report->snapshot_seconds, report->replayed, report->replay_seconds, report->next_seq);
 
   attrib::net::Server* server_ptr = nullptr;
@@ -298,17 +307,48 @@ int main(int argc, char** argv) {
   (*durability)->SetDurableCallback([&server](uint64_t seq) { server.NotifyDurable(seq); });
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
 
+  // Metrics: a separate HTTP server on its own thread, reading every layer's figures.
+  attrib::tools::AttribdMetricsSources metrics_sources;
+  metrics_sources.engine = &engine;
+  metrics_sources.handler = &handler;
+  metrics_sources.server = &server;
+  metrics_sources.durability = durability->get();
+  metrics_sources.recovery = *report;
+  metrics_sources.recovered_connections = recovered_connections;
+  std::unique_ptr<attrib::net::MetricsHttpServer> metrics;
+  std::string metrics_note;
+  if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+      !metrics_listen.empty()) {
+    metrics = std::make_unique<attrib::net::MetricsHttpServer>(
+        metrics_listen, [&metrics_sources] {
+          return attrib::tools::CollectAttribdMetrics(metrics_sources);
+        });
+    if (absl::Status s = metrics->Start(); !s.ok()) {
+      server.Shutdown();
+      server.Wait();
+      return Fail(s);
+    }
+    absl::StatusOr<attrib::net::HostPort> hp = attrib::net::ParseHostPort(metrics_listen);
+    if (hp.ok() && !attrib::net::IsLoopbackHost(hp->host)) {
+      attrib::log::Warning(
+          "metrics on non-loopback %s: anyone who can reach it sees request volumes and "
+          "store sizes (no emails)",
+          metrics_listen);
+    }
+    metrics_note = absl::StrCat(", metrics on ", metrics->bound_address());
+  }
+
   const std::string address = server.bound_address();
   std::printf(
       "attribd: listening on %s (threads %d, email policy %s, auth %s, tls %s, data dir "
-      "%s, fsync %s); try: attribctl %s--server %s ping\n",
+      "%s, fsync %s%s); try: attribctl %s--server %s ping\n",
       address.c_str(),
       server_options.threads > 0 ? server_options.threads
                                  : static_cast<int>(std::thread::hardware_concurrency()),
       std::string(attrib::engine::EmailPolicyName(*policy)).c_str(),
       handler_options.auth_token.empty() ? "off" : "token",
       server_options.tls() ? "on" : "off", absl::GetFlag(FLAGS_data_dir).c_str(),
-      std::string(attrib::persistence::FsyncPolicyName(*fsync)).c_str(),
+      std::string(attrib::persistence::FsyncPolicyName(*fsync)).c_str(), metrics_note.c_str(),
       server_options.tls() ? "--tls_ca=CA.pem " : "", address.c_str());
   std::fflush(stdout);
 
@@ -320,6 +360,7 @@ int main(int argc, char** argv) {
   });
   server.Wait();
   signal_waiter.join();
+  if (metrics != nullptr) metrics->Shutdown();  // Before the sources it reads go away.
   // A final snapshot makes the next start fast; the log is flushed and closed.
   if (absl::Status s = (*durability)->Shutdown(/*final_snapshot=*/true); !s.ok()) {
     attrib::log::Error("shutdown: %s", s.message());

@@ -1,0 +1,195 @@
+// net/metrics_http.cc: the /metrics HTTP server (see metrics_http.h).
+#include <utility>  // Before asio (g++ 12 + C++20).
+
+#include "net/metrics_http.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "net/listen_socket.h"
+
+namespace attrib::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+
+// A scrape request is a request line and a few headers: 8 KiB is plenty, and bounds
+// what one connection can make the server buffer.
+constexpr size_t kMaxRequestHeaderBytes = 8 << 10;
+// A complete request must arrive within this time (also the keep-alive idle limit),
+// so silent connections do not hold one of the few slots.
+constexpr std::chrono::seconds kReadTimeout{10};
+// Scrapers are a handful of monitoring agents; more connections than this are
+// closed on accept so that a connection flood cannot exhaust descriptors or memory.
+constexpr size_t kMaxConnections = 8;
+
+class ScrapeConnection;
+
+struct Shared {
+  std::function<std::string()> collect;
+  std::unordered_set<ScrapeConnection*> sessions;  // Metrics thread only.
+};
+
+class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
+ public:
+  ScrapeConnection(tcp::socket socket, Shared* shared)
+      : stream_(std::move(socket)), shared_(shared) {}
+  void Start() {
+    shared_->sessions.insert(this);
+    Read();
+  }
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    shared_->sessions.erase(this);
+    error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  void Read() {
+    if (closed_) return;
+    parser_.emplace();
+    parser_->header_limit(kMaxRequestHeaderBytes);
+    parser_->body_limit(0);
+    stream_.expires_after(kReadTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(error_code ec) {
+    if (closed_) return;
+    if (ec) {
+      // EOF, timeout, a malformed or oversized request: nothing more to answer.
+      if (ec == http::error::header_limit || ec == http::error::body_limit) {
+        Reply(http::status::payload_too_large, "request too large\n", false, false);
+        return;
+      }
+      Close();
+      return;
+    }
+    const http::request<http::empty_body>& request = parser_->get();
+    absl::string_view target(request.target().data(), request.target().size());
+    target = target.substr(0, target.find('?'));
+    const bool keep_alive = request.keep_alive();
+    const bool head = request.method() == http::verb::head;
+    if (request.method() != http::verb::get && !head) {
+      Reply(http::status::method_not_allowed, "only GET and HEAD\n", keep_alive, false);
+    } else if (target != "/metrics") {
+      Reply(http::status::not_found, "not found: the metrics are at /metrics\n", keep_alive,
+            head);
+    } else {
+      Reply(http::status::ok, shared_->collect(), keep_alive, head);
+    }
+  }
+
+  void Reply(http::status status, std::string body, bool keep_alive, bool head) {
+    auto response = std::make_shared<http::response<http::string_body>>(status, 11);
+    response->set(http::field::server, "attribd");
+    response->set(http::field::content_type, status == http::status::ok
+                                                 ? "text/plain; version=0.0.4; charset=utf-8"
+                                                 : "text/plain; charset=utf-8");
+    if (status == http::status::method_not_allowed) response->set(http::field::allow, "GET, HEAD");
+    response->keep_alive(keep_alive);
+    // HEAD: the length of the body GET would send, and no body.
+    response->content_length(body.size());
+    if (!head) response->body() = std::move(body);
+    stream_.expires_after(kReadTimeout);
+    http::async_write(stream_, *response,
+                      [self = shared_from_this(), response, keep_alive](error_code ec, size_t) {
+                        if (ec || !keep_alive) {
+                          self->Close();
+                        } else {
+                          self->Read();
+                        }
+                      });
+  }
+
+  beast::tcp_stream stream_;
+  Shared* const shared_;
+  beast::flat_buffer buffer_{kMaxRequestHeaderBytes};
+  std::optional<http::request_parser<http::empty_body>> parser_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+struct MetricsHttpServer::Impl {
+  std::string listen;
+  Shared shared;
+  asio::io_context context{1};
+  std::optional<tcp::acceptor> acceptor;
+  std::string bound;
+  std::thread thread;
+  bool started = false;
+  bool stopped = false;
+
+  void Accept() {
+    acceptor->async_accept([this](error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+      if (!ec) {
+        if (shared.sessions.size() >= kMaxConnections) {
+          error_code ignored;
+          socket.close(ignored);
+        } else {
+          std::make_shared<ScrapeConnection>(std::move(socket), &shared)->Start();
+        }
+      }
+      Accept();
+    });
+  }
+};
+
+MetricsHttpServer::MetricsHttpServer(std::string listen, std::function<std::string()> collect)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->listen = std::move(listen);
+  impl_->shared.collect = std::move(collect);
+}
+
+MetricsHttpServer::~MetricsHttpServer() { Shutdown(); }
+
+absl::Status MetricsHttpServer::Start() {
+  Impl& m = *impl_;
+  m.acceptor.emplace(m.context);
+  absl::StatusOr<std::string> bound =
+      internal::OpenListenSocket("metrics_listen", m.listen, &*m.acceptor);
+  if (!bound.ok()) return bound.status();
+  m.bound = *std::move(bound);
+  m.Accept();
+  m.started = true;
+  m.thread = std::thread([&m] { m.context.run(); });
+  return absl::OkStatus();
+}
+
+std::string MetricsHttpServer::bound_address() const { return impl_->bound; }
+
+void MetricsHttpServer::Shutdown() {
+  Impl& m = *impl_;
+  if (!m.started || m.stopped) return;
+  m.stopped = true;
+  asio::post(m.context, [&m] {
+    error_code ignored;
+    m.acceptor->close(ignored);
+    // Close() erases from the set: iterate over a copy.
+    const std::unordered_set<ScrapeConnection*> sessions = m.shared.sessions;
+    for (ScrapeConnection* s : sessions) s->Close();
+    m.context.stop();
+  });
+  m.thread.join();
+}
+
+}  // namespace attrib::net

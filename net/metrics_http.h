@@ -1,0 +1,55 @@
+// net/metrics_http.h
+//
+// The metrics endpoint: a small HTTP/1.1 server (Boost.Beast) that answers
+// GET /metrics (and HEAD) with 200 and the text the collector returns, as
+// `text/plain; version=0.0.4` (the Prometheus text format, common/metrics_text.h).
+// Any other path: 404; any other method: 405 (with Allow). Keep-alive is honoured.
+//
+// It runs on its own thread and io_context, apart from the request-serving threads,
+// so a scrape never delays a lookup beyond the collector's own reads (a few relaxed
+// loads per counter and a short lock per store shard). Limits (named constants in
+// metrics_http.cc; scrapers are operators' tools, not clients): a request's header
+// is at most 8 KiB and a body is refused; a connection that sends no complete request
+// within 10 s is closed; at most 8 scrape connections at once (more are closed at
+// once), so a misbehaving scraper cannot grow memory or starve the thread.
+//
+// The collector runs on the metrics thread, one scrape at a time.
+//
+// Boost.Asio/Beast stay inside metrics_http.cc.
+//
+// Thread-safety: Start() once; bound_address() and Shutdown() from any thread
+// (Shutdown is idempotent and joins the thread; also run by the destructor).
+#ifndef ATTRIB_NET_METRICS_HTTP_H_
+#define ATTRIB_NET_METRICS_HTTP_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace attrib::net {
+
+class MetricsHttpServer {
+ public:
+  // `listen`: host:port or [v6]:port (net/server.h ParseHostPort); port 0 = any free.
+  // `collect` returns the body of a /metrics reply.
+  MetricsHttpServer(std::string listen, std::function<std::string()> collect);
+  ~MetricsHttpServer();
+  MetricsHttpServer(const MetricsHttpServer&) = delete;
+  MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;
+
+  // Binds, listens and starts the thread.
+  absl::Status Start();
+  // "127.0.0.1:40123", after Start().
+  std::string bound_address() const;
+  void Shutdown();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace attrib::net
+
+#endif  // ATTRIB_NET_METRICS_HTTP_H_
