@@ -201,6 +201,11 @@ absl::StatusOr<std::unique_ptr<asio::ssl::context>> MakeTlsContext(
 
 }  // namespace
 
+absl::Status CheckTlsFiles(const ServerOptions& options) {
+  if (!options.tls()) return absl::OkStatus();
+  return MakeTlsContext(options).status();
+}
+
 absl::Status Server::Start() {
   Impl& m = *impl_;
   absl::StatusOr<HostPort> hp = ParseHostPort(m.shared.options.listen);

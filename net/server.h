@@ -74,6 +74,11 @@ struct HostPort {
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view address);
 // Whether the host of a listen address is a loopback address (127.0.0.0/8, ::1).
 bool IsLoopbackHost(absl::string_view host);
+// Loads options.tls_cert_file and tls_key_file as Start() will and checks that the
+// key belongs to the certificate, without serving: attribd calls it before the
+// (possibly long) recovery so that a bad file fails the start at once. OK when TLS
+// is off.
+absl::Status CheckTlsFiles(const ServerOptions& options);
 
 class Server {
  public:

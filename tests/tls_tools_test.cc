@@ -138,6 +138,8 @@ TEST_F(TlsToolsTest, AttribdRefusesBadTlsFlags) {
     EXPECT_EQ(status, 2) << c.flags << ": " << out;
     EXPECT_NE(out.find(c.expect), std::string::npos) << c.flags << ": " << out;
     EXPECT_EQ(out.find("listening on"), std::string::npos) << c.flags << ": " << out;
+    // Checked before recovery (which can take seconds), not after it.
+    EXPECT_EQ(out.find("recovered"), std::string::npos) << c.flags << ": " << out;
   }
 }
 

@@ -225,6 +225,8 @@ int main(int argc, char** argv) {
   if (server_options.frame_limits.max_frame_bytes < 64) {
     return Fail(absl::InvalidArgumentError("max_frame_bytes: must be >= 64"));
   }
+  // Before recovery, which can take seconds: a bad certificate fails the start now.
+  if (absl::Status s = attrib::net::CheckTlsFiles(server_options); !s.ok()) return Fail(s);
 
   attrib::net::HandlerOptions handler_options;
   const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
