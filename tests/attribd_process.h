@@ -4,7 +4,9 @@
 // port picked by the kernel) with a fresh temporary data directory unless the flags
 // name one, its address read from the one line it prints on
 // stdout once it listens (so tests synchronize on an event, never on a sleep), and
-// stopped with SIGTERM (Stop) or SIGKILL (destructor, if still running).
+// stopped with SIGTERM (Stop) or SIGKILL (destructor, if still running). However it
+// stops, a ThreadSanitizer report on the server's stderr fails the test (the TSan
+// build, tools/test.sh --tsan).
 //
 // Thread-safety: one test thread owns an AttribdProcess.
 #ifndef ATTRIB_TESTS_ATTRIBD_PROCESS_H_
@@ -45,6 +47,9 @@ class AttribdProcess {
   std::string Stderr() const;
 
  private:
+  // ADD_FAILURE with the server's stderr if it holds a ThreadSanitizer report.
+  void ExpectNoTsanReport() const;
+
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string stderr_path_;

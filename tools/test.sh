@@ -4,17 +4,21 @@
 #   tools/test.sh                 Release build in ./build, all tests
 #   tools/test.sh --sanitize      ASan + UBSan build in ./build-sanitize, all tests
 #   tools/test.sh --fuzz          libFuzzer targets in ./build-fuzz (clang), short runs
+#   tools/test.sh --tsan          ThreadSanitizer build in ./build-tsan, the tests
+#                                 labelled `concurrency` (threads, servers, attribd)
 #   BUILD_DIR=... tools/test.sh   another build directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=0
 fuzz=0
+tsan=0
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
     --fuzz) fuzz=1 ;;
-    *) echo "test.sh: unknown argument '$arg' (expected --sanitize or --fuzz)" >&2; exit 2 ;;
+    --tsan) tsan=1 ;;
+    *) echo "test.sh: unknown argument '$arg' (expected --sanitize, --fuzz or --tsan)" >&2; exit 2 ;;
   esac
 done
 
@@ -35,7 +39,22 @@ run_fuzz() {
   cmake --build "$dir" -j "$JOBS" --target fuzz_targets
   ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout 900
 }
+# ThreadSanitizer: only the tests that run threads or servers (ctest label
+# `concurrency`, set with attrib_test(... CONCURRENT ...) and set_tests_properties;
+# the `concurrency_tests` target builds just them, attribd and the tools they start).
+# absl::Mutex is annotated for TSan by tests/tsan_absl_mutex_annotations.cc; the
+# tsan_probe tests check that first. Any report fails: the test process exits 66,
+# and a report in an attribd child fails the test that started it
+# (tests/attribd_process.cc). No suppressions.
+run_tsan() {
+  local dir=${TSAN_BUILD_DIR:-build-tsan}
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_TSAN=ON >/dev/null
+  cmake --build "$dir" -j "$JOBS" --target concurrency_tests
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock_stack=1}
+  ctest --test-dir "$dir" -L concurrency --output-on-failure -j "$JOBS" --timeout 900
+}
 if [ "$fuzz" = 1 ]; then run_fuzz; exit 0; fi
+if [ "$tsan" = 1 ]; then run_tsan; exit 0; fi
 if [ "$sanitize" = 1 ]; then
   BUILD_DIR=${BUILD_DIR:-build-sanitize}
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_SANITIZE=ON >/dev/null
