@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <cstdio>
 #include <memory>
 #include <regex>
 #include <string>
@@ -153,12 +154,16 @@ TEST(ServerOverloadTest, TenThousandIdleConnectionsDoNotStopServiceToAnActiveCli
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_EQ(found->get().getLookup().getConnection().getAffiliate(), 5u);
 
-  // An idle connection holds no read buffer: 10,000 of them cost well under
-  // 4 KiB each of server memory (they held 128 KiB each before the buffer was
-  // allocated on first data).
+  // An idle connection holds no read buffer: they held 128 KiB each (measured 137 KB)
+  // before the buffer was allocated on first data. The bound leaves room for the
+  // sanitizers' shadow memory (ThreadSanitizer: ~11.5 KiB per connection measured;
+  // a Release build: ~2 KiB).
+  constexpr size_t kMaxBytesPerIdleConnection = 24 << 10;
   const size_t rss_after = server.RssBytes();
-  EXPECT_LT(rss_after, rss_before + kIdle * 4096)
+  EXPECT_LT(rss_after, rss_before + kIdle * kMaxBytesPerIdleConnection)
       << "RSS grew by " << (rss_after - rss_before) / kIdle << " bytes per idle connection";
+  std::printf("server RSS per idle connection: %zu bytes\n",
+              rss_after > rss_before ? (rss_after - rss_before) / kIdle : 0);
 }
 
 TEST(ServerOverloadTest, RefusedConnectionsAreLoggedOncePerBurst) {
