@@ -26,27 +26,20 @@ namespace http = beast::http;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 
-// A scrape request is a request line and a few headers: 8 KiB is plenty, and bounds
-// what one connection can make the server buffer.
-constexpr size_t kMaxRequestHeaderBytes = 8 << 10;
-// A complete request must arrive within this time (also the keep-alive idle limit),
-// so silent connections do not hold one of the few slots.
-constexpr std::chrono::seconds kReadTimeout{10};
-// Scrapers are a handful of monitoring agents; more connections than this are
-// closed on accept so that a connection flood cannot exhaust descriptors or memory.
-constexpr size_t kMaxConnections = 8;
-
 class ScrapeConnection;
 
 struct Shared {
   std::function<std::string()> collect;
+  MetricsHttpOptions options;
   std::unordered_set<ScrapeConnection*> sessions;  // Metrics thread only.
 };
 
 class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
  public:
   ScrapeConnection(tcp::socket socket, Shared* shared)
-      : stream_(std::move(socket)), shared_(shared) {}
+      : stream_(std::move(socket)),
+        shared_(shared),
+        buffer_(shared->options.max_request_header_bytes) {}
   void Start() {
     shared_->sessions.insert(this);
     Read();
@@ -64,9 +57,9 @@ class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
   void Read() {
     if (closed_) return;
     parser_.emplace();
-    parser_->header_limit(kMaxRequestHeaderBytes);
+    parser_->header_limit(static_cast<std::uint32_t>(shared_->options.max_request_header_bytes));
     parser_->body_limit(0);
-    stream_.expires_after(kReadTimeout);
+    stream_.expires_after(absl::ToChronoNanoseconds(shared_->options.read_timeout));
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](error_code ec, size_t) { self->OnRead(ec); });
   }
@@ -108,7 +101,7 @@ class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
     // HEAD: the length of the body GET would send, and no body.
     response->content_length(body.size());
     if (!head) response->body() = std::move(body);
-    stream_.expires_after(kReadTimeout);
+    stream_.expires_after(absl::ToChronoNanoseconds(shared_->options.read_timeout));
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive](error_code ec, size_t) {
                         if (ec || !keep_alive) {
@@ -121,7 +114,7 @@ class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
 
   beast::tcp_stream stream_;
   Shared* const shared_;
-  beast::flat_buffer buffer_{kMaxRequestHeaderBytes};
+  beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   bool closed_ = false;
 };
@@ -142,7 +135,7 @@ struct MetricsHttpServer::Impl {
     acceptor->async_accept([this](error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
       if (!ec) {
-        if (shared.sessions.size() >= kMaxConnections) {
+        if (shared.sessions.size() >= shared.options.max_connections) {
           error_code ignored;
           socket.close(ignored);
         } else {
@@ -154,10 +147,12 @@ struct MetricsHttpServer::Impl {
   }
 };
 
-MetricsHttpServer::MetricsHttpServer(std::string listen, std::function<std::string()> collect)
+MetricsHttpServer::MetricsHttpServer(std::string listen, std::function<std::string()> collect,
+                                     MetricsHttpOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->listen = std::move(listen);
   impl_->shared.collect = std::move(collect);
+  impl_->shared.options = options;
 }
 
 MetricsHttpServer::~MetricsHttpServer() { Shutdown(); }

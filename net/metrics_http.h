@@ -7,10 +7,10 @@
 //
 // It runs on its own thread and io_context, apart from the request-serving threads,
 // so a scrape never delays a lookup beyond the collector's own reads (a few relaxed
-// loads per counter and a short lock per store shard). Limits (named constants in
-// metrics_http.cc; scrapers are operators' tools, not clients): a request's header
-// is at most 8 KiB and a body is refused; a connection that sends no complete request
-// within 10 s is closed; at most 8 scrape connections at once (more are closed at
+// loads per counter and a short lock per store shard). Limits (MetricsHttpOptions,
+// set by attribd's --metrics_* flags): a request's header is bounded and a body is
+// refused; a connection that sends no complete request within the read timeout is
+// closed; at most max_connections scrape connections at once (more are closed at
 // once), so a misbehaving scraper cannot grow memory or starve the thread.
 //
 // The collector runs on the metrics thread, one scrape at a time.
@@ -22,19 +22,34 @@
 #ifndef ATTRIB_NET_METRICS_HTTP_H_
 #define ATTRIB_NET_METRICS_HTTP_H_
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace attrib::net {
+
+struct MetricsHttpOptions {
+  // A scrape request is a request line and a few headers; bounds what one connection
+  // can make the server buffer.
+  size_t max_request_header_bytes = 8 << 10;
+  // A complete request must arrive within this time (also the keep-alive idle
+  // limit), so silent connections do not hold one of the few slots.
+  absl::Duration read_timeout = absl::Seconds(10);
+  // Scrapers are a handful of monitoring agents; more connections are closed on
+  // accept so that a flood cannot exhaust descriptors or memory.
+  size_t max_connections = 8;
+};
 
 class MetricsHttpServer {
  public:
   // `listen`: host:port or [v6]:port (net/server.h ParseHostPort); port 0 = any free.
   // `collect` returns the body of a /metrics reply.
-  MetricsHttpServer(std::string listen, std::function<std::string()> collect);
+  MetricsHttpServer(std::string listen, std::function<std::string()> collect,
+                    MetricsHttpOptions options = {});
   ~MetricsHttpServer();
   MetricsHttpServer(const MetricsHttpServer&) = delete;
   MetricsHttpServer& operator=(const MetricsHttpServer&) = delete;

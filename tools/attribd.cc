@@ -101,6 +101,15 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "picks a free port; the startup line says which). Empty: off. Metrics show "
           "volumes and timings, never emails; a non-loopback address is allowed with a "
           "warning.");
+ABSL_FLAG(uint32_t, metrics_max_connections, 8,
+          "Scrape connections open at once at most; more are closed on accept, so a "
+          "flood on the metrics port cannot exhaust descriptors or memory.");
+ABSL_FLAG(absl::Duration, metrics_read_timeout, absl::Seconds(10),
+          "A metrics connection that sends no complete request for this long (also "
+          "between keep-alive requests) is closed, so silent ones do not hold a slot.");
+ABSL_FLAG(uint32_t, metrics_max_header_bytes, 8 << 10,
+          "Largest HTTP request header accepted on the metrics port (a scrape needs a "
+          "few hundred bytes), bounding what one connection makes attribd buffer.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain (server certificate first): serve TLS instead of plain "
           "TCP, so tokens and customer emails do not cross the network in clear text. "
@@ -227,6 +236,19 @@ int main(int argc, char** argv) {
   }
   // Before recovery, which can take seconds: a bad certificate fails the start now.
   if (absl::Status s = attrib::net::CheckTlsFiles(server_options); !s.ok()) return Fail(s);
+  attrib::net::MetricsHttpOptions metrics_options;
+  metrics_options.max_connections = absl::GetFlag(FLAGS_metrics_max_connections);
+  metrics_options.read_timeout = absl::GetFlag(FLAGS_metrics_read_timeout);
+  metrics_options.max_request_header_bytes = absl::GetFlag(FLAGS_metrics_max_header_bytes);
+  if (metrics_options.max_connections == 0) {
+    return Fail(absl::InvalidArgumentError("metrics_max_connections: must be >= 1"));
+  }
+  if (metrics_options.max_request_header_bytes < 256) {
+    return Fail(absl::InvalidArgumentError("metrics_max_header_bytes: must be >= 256"));
+  }
+  if (metrics_options.read_timeout <= absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("metrics_read_timeout: must be > 0"));
+  }
 
   attrib::net::HandlerOptions handler_options;
   const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
@@ -322,9 +344,9 @@ int main(int argc, char** argv) {
   if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
       !metrics_listen.empty()) {
     metrics = std::make_unique<attrib::net::MetricsHttpServer>(
-        metrics_listen, [&metrics_sources] {
-          return attrib::tools::CollectAttribdMetrics(metrics_sources);
-        });
+        metrics_listen,
+        [&metrics_sources] { return attrib::tools::CollectAttribdMetrics(metrics_sources); },
+        metrics_options);
     if (absl::Status s = metrics->Start(); !s.ok()) {
       server.Shutdown();
       server.Wait();
