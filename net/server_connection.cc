@@ -129,13 +129,17 @@ void Connection::OnDurable() {
   }
 }
 
+void Connection::TakeReadBuffer() {
+  in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
+}
+
 void Connection::DoRead() {
   if (closed_ || reading_ || draining_ || close_after_write_) return;
   if (in_.empty() && tls_) {
     // Over TLS the first request may already sit in OpenSSL's buffer (it came with
     // the handshake's last record), so the socket would never turn readable for it:
     // take the buffer now.
-    in_.resize((shared_->options.read_chunk_bytes + kWordBytes - 1) / kWordBytes * 2);
+    TakeReadBuffer();
   }
   if (in_.empty()) {
     // Wait for the first bytes before taking the read buffer (see Start()).
@@ -149,8 +153,7 @@ void Connection::DoRead() {
                            self->OnRead(ec ? ec : asio::error::eof, 0);
                            return;
                          }
-                         self->in_.resize((self->shared_->options.read_chunk_bytes +
-                                           kWordBytes - 1) / kWordBytes * 2);
+                         self->TakeReadBuffer();
                          self->DoRead();
                        });
     return;

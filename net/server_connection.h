@@ -83,6 +83,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void OnHandshake(const boost::system::error_code& ec);
+  // Allocates the read buffer (two read chunks); DoRead() calls it on first data.
+  void TakeReadBuffer();
   void DoRead();
   void OnRead(const boost::system::error_code& ec, size_t n);
   // Decodes and executes every complete frame in the buffer.

@@ -133,6 +133,12 @@ std::string AttribdProcess::Stderr() const {
   return ss.str();
 }
 
+std::unique_ptr<net::Client> Dial(const AttribdProcess& server, net::ClientOptions options) {
+  auto c = net::Client::Connect(server.address(), options);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *std::move(c) : nullptr;
+}
+
 std::string RunCommand(const std::string& command, int* status) {
   std::string out;
   FILE* p = popen(command.c_str(), "r");

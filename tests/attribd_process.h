@@ -14,8 +14,11 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "net/client.h"
 
 namespace attrib::testing {
 
@@ -58,6 +61,10 @@ class AttribdProcess {
   std::string metrics_address_;
   std::string banner_;
 };
+
+// A client connected to `server` (nullptr, with a test failure, if it cannot connect).
+std::unique_ptr<net::Client> Dial(const AttribdProcess& server,
+                                  net::ClientOptions options = {});
 
 // Runs a command line through /bin/sh and returns its stdout; *status gets the exit
 // status.

@@ -27,6 +27,7 @@ namespace attrib {
 namespace {
 
 using testing::AttribdProcess;
+using testing::Dial;
 using testing::RunCommand;
 
 // Runs curl; returns the body, with the HTTP status in *code.
@@ -89,12 +90,6 @@ Scrape ScrapeUntil(const AttribdProcess& server, const std::string& series, doub
     if (it != s.values.end() && it->second == value) break;
   }
   return s;
-}
-
-std::unique_ptr<net::Client> Dial(const AttribdProcess& server) {
-  auto c = net::Client::Connect(server.address(), net::ClientOptions{});
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? *std::move(c) : nullptr;
 }
 
 const char* const kFamilies[] = {

@@ -24,12 +24,8 @@ namespace {
 using net::Client;
 using net::ClientOptions;
 using testing::AttribdProcess;
+using testing::Dial;
 
-std::unique_ptr<Client> Dial(const AttribdProcess& server, ClientOptions options = {}) {
-  auto c = Client::Connect(server.address(), options);
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? *std::move(c) : nullptr;
-}
 
 engine::ConnectRequest ConnectReq(uint64_t shop, std::string email, uint64_t affiliate) {
   engine::ConnectRequest r;

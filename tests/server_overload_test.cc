@@ -41,13 +41,9 @@ namespace {
 
 using net::Client;
 using testing::AttribdProcess;
+using testing::Dial;
 using ::testing::HasSubstr;
 
-std::unique_ptr<Client> Dial(const AttribdProcess& server) {
-  auto c = Client::Connect(server.address(), net::ClientOptions{});
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? *std::move(c) : nullptr;
-}
 
 // Idle TCP connections opened with plain sockets (closed by the destructor).
 class IdleFlood {

@@ -33,15 +33,11 @@ namespace {
 
 using net::Client;
 using testing::AttribdProcess;
+using testing::Dial;
 using testing::RawSocket;
 
 constexpr int kBoundMs = 30'000;  // Only bounds a hang; never a synchronization.
 
-std::unique_ptr<Client> Dial(const AttribdProcess& server) {
-  auto c = Client::Connect(server.address(), net::ClientOptions{});
-  EXPECT_TRUE(c.ok()) << c.status();
-  return c.ok() ? *std::move(c) : nullptr;
-}
 
 using testing::LookupFrame;
 
