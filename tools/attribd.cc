@@ -118,6 +118,11 @@ ABSL_FLAG(std::string, tls_key, "",
           "PEM private key of --tls_cert (unencrypted; keep it readable only by attribd).");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long to wait for replies still being written before exiting.");
+ABSL_FLAG(absl::Duration, durability_stall_warning, absl::Seconds(1),
+          "A reply held for durability longer than this while the log has nothing left "
+          "to commit is logged as a warning: replies are then stalled (a bug), and the "
+          "log says so at once instead of clients timing out one by one. Replies "
+          "normally wait one fdatasync (milliseconds).");
 
 namespace {
 
@@ -142,6 +147,7 @@ class DurabilityAdapter final : public attrib::net::DurabilityHooks {
   explicit DurabilityAdapter(attrib::persistence::Durability* d) : d_(d) {}
   absl::Status CanWrite() override { return d_->CanWrite(); }
   uint64_t LastAssignedSeq() override { return d_->last_assigned_seq(); }
+  uint64_t DurableSeq() override { return d_->durable_seq(); }
 
  private:
   attrib::persistence::Durability* d_;
@@ -223,6 +229,7 @@ int main(int argc, char** argv) {
   server_options.max_queued_output_bytes = absl::GetFlag(FLAGS_max_queued_output_bytes);
   server_options.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   server_options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  server_options.durability_stall_warning = absl::GetFlag(FLAGS_durability_stall_warning);
   server_options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   server_options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   if (server_options.tls_cert_file.empty() != server_options.tls_key_file.empty()) {
@@ -324,6 +331,7 @@ int main(int argc, char** argv) {
   };
   DurabilityAdapter hooks(durability->get());
   handler_options.durability = &hooks;
+  server_options.durability = &hooks;
   handler_options.snapshot = [d = durability->get()] { return d->SnapshotNow().status(); };
   attrib::net::RequestHandler handler(&engine, handler_options);
   attrib::net::Server server(&handler, server_options);
