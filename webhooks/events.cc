@@ -16,6 +16,14 @@ void Str(Writer& w, const char* key, absl::string_view value) {
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 void Id(Writer& w, const char* key, uint64_t value) { Str(w, key, absl::StrCat(value)); }
+void Bool(Writer& w, const char* key, bool value) {
+  w.Key(key);
+  w.Bool(value);
+}
+void Uint(Writer& w, const char* key, uint32_t value) {
+  w.Key(key);
+  w.Uint(value);
+}
 void Time(Writer& w, const char* key, engine::TimeMs ms) {
   w.Key(key);
   w.Int64(ms);
@@ -33,8 +41,7 @@ void ConnectionData(Writer& w, const engine::Connection& c) {
   Str(w, "source", engine::SourceName(c.source));
   Time(w, "connected_at", c.connected_at);
   Str(w, "name", c.name);
-  w.Key("order_count");
-  w.Uint(c.order_count);
+  Uint(w, "order_count", c.order_count);
 }
 
 // Writes the envelope around `data` (which writes the members of "data").
@@ -95,12 +102,9 @@ std::optional<Event> EventOf(uint64_t seq, const engine::Mutation& m) {
       Str(w, "reason", engine::ReasonName(d.reason));
       Str(w, "connection_status", engine::InactiveReasonName(d.connection_inactive));
       Time(w, "ordered_at", d.ordered_at);
-      w.Key("counted");
-      w.Bool(d.counted);
-      w.Key("connection_created");
-      w.Bool(d.connection_created);
-      w.Key("connection_moved");
-      w.Bool(d.connection_moved);
+      Bool(w, "counted", d.counted);
+      Bool(w, "connection_created", d.connection_created);
+      Bool(w, "connection_moved", d.connection_moved);
       Id(w, "previous_affiliate", d.previous_affiliate);
     });
   }
@@ -108,24 +112,18 @@ std::optional<Event> EventOf(uint64_t seq, const engine::Mutation& m) {
     return Build(seq, m, reversed->shop, "order.reversed", [&](Writer& w) {
       Str(w, "order_id", reversed->order_id);
       Str(w, "email", reversed->canonical_email);
-      w.Key("uncounted");
-      w.Bool(reversed->counters.has_value());
+      Bool(w, "uncounted", reversed->counters.has_value());
     });
   }
   if (const auto* settings = std::get_if<engine::PutSettings>(&m.op)) {
     const engine::ShopSettings& s = settings->settings;
     return Build(seq, m, settings->shop, "settings.updated", [&](Writer& w) {
-      w.Key("connections_enabled");
-      w.Bool(s.connections_enabled);
-      w.Key("auto_connect");
-      w.Bool(s.auto_connect);
-      w.Key("auto_connect_new_customers_only");
-      w.Bool(s.auto_connect_new_customers_only);
-      w.Key("validity_days");
-      w.Uint(s.validity_days);
+      Bool(w, "connections_enabled", s.connections_enabled);
+      Bool(w, "auto_connect", s.auto_connect);
+      Bool(w, "auto_connect_new_customers_only", s.auto_connect_new_customers_only);
+      Uint(w, "validity_days", s.validity_days);
       Str(w, "validity_mode", engine::ValidityModeName(s.validity_mode));
-      w.Key("validity_max_orders");
-      w.Uint(s.validity_max_orders);
+      Uint(w, "validity_max_orders", s.validity_max_orders);
       Str(w, "precedence", engine::PrecedenceName(s.precedence));
     });
   }
