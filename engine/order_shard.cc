@@ -164,35 +164,40 @@ OrderRecord ToRecord(const View& v) {
   return r;
 }
 
-}  // namespace
-
-OrderKey MakeOrderKey(ShopId shop, absl::string_view order_id) {
+// StableHash of the shop's 8 little-endian bytes followed by the order id.
+uint64_t KeyHash(ShopId shop, absl::string_view order_id) {
   char buf[sizeof(shop) + kMaxOrderIdBytes];
-  OrderKey key;
-  key.shop = shop;
-  key.order_id = order_id;
   std::memcpy(buf, &shop, sizeof(shop));
   if (order_id.size() <= kMaxOrderIdBytes) {
     std::memcpy(buf + sizeof(shop), order_id.data(), order_id.size());
-    key.hash = StableHash(absl::string_view(buf, sizeof(shop) + order_id.size()));
-  } else {  // Longer than the engine accepts (a restored record): hash a copy.
-    std::string long_key(buf, sizeof(shop));
-    long_key.append(order_id.data(), order_id.size());
-    key.hash = StableHash(long_key);
+    return StableHash(absl::string_view(buf, sizeof(shop) + order_id.size()));
   }
+  std::string long_key(buf, sizeof(shop));  // Longer than the engine accepts (restored).
+  long_key.append(order_id.data(), order_id.size());
+  return StableHash(long_key);
+}
+
+}  // namespace
+
+OrderKey MakeOrderKey(ShopId shop, absl::string_view order_id) {
+  OrderKey key;
+  key.shop = shop;
+  key.order_id = order_id;
+  key.hash = KeyHash(shop, order_id);
   key.numeric = ParseCanonicalDecimal(order_id, &key.number);
   return key;
 }
 
-uint32_t OrderShard::TagOf(const OrderKey& key) {
-  // The high half: the low bits pick the shard (OrderWindow), so they are equal
-  // for every key of a shard.
-  const uint32_t tag = static_cast<uint32_t>(key.hash >> 32);
-  return tag == 0 ? 1 : tag;
-}
-
 OrderShard::Chunk& OrderShard::ChunkOf(uint32_t pos) const {
   return *chunks_[(pos - front_chunk_seq_ * kChunkBytes) / kChunkBytes];
+}
+
+uint64_t OrderShard::HashAt(uint32_t pos) const {
+  View v;
+  DecodeKey(ChunkOf(pos).bytes + pos % kChunkBytes, 0, &v);
+  if (!(v.flags & kNumericId)) return KeyHash(v.shop, v.order_id);
+  const std::string id = std::to_string(v.number);
+  return KeyHash(v.shop, id);
 }
 
 bool OrderShard::Matches(uint32_t pos, const OrderKey& key) const {
@@ -203,15 +208,39 @@ bool OrderShard::Matches(uint32_t pos, const OrderKey& key) const {
   return !key.numeric && v.order_id == key.order_id;
 }
 
+namespace {
+size_t HomeOf(uint64_t hash, size_t mask) { return static_cast<size_t>(hash >> 32) & mask; }
+uint8_t TagOf(uint64_t hash) { return static_cast<uint8_t>(hash >> 56); }
+}  // namespace
+
 int64_t OrderShard::FindSlot(const OrderKey& key) const {
   if (slots_.empty()) return -1;
-  const uint32_t tag = TagOf(key);
   const size_t mask = slots_.size() - 1;
-  for (size_t i = tag & mask;; i = (i + 1) & mask) {
+  const uint8_t tag = TagOf(key.hash);
+  size_t i = HomeOf(key.hash, mask);
+  for (size_t d = 1;; ++d, i = (i + 1) & mask) {
     const Slot& s = slots_[i];
-    if (s.tag == 0) return -1;
-    if (s.tag == tag && Matches(s.pos, key)) return static_cast<int64_t>(i);
+    if (s.dist == 0) return -1;
+    // Filters only: Matches() alone decides.
+    const bool same_home = s.dist == kFar ? d >= kFar : s.dist == d;
+    if (s.tag == tag && same_home && Matches(s.pos, key)) return static_cast<int64_t>(i);
   }
+}
+
+int64_t OrderShard::SlotOfPos(uint32_t pos, uint64_t hash) const {
+  if (slots_.empty()) return -1;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = HomeOf(hash, mask);; i = (i + 1) & mask) {
+    if (slots_[i].dist == 0) return -1;
+    if (slots_[i].pos == pos) return static_cast<int64_t>(i);
+  }
+}
+
+size_t OrderShard::Distance(size_t i) const {
+  const Slot& s = slots_[i];
+  if (s.dist != kFar) return s.dist - 1;
+  const size_t mask = slots_.size() - 1;
+  return (i - HomeOf(HashAt(s.pos), mask)) & mask;
 }
 
 std::optional<OrderRecord> OrderShard::Find(const OrderKey& key) const {
@@ -294,23 +323,25 @@ void OrderShard::Append(const OrderKey& key, const OrderRecord& r) {
     return;
   }
   if ((size_ + 1) * 8 > slots_.size() * 7) Resize(std::max<size_t>(16, slots_.size() * 2));
-  PlaceSlot(Slot{pos, TagOf(key)});
+  PlaceSlot(pos, key.hash);
   ++size_;
 }
 
-void OrderShard::PlaceSlot(Slot s) {
+void OrderShard::PlaceSlot(uint32_t pos, uint64_t hash) {
   const size_t mask = slots_.size() - 1;
-  size_t i = s.tag & mask;
-  while (slots_[i].tag != 0) i = (i + 1) & mask;
-  slots_[i] = s;
+  size_t i = HomeOf(hash, mask);
+  size_t d = 1;
+  for (; slots_[i].dist != 0; ++d) i = (i + 1) & mask;
+  slots_[i] = Slot{pos, TagOf(hash), static_cast<uint8_t>(std::min<size_t>(d, kFar))};
 }
 
 void OrderShard::Resize(size_t capacity) {
-  std::vector<Slot> old;
+  // Homes at the new size need more hash bits than a slot keeps: rehash each
+  // record (growth doubles, so this is O(1) amortized per insert).
+  std::vector<Slot> old(capacity);
   old.swap(slots_);
-  slots_.assign(capacity, Slot{});
   for (const Slot& s : old) {
-    if (s.tag != 0) PlaceSlot(s);
+    if (s.dist != 0) PlaceSlot(s.pos, HashAt(s.pos));
   }
 }
 
@@ -318,14 +349,13 @@ void OrderShard::EraseSlot(size_t i) {
   // Backward shift: move later members of the probe run back into the hole, unless
   // that would put one before its home slot.
   const size_t mask = slots_.size() - 1;
-  size_t j = i;
-  for (;;) {
-    j = (j + 1) & mask;
-    if (slots_[j].tag == 0) break;
-    const size_t home = slots_[j].tag & mask;
-    const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-    if (stays) continue;
-    slots_[i] = slots_[j];
+  for (size_t j = (i + 1) & mask; slots_[j].dist != 0; j = (j + 1) & mask) {
+    const size_t gap = (j - i) & mask;
+    const size_t dist = Distance(j);
+    if (dist < gap) continue;  // Its home lies after the hole.
+    Slot moved = slots_[j];
+    moved.dist = static_cast<uint8_t>(std::min<size_t>(dist - gap + 1, kFar));
+    slots_[i] = moved;
     i = j;
   }
   slots_[i] = Slot{};
@@ -345,13 +375,9 @@ void OrderShard::EvictBefore(TimeMs limit) {
     const char* p = DecodeKey(c.bytes + front_offset_, c.base_mark, &v);
     if (v.mark >= limit) break;
     const char* end = DecodeRest(p, &v);
-    std::string id_buf;
-    if (v.flags & kNumericId) id_buf = std::to_string(v.number);
-    const OrderKey key =
-        MakeOrderKey(v.shop, (v.flags & kNumericId) ? absl::string_view(id_buf) : v.order_id);
     const uint32_t pos = front_chunk_seq_ * kChunkBytes + front_offset_;
-    const int64_t i = FindSlot(key);
-    if (i >= 0 && slots_[static_cast<size_t>(i)].pos == pos) {
+    const int64_t i = SlotOfPos(pos, HashAt(pos));
+    if (i >= 0) {
       EraseSlot(static_cast<size_t>(i));
     } else {
       --dead_;  // Replaced by a later record of the same key.
@@ -390,9 +416,8 @@ void OrderShard::ForEach(absl::FunctionRef<void(const OrderRecord&)> fn) const {
       const OrderRecord r = ToRecord(v);
       bool live = true;
       if (dead_ > 0) {  // Only a replaced key can have a record the index skips.
-        const int64_t i = FindSlot(MakeOrderKey(r.shop, r.decision.order_id));
-        live = i >= 0 && slots_[static_cast<size_t>(i)].pos ==
-                             static_cast<uint32_t>(front_chunk_seq_ + ci) * kChunkBytes + offset;
+        const uint32_t pos = static_cast<uint32_t>(front_chunk_seq_ + ci) * kChunkBytes + offset;
+        live = SlotOfPos(pos, HashAt(pos)) >= 0;
       }
       if (live) fn(r);
       offset = static_cast<uint32_t>(end - c.bytes);

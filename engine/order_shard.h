@@ -1,8 +1,8 @@
 // engine/order_shard.h
 //
 // One shard of the remembered orders (order_window.h): (shop, order id) -> the
-// decision made for it, stored compactly (about 40-50 bytes per order; README,
-// "Memory figures").
+// decision made for it, stored compactly: ~57-58 bytes of RSS per order at 10-12M
+// orders (README, "Measured figures"), of which the record ~48 and the index ~10.
 //
 // Layout (in memory only; snapshots write OrderRecord fields, see
 // persistence/snapshot_format.h, so this layout may change freely):
@@ -12,14 +12,17 @@
 //     expiry pops records off the front and frees whole chunks: it never scans
 //     what it keeps, and there is no fragmentation.
 //   - The index: an open-addressing table (linear probing, load <= 7/8,
-//     backward-shift deletion, no tombstones) of 8-byte slots {log position,
-//     32 bits of StableHash(shop, order id)}; the hash bits pick the home slot and
-//     filter candidates without touching the log.
+//     backward-shift deletion, no tombstones) of 6-byte slots {log position,
+//     8 hash bits, distance from the home slot}; bits 32.. of the hash pick the home
+//     slot, and the tag and distance skip most non-matching slots without touching
+//     the log (a slot's home is its position minus its distance, so deletion
+//     needs no stored hash; growth rehashes from the records, O(1) amortized).
 // Collisions: hash bits only select candidates. A candidate matches only if the
 // record's shop and its full order id equal the key's, so two orders never share a
 // decision whatever their hashes (no probability argument needed). An id of 1-19
 // decimal digits without a leading zero (Shopify-style) is kept as an integer
-// (a varint of 6-8 bytes); any other id as its bytes.
+// (a varint of 6-8 bytes); any other id as its bytes. (A 128-bit hash instead of
+// the id would cost 16 bytes and leave a collision probability, however small.)
 //
 // The hash is the process-independent StableHash (engine/stable_hash.h), the one
 // that already picks the shard (so snapshot fences keep meaning the same shards);
@@ -102,18 +105,24 @@ class OrderShard {
   };
   struct Slot {
     uint32_t pos = 0;  // Log position: chunk sequence * kChunkBytes + offset.
-    uint32_t tag = 0;  // Hash bits, never 0; 0 = empty slot.
-  };
-  static uint32_t TagOf(const OrderKey& key);
+    uint8_t tag = 0;   // Hash bits 56-63: most non-matching slots are skipped unread.
+    uint8_t dist = 0;  // 0: empty; else 1 + distance from the home slot (kFar: more).
+  } __attribute__((packed));
+  static constexpr uint8_t kFar = 255;  // Distance >= 254: the record's hash tells.
+  static_assert(sizeof(Slot) == 6);
+
   Chunk& ChunkOf(uint32_t pos) const;  // The chunk holding log position `pos`.
+  uint64_t HashAt(uint32_t pos) const;  // The key hash of the record at `pos`.
   bool Matches(uint32_t pos, const OrderKey& key) const;
-  // Index of the slot of `key`, or -1.
+  // Index of the slot of `key` (or of the record at `pos`), or -1.
   int64_t FindSlot(const OrderKey& key) const;
+  int64_t SlotOfPos(uint32_t pos, uint64_t hash) const;
+  size_t Distance(size_t i) const;  // Of occupied slot i from its home.
   void Append(const OrderKey& key, const OrderRecord& record);
   void EvictBefore(TimeMs limit);
   void EraseSlot(size_t i);
   void Resize(size_t capacity);
-  void PlaceSlot(Slot s);
+  void PlaceSlot(uint32_t pos, uint64_t hash);
 
   std::deque<std::unique_ptr<Chunk>> chunks_;
   uint32_t front_chunk_seq_ = 0;  // Sequence number of chunks_.front().

@@ -148,6 +148,42 @@ TEST(OrderShardTest, CollidingHashesNeverShareADecision) {
   EXPECT_EQ(shard.size(), pairs.size() + 1);
 }
 
+// More than 254 orders with one home slot (hash bits 32-43 equal, so for every
+// table size up to 4096 slots): slots past distance 254 find their home through
+// the record's hash, on lookup, on expiry (backward shift) and on growth.
+TEST(OrderShardTest, ALongProbeRunOfOneHomeStaysCorrect) {
+  std::vector<std::string> ids;
+  for (uint64_t i = 0; ids.size() < 400; ++i) {
+    const std::string id = absl::StrCat("run-", i);
+    if (((MakeOrderKey(1, id).hash >> 32) & 0xfff) == 0x5a5) ids.push_back(id);
+  }
+  OrderShard shard;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    shard.Insert(MakeOrderKey(1, ids[i]), Record(1, ids[i], kT0 + static_cast<TimeMs>(i), i + 1),
+                 kWindow);
+    if (i % 2) {  // Others in between, whose homes lie inside the run.
+      const std::string other = absl::StrCat("other-", i);
+      shard.Insert(MakeOrderKey(1, other), Record(1, other, kT0 + static_cast<TimeMs>(i)), kWindow);
+    }
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSERT_EQ(shard.Find(MakeOrderKey(1, ids[i]))->decision.affiliate, i + 1) << ids[i];
+  }
+  // Expire the first 200 of the run (and the others among them).
+  shard.Insert(MakeOrderKey(1, "late"), Record(1, "late", kT0 + kWindow + 200), kWindow);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::optional<OrderRecord> got = shard.Find(MakeOrderKey(1, ids[i]));
+    ASSERT_EQ(got.has_value(), i >= 200) << ids[i];
+    if (got) {
+      EXPECT_EQ(got->decision.affiliate, i + 1);
+    }
+  }
+  for (size_t i = 201; i < ids.size(); i += 2) {
+    EXPECT_TRUE(shard.Find(MakeOrderKey(1, absl::StrCat("other-", i)))) << i;
+  }
+  EXPECT_EQ(shard.size(), 200u + 100u + 1u);
+}
+
 TEST(OrderShardTest, ExpiresExactlyPastTheWindowEdge) {
   OrderShard shard;
   const OrderKey a = MakeOrderKey(1, "a");

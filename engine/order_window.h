@@ -17,8 +17,8 @@
 // and explain() find an order only while it is remembered.
 //
 // Memory: each shard is a compact table (order_shard.h): a log of variable-length
-// records in insertion order plus an 8-byte-slot index, about 40-55 bytes per
-// remembered order (README, "Memory figures", measured with bench/memory_report).
+// records in insertion order plus a 6-byte-slot index, ~57 bytes of RSS per
+// remembered order at 10-12M (README, "Measured figures"; bench/memory_report).
 // Expiry pops the log's front, so it costs O(expired), never a scan.
 //
 // Thread-safety: every method may be called from any thread. One mutex per shard;
