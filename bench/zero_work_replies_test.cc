@@ -43,7 +43,8 @@ std::string Reference(uint64_t id, Fill fill) {
 
 // Word-aligned bytes, as the server's input buffer holds them.
 struct Aligned {
-  explicit Aligned(const std::string& bytes) : words((bytes.size() + 7) / 8 + 1), size(bytes.size()) {
+  explicit Aligned(const std::string& bytes)
+      : words((bytes.size() + 7) / 8 + 1), size(bytes.size()) {
     std::memcpy(words.data(), bytes.data(), bytes.size());
   }
   const char* data() const { return reinterpret_cast<const char*>(words.data()); }

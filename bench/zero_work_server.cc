@@ -84,13 +84,25 @@ class Server {
     if (epoll_fd_ >= 0) close(epoll_fd_);
   }
 
-  // Listens on `address`; the address it got ("127.0.0.1:40123").
+  // Listens on `address`; the address it got ("127.0.0.1:40123"). SIGTERM and SIGINT
+  // are taken from here on (into the epoll set), so a signal sent as soon as the
+  // address is printed stops the server cleanly.
   absl::StatusOr<std::string> Listen(const LoopbackAddress& address) {
-    listen_fd_ = socket(address.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    signal_fd_ = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (signal_fd_ < 0 || epoll_fd_ < 0 || !Watch(EPOLL_CTL_ADD, signal_fd_, EPOLLIN)) {
+      return absl::InternalError(absl::StrCat("epoll setup: ", std::strerror(errno)));
+    }
     const int one = 1;
-    if (listen_fd_ < 0 || setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(listen_fd_, reinterpret_cast<const sockaddr*>(&address.address), address.length) != 0 ||
-        listen(listen_fd_, 1024) != 0) {
+    listen_fd_ = socket(address.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd_ < 0 || setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+        bind(listen_fd_, reinterpret_cast<const sockaddr*>(&address.address), address.length) ||
+        listen(listen_fd_, 1024) != 0 || !Watch(EPOLL_CTL_ADD, listen_fd_, EPOLLIN)) {
       return absl::UnavailableError(
           absl::StrCat("--listen=", address.text, ": ", std::strerror(errno)));
     }
@@ -108,19 +120,8 @@ class Server {
     return absl::StrCat(host, ":", ntohs(v4->sin_port));
   }
 
-  // Runs until SIGTERM or SIGINT.
+  // Runs until SIGTERM or SIGINT (after Listen).
   absl::Status Run() {
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop, nullptr);
-    signal_fd_ = signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC);
-    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    if (signal_fd_ < 0 || epoll_fd_ < 0 || !Watch(EPOLL_CTL_ADD, listen_fd_, EPOLLIN) ||
-        !Watch(EPOLL_CTL_ADD, signal_fd_, EPOLLIN)) {
-      return absl::InternalError(absl::StrCat("epoll setup: ", std::strerror(errno)));
-    }
     epoll_event events[kMaxEvents];
     while (true) {
       const int n = epoll_wait(epoll_fd_, events, kMaxEvents, -1);

@@ -92,7 +92,9 @@ struct CommandRun {
     const size_t at = output.find(marker);
     if (at == std::string::npos) return "";
     const size_t start = at + marker.size();
-    if (output[start] == '"') return output.substr(start + 1, output.find('"', start + 1) - start - 1);
+    if (output[start] == '"') {
+      return output.substr(start + 1, output.find('"', start + 1) - start - 1);
+    }
     return output.substr(start, output.find_first_of(",}", start) - start);
   }
 };
@@ -109,13 +111,15 @@ CommandRun RunCommand(const std::string& command) {
   return run;
 }
 
-CommandRun Bench(const ZeroWorkProcess& server, const std::string& target, const std::string& args) {
+CommandRun Bench(const ZeroWorkProcess& server, const std::string& target,
+                 const std::string& args) {
   return RunCommand(std::string(ATTRIB_BENCH_PATH) + " --target=" + target + " --server=" +
                     server.address() + " --server_pid=" + std::to_string(server.pid()) +
                     " --keys=1000 --warmup=0 --json --timeout=20 " + args);
 }
 
-void ExpectAllAnswered(const CommandRun& run, const std::string& requests, const std::string& misses) {
+void ExpectAllAnswered(const CommandRun& run, const std::string& requests,
+                       const std::string& misses) {
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_EQ(run.Get("requests"), requests) << run.output;
   EXPECT_EQ(run.Get("errors"), "0") << run.output;
@@ -163,7 +167,8 @@ TEST(ZeroWorkServerTest, RespLoadsAreAnsweredThenSigtermStopsIt) {
 }
 
 TEST(ZeroWorkServerTest, RefusesNonLoopbackAndUnknownProtocols) {
-  const CommandRun remote = RunCommand(std::string(ZERO_WORK_SERVER_PATH) + " --listen=192.0.2.1:0");
+  const CommandRun remote =
+      RunCommand(std::string(ZERO_WORK_SERVER_PATH) + " --listen=192.0.2.1:0");
   EXPECT_EQ(remote.status, 2) << remote.output;
   EXPECT_NE(remote.output.find("--listen"), std::string::npos) << remote.output;
   const CommandRun http = RunCommand(std::string(ZERO_WORK_SERVER_PATH) + " --protocol=http");
