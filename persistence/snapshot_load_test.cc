@@ -361,5 +361,22 @@ TEST_F(SnapshotLoadTest, ChecksumsOnSeveralThreadsNameTheFirstDamagedBlock) {
   }
 }
 
+
+// Writes testdata/snapshot_v<kSnapshotVersion>.{snap,txt} from the same state as the
+// committed golden files (seed 7, 150 connects, 100 orders, 4 shards, fence 5). Run by
+// hand before a format change, so the old version's golden file exists:
+//   snapshot_load_test --gtest_also_run_disabled_tests --gtest_filter=*WriteGolden*
+TEST_F(SnapshotLoadTest, DISABLED_WriteGolden) {
+  FakeClock clock(kStartMs);
+  Engine live(Options(4, &clock));
+  FillRandomState(&live, &clock, 7, 150, 100);
+  const std::string path = Write(live, 5);
+  const std::string base = absl::StrCat(ATTRIB_SOURCE_DIR, "/persistence/testdata/snapshot_v",
+                                        kSnapshotVersion);
+  std::ofstream(base + ".snap", std::ios::binary) << ReadOrDie(&fs_, path);
+  std::ofstream txt(base + ".txt");
+  for (const std::string& line : RecordLines(&fs_, path)) txt << line << "\n";
+}
+
 }  // namespace
 }  // namespace attrib::persistence
