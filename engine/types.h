@@ -229,12 +229,14 @@ struct AttributionDecision {
   // was not credited, and the affiliate a directory rule refused (the connected one
   // when connection_inactive is kAffiliateDisabled/kAffiliateNotRegistered, else the
   // self-referred one or the refused referral).
+  // (Declared in this order so that the two small fields fill the padding after
+  // `reversed`: a remembered order grows by 8 bytes, not 16.)
   ReferralRefusal referral_refused = ReferralRefusal::kNone;
-  AffiliateId refused_affiliate = 0;
   // This order's number within the connection it counted against: 1 = the
   // connection's first counted order (its attributed, not reversed, orders including
   // this one); 0 when not counted.
   uint32_t order_number_in_connection = 0;
+  AffiliateId refused_affiliate = 0;
 
   friend bool operator==(const AttributionDecision&,
                          const AttributionDecision&) = default;
