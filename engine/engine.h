@@ -7,7 +7,9 @@
 // and Apply() replays such values.
 //
 // Thread-safety: every public method may be called from any thread. Lock order, the
-// only one used: order shard -> connection shard -> settings. Two threads connecting
+// only one used: order shard -> connection shard -> settings or affiliate directory
+// (two leaves, never held together). An affiliate put releases the directory's lock
+// before it touches connections (on_customer_becomes_affiliate). Two threads connecting
 // the same customer with if_absent serialize on the key's shard: exactly one wins.
 //
 // Time: read from the injected Clock only to stamp new changes (connected_at
