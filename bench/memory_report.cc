@@ -8,7 +8,9 @@
 //     malloc_trim(0), and (after - before) / connections;
 //   - the engine's own accounting (Engine::Stats().memory) per connection: hash
 //     table, arena chunks, live record bytes, garbage;
-//   - the average length of the emails as entered.
+//   - the average length of the emails as entered;
+//   - with --orders, the RSS per remembered order; with --registered_affiliates, the
+//     RSS per affiliate directory record (issue 12).
 // Human-readable lines, or with --json one JSON object on stdout.
 //
 // Thread-safety: single-threaded program.
@@ -36,6 +38,11 @@ ABSL_FLAG(int64_t, orders, 0,
           "After loading, attribute this many orders (unique ids, to loaded customers) "
           "and report the RSS per remembered order (the order window's cost; all stay "
           "inside the default 120-day window).");
+ABSL_FLAG(int64_t, registered_affiliates, 0,
+          "After loading (and the orders), put this many affiliates in the affiliate "
+          "directory (a 12-byte name and --affiliate_emails emails each, spread over the "
+          "shops) and report the RSS per affiliate record.");
+ABSL_FLAG(int64_t, affiliate_emails, 1, "Emails of each registered affiliate (0-8).");
 
 namespace attrib::bench {
 namespace {
@@ -131,6 +138,31 @@ int Run() {
         static_cast<double>(engine.orders().MemoryBytes()) / static_cast<double>(orders);
   }
 
+  // The affiliate directory: records with a name and emails, after the connections.
+  const int64_t registered = absl::GetFlag(FLAGS_registered_affiliates);
+  double rss_per_affiliate = 0;
+  if (registered > 0) {
+    const size_t rss_before_directory = TrimmedRss();
+    engine::PutAffiliateRequest put;
+    for (int64_t i = 0; i < registered; ++i) {
+      put.shop = 1 + static_cast<uint64_t>(i) % static_cast<uint64_t>(shops);
+      put.id = 1'000'000 + static_cast<uint64_t>(i);
+      put.name = absl::StrFormat("Affiliate %03d", i % 1000);  // 13 bytes.
+      put.emails.clear();
+      for (int64_t e = 0; e < absl::GetFlag(FLAGS_affiliate_emails); ++e) {
+        put.emails.push_back(absl::StrFormat("partner%d.%d@example.com", i, e));
+      }
+      if (!engine.PutAffiliate(put).ok()) {
+        std::fprintf(stderr, "affiliate put %llu failed\n",
+                     static_cast<unsigned long long>(put.id));
+        return 1;
+      }
+    }
+    rss_per_affiliate = (static_cast<double>(TrimmedRss()) -
+                         static_cast<double>(rss_before_directory)) /
+                        static_cast<double>(registered);
+  }
+
   const engine::EngineStats stats = engine.Stats();
   const engine::StoreMemory& m = stats.memory;
   const double dn = static_cast<double>(n);
@@ -157,13 +189,14 @@ int Run() {
             "\"accounted_per_connection\":%.2f,\"avg_entered_email_bytes\":%.2f,"
             "\"anon_huge_pages_bytes\":%d,\"owner_table_bytes\":%d,"
             "\"orders\":%d,\"rss_per_remembered_order\":%.1f,"
-            "\"accounted_per_remembered_order\":%.1f}",
+            "\"accounted_per_remembered_order\":%.1f,"
+            "\"registered_affiliates\":%d,\"rss_per_affiliate\":%.1f}",
             n, stats.connections, shops, affiliates, seed,
             engine::EmailPolicyName(engine.email_policy()), load_s, dn / load_s,
             rss_start, rss_before, rss_after, rss_per, m.table_bytes, m.arena_bytes,
             m.live_record_bytes, m.garbage_bytes, table_per, arena_per, live_per,
             garbage_per, accounted_per, entered_avg, huge_after, m.owner_table_bytes,
-            orders, rss_per_order, accounted_per_order)
+            orders, rss_per_order, accounted_per_order, registered, rss_per_affiliate)
             .c_str());
     return 0;
   }
@@ -198,6 +231,11 @@ int Run() {
                 "(target <= 64 at 10M; order window accounting %.1f)\n",
                 static_cast<long long>(orders), stats.remembered_orders, rss_per_order,
                 accounted_per_order);
+  }
+  if (registered > 0) {
+    std::printf("affiliate records     %lld (%lld emails each): %.1f bytes RSS each\n",
+                static_cast<long long>(registered),
+                static_cast<long long>(absl::GetFlag(FLAGS_affiliate_emails)), rss_per_affiliate);
   }
   return 0;
 }

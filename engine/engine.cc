@@ -9,6 +9,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "engine/affiliate_rules.h"
 #include "engine/rules.h"
 #include "engine/validation.h"
 
@@ -63,6 +64,12 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
   absl::StatusOr<CanonicalEmail> email = Canonicalize(req.email, email_policy());
   if (!email.ok()) return email.status();
   const TimeMs now = clock_->NowMs();
+  // The directory's rules (affiliate_rules.h). Judged before the key is locked (lock
+  // order): a put racing this connect is ordered before or after it as a whole.
+  ATTRIB_RETURN_IF_ERROR(ConnectAllowed(
+      Standing(req.shop, req.affiliate, absl::MakeConstSpan(&email->canonical, 1),
+               settings_.Get(req.shop)),
+      req.shop, req.affiliate, email->canonical));
 
   return store_.Mutate(req.shop, email->canonical,
                        [&](KeyEditor& editor) -> absl::StatusOr<ConnectResult> {
@@ -172,6 +179,13 @@ absl::StatusOr<ShopSettings> Engine::UpdateSettings(ShopId shop,
         if (patch.validity_mode) s.validity_mode = *patch.validity_mode;
         if (patch.validity_max_orders) s.validity_max_orders = *patch.validity_max_orders;
         if (patch.precedence) s.precedence = *patch.precedence;
+        if (patch.require_registered_affiliates) {
+          s.require_registered_affiliates = *patch.require_registered_affiliates;
+        }
+        if (patch.block_self_referrals) s.block_self_referrals = *patch.block_self_referrals;
+        if (patch.on_customer_becomes_affiliate) {
+          s.on_customer_becomes_affiliate = *patch.on_customer_becomes_affiliate;
+        }
         return s;
       },
       [&](const ShopSettings& s) { Emit(Mutation{now, PutSettings{shop, s}}); });
@@ -210,8 +224,19 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
     const auto decide_and_apply = [&](KeyEditor* editor) {
       const std::optional<Connection> none;
       const std::optional<Connection>& current = editor ? editor->current() : none;
-      const AttributionOutcome outcome =
-          DecideAttribution(facts, current, settings_.Get(req.shop));
+      const ShopSettings settings = settings_.Get(req.shop);
+      // The customer's emails as the self-referral check sees them (one today).
+      const absl::Span<const std::string> customer_emails =
+          facts.has_email ? absl::MakeConstSpan(&facts.canonical_email, 1)
+                          : absl::Span<const std::string>();
+      if (current) {
+        facts.connected_standing =
+            Standing(req.shop, current->affiliate, customer_emails, settings);
+      }
+      if (facts.referral != 0) {
+        facts.referral_standing = Standing(req.shop, facts.referral, customer_emails, settings);
+      }
+      const AttributionOutcome outcome = DecideAttribution(facts, current, settings);
       // Resolve every value now, so that replay never recomputes anything.
       RecordOrder op;
       op.shop = req.shop;
@@ -358,6 +383,7 @@ EngineStats Engine::Stats() const {
   s.connections = s.memory.connections;
   s.remembered_orders = orders_.size();
   s.shops_with_settings = settings_.size();
+  s.affiliates = affiliates_.size();
   return s;
 }
 

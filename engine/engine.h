@@ -7,7 +7,9 @@
 // and Apply() replays such values.
 //
 // Thread-safety: every public method may be called from any thread. Lock order, the
-// only one used: order shard -> connection shard -> settings. Two threads connecting
+// only one used: order shard -> connection shard -> settings or affiliate directory
+// (two leaves, never held together). An affiliate put releases the directory's lock
+// before it touches connections (on_customer_becomes_affiliate). Two threads connecting
 // the same customer with if_absent serialize on the key's shard: exactly one wins.
 //
 // Time: read from the injected Clock only to stamp new changes (connected_at
@@ -27,6 +29,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "engine/affiliate_directory.h"
+#include "engine/affiliate_rules.h"
 #include "engine/canonical_email.h"
 #include "engine/clock.h"
 #include "engine/connection_list.h"
@@ -60,6 +64,34 @@ struct ConnectRequest {
   ConnectMode mode = ConnectMode::kIfAbsent;
   std::optional<TimeMs> connected_at;  // Default: now.
   std::optional<std::string> name;     // Default: keep the replaced connection's name.
+};
+
+// --- The affiliate directory (issue 12; engine_affiliates.cc).
+struct PutAffiliateRequest {
+  ShopId shop = 0;
+  AffiliateId id = 0;
+  std::string name;                      // Replaces the stored one.
+  std::vector<std::string> emails;       // As entered; replaces the stored ones.
+  std::optional<AffiliateStatus> status;  // Default: keep (a new entry: active).
+  std::optional<TimeMs> created_at;      // A new entry: default now; else ignored.
+};
+
+struct PutAffiliateResult {
+  Affiliate affiliate;  // As stored now.
+  bool created = false;
+  // on_customer_becomes_affiliate = disconnect: the connections of the affiliate's
+  // emails to other affiliates that this put removed.
+  std::vector<Connection> removed_connections;
+};
+
+struct AffiliateInfo {
+  Affiliate affiliate;
+  uint64_t connections = 0;  // Connected customers (any status).
+};
+
+struct AffiliatePage {
+  std::vector<AffiliateInfo> items;
+  std::string next_cursor;  // Empty: last page.
 };
 
 struct ConnectResult {
@@ -113,6 +145,7 @@ struct ReverseResult {
 // continue plus the log after its oldest fence rebuilds the exact state.
 struct SnapshotFences {
   uint64_t settings = 0;
+  uint64_t affiliates = 0;  // The affiliate directory (0: older snapshots, none).
   std::vector<uint64_t> connection_shards;  // Indexed like ConnectionStore shards.
   std::vector<uint64_t> order_shards;       // Indexed like OrderWindow shards.
 };
@@ -142,6 +175,9 @@ class SnapshotVisitor {
   virtual ~SnapshotVisitor() = default;
   virtual void Settings(ShopId shop, const ShopSettings& settings) = 0;
   virtual void SettingsDone(uint64_t fence) = 0;
+  // The affiliate directory, after the settings, under the directory's lock.
+  virtual void AffiliateRecord(const Affiliate&) {}
+  virtual void AffiliatesDone(uint64_t /*fence*/) {}
   virtual void BeginConnectionShard(uint32_t index, uint64_t fence) = 0;
   virtual void ConnectionRecord(const ConnectionView& c, const EncodedConnection& encoded) = 0;
   virtual void EndConnectionShard(uint32_t index) = 0;
@@ -206,6 +242,7 @@ struct EngineStats {
   size_t connections = 0;
   size_t remembered_orders = 0;
   size_t shops_with_settings = 0;
+  size_t affiliates = 0;  // Directory entries, all shops.
   StoreMemory memory;
 };
 
@@ -262,6 +299,21 @@ class Engine {
   absl::StatusOr<ShopSettings> GetSettings(ShopId shop) const;
   absl::StatusOr<ShopSettings> UpdateSettings(ShopId shop, const ShopSettingsPatch& patch);
 
+  // --- The affiliate directory (issue 12) ---
+  // Create or update. Every error names the field (name, emails[i] with the
+  // canonicalization rule that failed, status); an email of another affiliate of the
+  // shop is AlreadyExists. Logged as one PutAffiliate, then (setting
+  // on_customer_becomes_affiliate = disconnect) one RemoveConnection per removed
+  // connection.
+  absl::StatusOr<PutAffiliateResult> PutAffiliate(const PutAffiliateRequest& request);
+  // Sets the status of an existing entry (disable, or enable again); NotFound if none.
+  absl::StatusOr<PutAffiliateResult> SetAffiliateStatus(ShopId shop, AffiliateId id,
+                                                        AffiliateStatus status);
+  absl::StatusOr<AffiliateInfo> GetAffiliate(ShopId shop, AffiliateId id) const;
+  // List and search (AffiliateQuery: email as entered here, canonicalized).
+  absl::StatusOr<AffiliatePage> SearchAffiliates(const AffiliateQuery& query) const;
+  const AffiliateDirectory& affiliates() const { return affiliates_; }
+
   // --- Orders (SPEC §5) ---
   absl::StatusOr<AttributeResult> Attribute(const AttributeRequest& request);
   absl::StatusOr<ReverseResult> Reverse(ShopId shop, absl::string_view order_id);
@@ -308,6 +360,7 @@ class Engine {
   void AddOwnerCounts(absl::Span<const uint32_t> owner_map,
                       absl::Span<const int64_t> owner_counts);
   void RestoreSettings(ShopId shop, const ShopSettings& settings);
+  void RestoreAffiliate(const Affiliate& affiliate) { affiliates_.Restore(affiliate); }
   void RestoreOrder(const OrderRecord& order, TimeMs shard_high_water);
   uint32_t shard_count() const { return store_.shard_count(); }
   EngineStats Stats() const;
@@ -325,6 +378,12 @@ class Engine {
                         KeyEditor* editor) const;
   static void ApplyReverseOrder(const ReverseOrder& op, OrderShard* orders,
                                 const OrderKey& key, KeyEditor* editor);
+  // The directory's standing of `affiliate` for the customer with these emails.
+  AffiliateStanding Standing(ShopId shop, AffiliateId affiliate,
+                             absl::Span<const std::string> customer_emails,
+                             const ShopSettings& settings) const;
+  // on_customer_becomes_affiliate = disconnect, after `a` was put.
+  std::vector<Connection> DisconnectCustomersOf(const Affiliate& a, TimeMs now);
   bool ConnectionPartDue(ShopId shop, absl::string_view canonical, uint64_t seq,
                          const SnapshotFences* fences) const;
   bool OrderPartDue(ShopId shop, absl::string_view order_id, uint64_t seq,
@@ -334,6 +393,7 @@ class Engine {
   MutationSink* const sink_;
   ConnectionStore store_;
   SettingsRegistry settings_;
+  AffiliateDirectory affiliates_;
   OrderWindow orders_;
 };
 

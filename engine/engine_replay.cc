@@ -69,6 +69,14 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
                           [](const ShopSettings&) {});
       return absl::OkStatus();
     }
+    absl::Status operator()(const engine::PutAffiliate& op) {
+      if (fences != nullptr && seq <= fences->affiliates) return absl::OkStatus();
+      if (op.affiliate.shop == 0 || op.affiliate.id == 0) {
+        return ReplayMismatch("PutAffiliate with an empty shop or id");
+      }
+      e->affiliates_.Restore(op.affiliate);
+      return absl::OkStatus();
+    }
     absl::Status operator()(const RecordOrder& op) {
       const std::string& order_id = op.decision.order_id;
       if (e->OrderPartDue(op.shop, order_id, seq, fences)) {
@@ -131,6 +139,8 @@ void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
   settings_.ForEachLocked([&](ShopId shop, const ShopSettings& s) {
     visitor->Settings(shop, s);
   }, [&] { visitor->SettingsDone(current_seq()); });
+  affiliates_.ForEachLocked([&](const Affiliate& a) { visitor->AffiliateRecord(a); },
+                            [&] { visitor->AffiliatesDone(current_seq()); });
   for (uint32_t i = 0; i < store_.shard_count(); ++i) {
     bool begun = false;
     store_.ForEachInShard(

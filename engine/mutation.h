@@ -35,11 +35,19 @@ struct SetConnection {
   friend bool operator==(const SetConnection&, const SetConnection&) = default;
 };
 
+// Why a connection was removed (informational: history; Apply() ignores it).
+enum class RemoveCause : uint8_t {
+  kRequest = 0,                 // disconnect().
+  kCustomerBecameAffiliate = 1,  // on_customer_becomes_affiliate = disconnect.
+};
+
 // Remove the key's connection.
 struct RemoveConnection {
   ShopId shop = 0;
   std::string canonical_email;
   AffiliateId previous_affiliate = 0;  // Informational (history).
+  RemoveCause cause = RemoveCause::kRequest;
+  AffiliateId became_affiliate = 0;  // kCustomerBecameAffiliate: the affiliate put.
   friend bool operator==(const RemoveConnection&, const RemoveConnection&) = default;
 };
 
@@ -84,11 +92,20 @@ struct ReverseOrder {
   friend bool operator==(const ReverseOrder&, const ReverseOrder&) = default;
 };
 
+// Store `affiliate` as the directory entry (shop, affiliate.id): create or replace.
+struct PutAffiliate {
+  Affiliate affiliate;
+  bool created = false;  // Informational (history): there was no entry before.
+  friend bool operator==(const PutAffiliate&, const PutAffiliate&) = default;
+};
+
 struct Mutation {
   // The clock time when the change was made (for history and point-in-time
   // restore; Apply() does not use it).
   TimeMs made_at = 0;
-  std::variant<SetConnection, RemoveConnection, PutSettings, RecordOrder, ReverseOrder> op;
+  std::variant<SetConnection, RemoveConnection, PutSettings, RecordOrder, ReverseOrder,
+               PutAffiliate>
+      op;
   friend bool operator==(const Mutation&, const Mutation&) = default;
 };
 

@@ -7,11 +7,13 @@
 //               order id, 0x20 has a counted connection, 0x40 counted_affiliate
 //               differs from affiliate, 0x80 has prev_last_order_at
 //   mark        zz(retain_mark - chunk's base mark)
-//   reasons     1 byte: reason | connection_inactive << 2
+//   reasons     1 byte: reason | connection_inactive << 2 | referral_refused << 5 |
+//               0x80 when refused_affiliate follows
 //   shop        varint
 //   order id    varint number (numeric) | varint length + bytes
 //   ordered_at  zz(ordered_at - retain_mark): usually 0, a 1-byte varint
-//   affiliate, previous_affiliate   varints
+//   affiliate, previous_affiliate, order_number_in_connection   varints
+//   [refused_affiliate varint (reasons 0x80)]
 //   [counted_affiliate varint (0x40)] [zz(counted_connected_at - ordered_at) (0x20)]
 //   [zz(prev_last_order_at - ordered_at) (0x80)]
 //   email       varint length + bytes
@@ -33,7 +35,14 @@ constexpr uint8_t kCounted = 0x01, kCreated = 0x02, kMoved = 0x04, kReversed = 0
 // Longest record: strings are <= 1024 bytes (the snapshot's limit; the engine's
 // are shorter), ten varints of <= 10 bytes, two single bytes.
 constexpr size_t kMaxStringBytes = 1024;
-constexpr size_t kMaxRecordBytes = 2 + 10 * 10 + 2 * (10 + kMaxStringBytes);
+constexpr size_t kMaxRecordBytes = 2 + 12 * 10 + 2 * (10 + kMaxStringBytes);
+// The reasons byte: Reason in bits 0-1, InactiveReason in bits 2-4, ReferralRefusal
+// in bits 5-6, and bit 7 set when refused_affiliate follows (the affiliate
+// directory's fields, issue 12).
+constexpr uint8_t kHasRefused = 0x80;
+static_assert(static_cast<uint8_t>(Reason::kSelfReferral) <= 0x03);
+static_assert(static_cast<uint8_t>(InactiveReason::kAffiliateNotRegistered) <= 0x07);
+static_assert(static_cast<uint8_t>(ReferralRefusal::kSelfReferral) <= 0x03);
 static_assert(kMaxRecordBytes <= OrderShard::kChunkBytes);
 // Positions are uint32 modulo 2^32: a whole number of chunks.
 static_assert((OrderShard::kChunkBytes & (OrderShard::kChunkBytes - 1)) == 0);
@@ -110,6 +119,8 @@ struct View {
   absl::string_view order_id;  // Empty when numeric.
   TimeMs ordered_at = 0;
   AffiliateId affiliate = 0, previous_affiliate = 0, counted_affiliate = 0;
+  uint32_t order_number = 0;
+  AffiliateId refused_affiliate = 0;
   TimeMs counted_connected_at = 0, prev_last_order_at = 0;
   absl::string_view email;
 };
@@ -133,6 +144,8 @@ const char* DecodeRest(const char* p, View* v) {
   v->ordered_at = UnZigZag(GetVarint(&p), v->mark);
   v->affiliate = GetVarint(&p);
   v->previous_affiliate = GetVarint(&p);
+  v->order_number = static_cast<uint32_t>(GetVarint(&p));
+  if (v->reasons & kHasRefused) v->refused_affiliate = GetVarint(&p);
   if (v->flags & kHasCounted) {
     v->counted_affiliate = (v->flags & kCountedDiffers) ? GetVarint(&p) : v->affiliate;
     v->counted_connected_at = UnZigZag(GetVarint(&p), v->ordered_at);
@@ -150,7 +163,10 @@ OrderRecord ToRecord(const View& v) {
   d.ordered_at = v.ordered_at;
   d.affiliate = v.affiliate;
   d.reason = static_cast<Reason>(v.reasons & 0x03);
-  d.connection_inactive = static_cast<InactiveReason>((v.reasons >> 2) & 0x03);
+  d.connection_inactive = static_cast<InactiveReason>((v.reasons >> 2) & 0x07);
+  d.referral_refused = static_cast<ReferralRefusal>((v.reasons >> 5) & 0x03);
+  d.order_number_in_connection = v.order_number;
+  d.refused_affiliate = v.refused_affiliate;
   d.counted = v.flags & kCounted;
   d.connection_created = v.flags & kCreated;
   d.connection_moved = v.flags & kMoved;
@@ -269,7 +285,9 @@ void OrderShard::Append(const OrderKey& key, const OrderRecord& r) {
   uint8_t flags = (d.counted ? kCounted : 0) | (d.connection_created ? kCreated : 0) |
                   (d.connection_moved ? kMoved : 0) | (d.reversed ? kReversed : 0);
   *p++ = static_cast<char>((static_cast<uint8_t>(d.reason) & 0x03) |
-                           (static_cast<uint8_t>(d.connection_inactive) & 0x03) << 2);
+                           (static_cast<uint8_t>(d.connection_inactive) & 0x07) << 2 |
+                           (static_cast<uint8_t>(d.referral_refused) & 0x03) << 5 |
+                           (d.refused_affiliate != 0 ? kHasRefused : 0));
   p = PutVarint(p, key.shop);
   if (key.numeric) {
     flags |= kNumericId;
@@ -280,6 +298,8 @@ void OrderShard::Append(const OrderKey& key, const OrderRecord& r) {
   p = PutVarint(p, ZigZag(d.ordered_at, r.retain_mark));
   p = PutVarint(p, d.affiliate);
   p = PutVarint(p, d.previous_affiliate);
+  p = PutVarint(p, d.order_number_in_connection);
+  if (d.refused_affiliate != 0) p = PutVarint(p, d.refused_affiliate);
   if (r.counted_affiliate != 0 || r.counted_connected_at != 0) {
     flags |= kHasCounted;
     if (r.counted_affiliate != d.affiliate) {

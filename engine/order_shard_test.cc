@@ -66,6 +66,12 @@ TEST(OrderShardTest, EveryFieldRoundTrips) {
   d.counted = d.connection_created = d.connection_moved = d.reversed = true;
   d.previous_affiliate = 12345678901234ull;
   d.canonical_email = std::string(254, 'e');
+  // The affiliate directory's fields (issue 12), at their largest values.
+  d.connection_inactive = InactiveReason::kAffiliateNotRegistered;
+  d.reason = Reason::kSelfReferral;
+  d.referral_refused = ReferralRefusal::kSelfReferral;
+  d.order_number_in_connection = std::numeric_limits<uint32_t>::max();
+  d.refused_affiliate = std::numeric_limits<AffiliateId>::max() - 1;
   r.counted_affiliate = 99;  // Differs from the credited affiliate.
   r.counted_connected_at = 0;
   r.prev_last_order_at = -5;  // Not a valid time, but the table must not care.

@@ -40,6 +40,7 @@ void ExpectReplayRebuilds(const Engine& live, const std::vector<Mutation>& log,
   const State got = Dump(replayed);
   EXPECT_EQ(got.connections.size(), want.connections.size()) << "seed " << seed;
   EXPECT_EQ(got.settings, want.settings) << "seed " << seed;
+  EXPECT_EQ(got.affiliates, want.affiliates) << "seed " << seed;
   EXPECT_EQ(got.orders.size(), want.orders.size()) << "seed " << seed;
   EXPECT_TRUE(got == want) << "seed " << seed << ": replayed state differs";
 }

@@ -46,6 +46,7 @@ struct State {
   std::map<std::pair<ShopId, std::string>, Connection> connections;
   std::map<ShopId, ShopSettings> settings;
   std::map<std::pair<ShopId, std::string>, OrderRecord> orders;
+  std::map<std::pair<ShopId, AffiliateId>, Affiliate> affiliates;
   friend bool operator==(const State&, const State&) = default;
 };
 
@@ -61,6 +62,8 @@ inline State Dump(const Engine& e) {
   e.orders().ForEach([&](const OrderRecord& r) {
     s.orders[{r.shop, r.decision.order_id}] = r;
   });
+  e.affiliates().ForEachLocked(
+      [&](const Affiliate& a) { s.affiliates[{a.shop, a.id}] = a; }, [] {});
   return s;
 }
 
@@ -76,7 +79,7 @@ class RandomWorkload {
     const ShopId shop = 1 + Pick(3);
     const std::string email = absl::StrCat(Pick(2) ? "Cust" : "cust", Pick(40),
                                            Pick(2) ? "+tag" : "", "@gmail.com");
-    switch (Pick(9)) {
+    switch (Pick(11)) {
       case 0:
       case 1: {
         ConnectRequest r;
@@ -126,6 +129,30 @@ class RandomWorkload {
       case 8:
         (void)engine_->Explain(shop, absl::StrCat("order-", Pick(300)));
         break;
+      case 9: {  // The affiliate directory: customers' emails, so self-referrals happen.
+        const AffiliateId id = 1 + Pick(5);
+        if (Pick(3) == 0) {
+          (void)engine_->SetAffiliateStatus(
+              shop, id, Pick(2) ? AffiliateStatus::kDisabled : AffiliateStatus::kActive);
+          break;
+        }
+        PutAffiliateRequest r;
+        r.shop = shop;
+        r.id = id;
+        r.name = absl::StrCat(Pick(2) ? "Ann " : "bob ", Pick(10));
+        for (uint64_t n = Pick(3); n > 0; --n) r.emails.push_back(absl::StrCat("cust", Pick(40), "@gmail.com"));
+        if (Pick(3) == 0) r.status = static_cast<AffiliateStatus>(Pick(2));
+        (void)engine_->PutAffiliate(r);
+        break;
+      }
+      case 10: {
+        ShopSettingsPatch p;
+        if (Pick(2)) p.require_registered_affiliates = Pick(3) == 0;
+        if (Pick(2)) p.block_self_referrals = Pick(3) != 0;
+        if (Pick(2)) p.on_customer_becomes_affiliate = static_cast<CustomerBecomesAffiliate>(Pick(2));
+        (void)engine_->UpdateSettings(shop, p);
+        break;
+      }
     }
   }
 

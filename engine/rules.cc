@@ -2,6 +2,8 @@
 #include "engine/rules.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <utility>
 
 namespace attrib::engine {
 
@@ -52,9 +54,68 @@ Connection ReferralConnection(const OrderFacts& order, AffiliateId affiliate,
 
 }  // namespace
 
+namespace {
+
+bool Refused(AffiliateStanding s) {
+  return s == AffiliateStanding::kDisabled || s == AffiliateStanding::kNotRegistered;
+}
+
+// SPEC §5 with the directory's refusals (disabled, unregistered) already applied.
+AttributionOutcome DecideWithoutSelfCheck(const OrderFacts& order,
+                                          const std::optional<Connection>& current,
+                                          const ShopSettings& settings);
+
+}  // namespace
+
 AttributionOutcome DecideAttribution(const OrderFacts& order,
                                      const std::optional<Connection>& current,
                                      const ShopSettings& settings) {
+  OrderFacts facts = order;
+  ReferralRefusal referral_refused = ReferralRefusal::kNone;
+  AffiliateId refused = 0;
+  if (facts.referral != 0 && Refused(facts.referral_standing)) {
+    referral_refused = facts.referral_standing == AffiliateStanding::kDisabled
+                           ? ReferralRefusal::kAffiliateDisabled
+                           : ReferralRefusal::kAffiliateNotRegistered;
+    refused = facts.referral;
+    facts.referral = 0;
+  }
+  AttributionOutcome out = DecideWithoutSelfCheck(facts, current, settings);
+  AttributionDecision& d = out.decision;
+  const bool by_connection = out.count_current || (d.reason == Reason::kConnected);
+  const bool self = d.affiliate != 0 &&
+                    ((by_connection && facts.connected_standing == AffiliateStanding::kSelf) ||
+                     (!by_connection && d.affiliate == facts.referral &&
+                      facts.referral_standing == AffiliateStanding::kSelf));
+  if (self) {
+    AttributionDecision blocked;
+    blocked.order_id = d.order_id;
+    blocked.ordered_at = d.ordered_at;
+    blocked.canonical_email = d.canonical_email;
+    blocked.connection_inactive = d.connection_inactive;
+    blocked.reason = Reason::kSelfReferral;
+    blocked.refused_affiliate = d.affiliate;
+    if (!by_connection) referral_refused = ReferralRefusal::kSelfReferral;
+    out = AttributionOutcome{};
+    out.decision = std::move(blocked);
+  } else if (refused != 0 && d.refused_affiliate == 0) {
+    d.refused_affiliate = refused;
+  }
+  out.decision.referral_refused = referral_refused;
+  if (out.count_current && current) {
+    out.decision.order_number_in_connection =
+        current->order_count == UINT32_MAX ? UINT32_MAX : current->order_count + 1;
+  } else if (out.new_connection) {
+    out.decision.order_number_in_connection = out.new_connection->order_count;
+  }
+  return out;
+}
+
+namespace {
+
+AttributionOutcome DecideWithoutSelfCheck(const OrderFacts& order,
+                                          const std::optional<Connection>& current,
+                                          const ShopSettings& settings) {
   AttributionOutcome out;
   AttributionDecision& d = out.decision;
   d.order_id = order.order_id;
@@ -66,6 +127,12 @@ AttributionOutcome DecideAttribution(const OrderFacts& order,
   const bool have_connection = order.has_email && current.has_value();
   ConnectionStatus status;
   if (have_connection) status = EvaluateConnection(*current, settings, order.at);
+  if (have_connection && status.active() && Refused(order.connected_standing)) {
+    status.inactive = order.connected_standing == AffiliateStanding::kDisabled
+                          ? InactiveReason::kAffiliateDisabled
+                          : InactiveReason::kAffiliateNotRegistered;
+    d.refused_affiliate = current->affiliate;
+  }
   const bool active = have_connection && status.active();
 
   if (active) {
@@ -108,5 +175,7 @@ AttributionOutcome DecideAttribution(const OrderFacts& order,
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace attrib::engine

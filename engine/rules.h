@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/affiliate_rules.h"
 #include "engine/types.h"
 
 namespace attrib::engine {
@@ -43,6 +44,10 @@ struct OrderFacts {
   std::string entered_email;
   AffiliateId referral = 0;  // 0: the order carried no link/coupon.
   std::optional<bool> customer_is_new;
+  // The affiliate directory's word (affiliate_rules.h) on the current connection's
+  // affiliate and on the referral affiliate, for this customer.
+  AffiliateStanding connected_standing = AffiliateStanding::kCreditable;
+  AffiliateStanding referral_standing = AffiliateStanding::kCreditable;
 };
 
 // What an order does: the decision to record, and the change to the customer's
@@ -55,7 +60,16 @@ struct AttributionOutcome {
 };
 
 // SPEC §5. `current` is the customer's connection (none when the order has no
-// email).
+// email). The directory's standings (issue 12) apply first:
+// - a connection whose affiliate is disabled (or unregistered under
+//   require_registered_affiliates) does not count (connection_inactive says why,
+//   refused_affiliate names it) and the referral/none path applies;
+// - a disabled/unregistered referral affiliate is as if the order had none
+//   (referral_refused says why);
+// - if the affiliate the rules then credit (by connection, referral or
+//   auto-connect) is the customer (kSelf), nothing is credited, counted or
+//   connected: reason kSelfReferral, refused_affiliate names it.
+// A counted order carries its number within the connection (1 = first).
 AttributionOutcome DecideAttribution(const OrderFacts& order,
                                      const std::optional<Connection>& current,
                                      const ShopSettings& settings);

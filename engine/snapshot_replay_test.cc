@@ -28,6 +28,8 @@ class CapturingVisitor : public SnapshotVisitor {
  public:
   void Settings(ShopId shop, const ShopSettings& s) override { settings.emplace_back(shop, s); }
   void SettingsDone(uint64_t fence) override { fences.settings = fence; }
+  void AffiliateRecord(const Affiliate& a) override { affiliates.push_back(a); }
+  void AffiliatesDone(uint64_t fence) override { fences.affiliates = fence; }
   void BeginConnectionShard(uint32_t index, uint64_t fence) override {
     if (fences.connection_shards.size() <= index) fences.connection_shards.resize(index + 1);
     fences.connection_shards[index] = fence;
@@ -61,6 +63,7 @@ class CapturingVisitor : public SnapshotVisitor {
   std::function<void()> between_shards;
   SnapshotFences fences;
   std::vector<std::pair<ShopId, ShopSettings>> settings;
+  std::vector<Affiliate> affiliates;
   std::vector<Connection> connections;
   std::vector<std::pair<OrderRecord, TimeMs>> orders;
   TimeMs current_high_water = 0;
@@ -112,9 +115,11 @@ TEST(SnapshotReplayTest, FuzzySnapshotPlusFencedReplayEqualsLiveState) {
     FakeClock other(7);
     Engine restored(Options(&other, nullptr));
     for (const auto& [shop, s] : capture.settings) restored.RestoreSettings(shop, s);
+    for (const Affiliate& a : capture.affiliates) restored.RestoreAffiliate(a);
     for (const Connection& c : capture.connections) restored.RestoreConnection(c);
     for (const auto& [order, hw] : capture.orders) restored.RestoreOrder(order, hw);
-    uint64_t oldest = capture.fences.settings;
+    EXPECT_FALSE(capture.affiliates.empty()) << "seed " << seed;
+    uint64_t oldest = std::min(capture.fences.settings, capture.fences.affiliates);
     for (uint64_t f : capture.fences.connection_shards) oldest = std::min(oldest, f);
     for (uint64_t f : capture.fences.order_shards) oldest = std::min(oldest, f);
     uint64_t newest = 0;

@@ -36,10 +36,15 @@ constexpr std::array<absl::string_view, 2> kModeNames = {"if_absent", "reassign"
 constexpr std::array<absl::string_view, 2> kValidityNames = {"fixed", "sliding"};
 constexpr std::array<absl::string_view, 3> kPrecedenceNames = {
     "connection_first", "referral_first", "referral_takes_over"};
-constexpr std::array<absl::string_view, 3> kReasonNames = {"none", "connected",
-                                                           "referral"};
-constexpr std::array<absl::string_view, 4> kInactiveNames = {"active", "expired",
-                                                             "capped", "disabled"};
+constexpr std::array<absl::string_view, 4> kReasonNames = {"none", "connected",
+                                                           "referral", "self_referral"};
+constexpr std::array<absl::string_view, 6> kInactiveNames = {
+    "active", "expired", "capped", "disabled", "affiliate_disabled",
+    "affiliate_not_registered"};
+constexpr std::array<absl::string_view, 4> kRefusalNames = {
+    "none", "affiliate_disabled", "affiliate_not_registered", "self_referral"};
+constexpr std::array<absl::string_view, 2> kAffiliateStatusNames = {"active", "disabled"};
+constexpr std::array<absl::string_view, 2> kBecomesAffiliateNames = {"keep", "disconnect"};
 
 }  // namespace
 
@@ -62,6 +67,20 @@ absl::StatusOr<Precedence> ParsePrecedence(absl::string_view name) {
 absl::string_view ReasonName(Reason r) { return NameOf(kReasonNames, r); }
 absl::string_view InactiveReasonName(InactiveReason r) {
   return NameOf(kInactiveNames, r);
+}
+absl::string_view ReferralRefusalName(ReferralRefusal r) { return NameOf(kRefusalNames, r); }
+absl::string_view AffiliateStatusName(AffiliateStatus s) {
+  return NameOf(kAffiliateStatusNames, s);
+}
+absl::StatusOr<AffiliateStatus> ParseAffiliateStatus(absl::string_view name) {
+  return ParseName<AffiliateStatus>(kAffiliateStatusNames, "status", name);
+}
+absl::string_view CustomerBecomesAffiliateName(CustomerBecomesAffiliate c) {
+  return NameOf(kBecomesAffiliateNames, c);
+}
+absl::StatusOr<CustomerBecomesAffiliate> ParseCustomerBecomesAffiliate(absl::string_view name) {
+  return ParseName<CustomerBecomesAffiliate>(kBecomesAffiliateNames,
+                                             "on_customer_becomes_affiliate", name);
 }
 
 }  // namespace attrib::engine

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -40,15 +41,32 @@ enum class Precedence : uint8_t {
   kReferralFirst = 1,
   kReferralTakesOver = 2,
 };
-// Why the affiliate of an attribution was credited.
-enum class Reason : uint8_t { kNone = 0, kConnected = 1, kReferral = 2 };
+// Why the affiliate of an attribution was credited. kSelfReferral: the affiliate
+// that would have been credited has one of the customer's emails, so nothing was
+// (shop setting block_self_referrals).
+enum class Reason : uint8_t { kNone = 0, kConnected = 1, kReferral = 2, kSelfReferral = 3 };
 // Why an existing connection does not count (at a given time).
 enum class InactiveReason : uint8_t {
   kActive = 0,    // It counts.
   kExpired = 1,   // validity_days passed since its anchor.
   kCapped = 2,    // validity_max_orders reached.
   kDisabled = 3,  // The shop has connections_enabled = false.
+  // Only in attribution decisions (the affiliate directory, not the connection,
+  // decides these; lookups judge the connection alone):
+  kAffiliateDisabled = 4,       // Its affiliate is disabled in the directory.
+  kAffiliateNotRegistered = 5,  // require_registered_affiliates, and it is not.
 };
+// Why the order's referral affiliate (link/coupon) was not credited, by the
+// affiliate directory's rules (affiliate_rules.h).
+enum class ReferralRefusal : uint8_t {
+  kNone = 0,
+  kAffiliateDisabled = 1,
+  kAffiliateNotRegistered = 2,
+  kSelfReferral = 3,
+};
+// Shop setting on_customer_becomes_affiliate: what registering an affiliate does to
+// a connection of one of its emails to ANOTHER affiliate.
+enum class CustomerBecomesAffiliate : uint8_t { kKeep = 0, kDisconnect = 1 };
 
 absl::string_view SourceName(Source s);
 absl::StatusOr<Source> ParseSource(absl::string_view name);
@@ -60,6 +78,9 @@ absl::string_view PrecedenceName(Precedence p);
 absl::StatusOr<Precedence> ParsePrecedence(absl::string_view name);
 absl::string_view ReasonName(Reason r);
 absl::string_view InactiveReasonName(InactiveReason r);
+absl::string_view ReferralRefusalName(ReferralRefusal r);
+absl::string_view CustomerBecomesAffiliateName(CustomerBecomesAffiliate c);
+absl::StatusOr<CustomerBecomesAffiliate> ParseCustomerBecomesAffiliate(absl::string_view name);
 
 // A customer's connection to an affiliate within one shop.
 struct Connection {
@@ -121,6 +142,23 @@ inline Connection ToConnection(const ConnectionView& v) {
   return c;
 }
 
+// An affiliate as the shop's affiliate directory holds it (affiliate_directory.h).
+enum class AffiliateStatus : uint8_t { kActive = 0, kDisabled = 1 };
+absl::string_view AffiliateStatusName(AffiliateStatus s);
+absl::StatusOr<AffiliateStatus> ParseAffiliateStatus(absl::string_view name);
+// Limits of a directory entry: names like customer names (kMaxNameBytes).
+inline constexpr size_t kMaxAffiliateEmails = 8;
+
+struct Affiliate {
+  ShopId shop = 0;
+  AffiliateId id = 0;
+  std::string name;                 // Valid UTF-8, <= kMaxNameBytes; may be empty.
+  std::vector<std::string> emails;  // Canonical, distinct, <= kMaxAffiliateEmails.
+  AffiliateStatus status = AffiliateStatus::kActive;
+  TimeMs created_at = 0;
+  friend bool operator==(const Affiliate&, const Affiliate&) = default;
+};
+
 // Per-shop settings (SPEC §4). Defaults are those of a shop never configured.
 struct ShopSettings {
   bool connections_enabled = true;
@@ -130,6 +168,10 @@ struct ShopSettings {
   ValidityMode validity_mode = ValidityMode::kFixed;
   uint32_t validity_max_orders = 0;  // 0 = unlimited.
   Precedence precedence = Precedence::kConnectionFirst;
+  // The affiliate directory's rules (affiliate_rules.h).
+  bool require_registered_affiliates = false;
+  bool block_self_referrals = true;
+  CustomerBecomesAffiliate on_customer_becomes_affiliate = CustomerBecomesAffiliate::kKeep;
 
   friend bool operator==(const ShopSettings&, const ShopSettings&) = default;
 };
@@ -145,6 +187,9 @@ struct ShopSettingsPatch {
   std::optional<ValidityMode> validity_mode;
   std::optional<uint32_t> validity_max_orders;
   std::optional<Precedence> precedence;
+  std::optional<bool> require_registered_affiliates;
+  std::optional<bool> block_self_referrals;
+  std::optional<CustomerBecomesAffiliate> on_customer_becomes_affiliate;
 };
 
 // Whether a connection counts at a time, and until when.
@@ -180,6 +225,18 @@ struct AttributionDecision {
   AffiliateId previous_affiliate = 0;  // Of the replaced/moved connection.
   std::string canonical_email;      // Empty when the order had no email.
   bool reversed = false;            // reverse() was applied.
+  // The affiliate directory's part (affiliate_rules.h): why the referral affiliate
+  // was not credited, and the affiliate a directory rule refused (the connected one
+  // when connection_inactive is kAffiliateDisabled/kAffiliateNotRegistered, else the
+  // self-referred one or the refused referral).
+  // (Declared in this order so that the two small fields fill the padding after
+  // `reversed`: a remembered order grows by 8 bytes, not 16.)
+  ReferralRefusal referral_refused = ReferralRefusal::kNone;
+  // This order's number within the connection it counted against: 1 = the
+  // connection's first counted order (its attributed, not reversed, orders including
+  // this one); 0 when not counted.
+  uint32_t order_number_in_connection = 0;
+  AffiliateId refused_affiliate = 0;
 
   friend bool operator==(const AttributionDecision&,
                          const AttributionDecision&) = default;

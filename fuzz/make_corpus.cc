@@ -73,6 +73,52 @@ void Frames(const std::string& dir) {
     d.setEmail("jane.doe@gmail.com");
   });
   WriteFile(dir + "/pipelined", stream);
+  // The affiliate directory (issue 12): put, search, disable, the new settings.
+  const auto put = [](net::wire::Request::Builder r) {
+    auto p = r.initPutAffiliate();
+    p.setShop(42);
+    p.setId(7);
+    p.setName("Ann Lee");
+    auto emails = p.initEmails(2);
+    emails.set(0, "Ann.Lee@GoogleMail.com");
+    emails.set(1, "ann@example.com");
+    p.getStatus().setSet(net::wire::AffiliateStatus::ACTIVE);
+  };
+  WriteFile(dir + "/affiliate_put", Frame(7, put));
+  WriteFile(dir + "/affiliate_search", Frame(8, [](auto r) {
+    auto q = r.initSearchAffiliates();
+    q.setShop(42);
+    q.setNamePrefix("an");
+    q.getStatus().setOnly(net::wire::AffiliateStatus::ACTIVE);
+    q.setLimit(10);
+  }));
+  std::string affiliates = Frame(1, put);
+  affiliates += Frame(2, [](auto r) {
+    auto p = r.initPutSettings();
+    p.setShop(42);
+    p.getPatch().getOnCustomerBecomesAffiliate().setSet(
+        net::wire::CustomerBecomesAffiliate::DISCONNECT);
+    p.getPatch().getRequireRegisteredAffiliates().setSet(true);
+    p.getPatch().getBlockSelfReferrals().setSet(true);
+  });
+  affiliates += Frame(3, [](auto r) {
+    auto a = r.initAttribute();
+    a.setShop(42);
+    a.setOrderId("self-1");
+    a.setEmail("ann@example.com");
+    a.setReferralAffiliate(7);
+  });
+  affiliates += Frame(4, [](auto r) {
+    auto d = r.initDisableAffiliate();
+    d.setShop(42);
+    d.setId(7);
+  });
+  affiliates += Frame(5, [](auto r) {
+    auto g = r.initGetAffiliate();
+    g.setShop(42);
+    g.setId(7);
+  });
+  WriteFile(dir + "/affiliate_pipelined", affiliates);
 }
 
 engine::EngineOptions Options(const engine::Clock* clock) {
@@ -94,6 +140,25 @@ void Fill(engine::Engine* engine) {
   order.shop = 42;
   order.order_id = "order-1";
   order.email = "user0@example.com";
+  (void)engine->Attribute(order);
+  // The affiliate directory: every record kind issue 12 added (log tags 6-9, the
+  // snapshot's affiliate blocks and version 3 settings and orders).
+  engine::ShopSettingsPatch patch;
+  patch.on_customer_becomes_affiliate = engine::CustomerBecomesAffiliate::kDisconnect;
+  (void)engine->UpdateSettings(42, patch);
+  engine::PutAffiliateRequest put;
+  put.shop = 42;
+  put.id = 9;
+  put.name = "User Two";
+  put.emails = {"user0@example.com", "u0@example.com"};  // user0 is connected to 7.
+  (void)engine->PutAffiliate(put);
+  (void)engine->SetAffiliateStatus(42, 7, engine::AffiliateStatus::kDisabled);
+  order.order_id = "order-self";
+  order.email = "user0@example.com";  // Now affiliate 9 herself: a self-referral.
+  order.referral_affiliate = 9;
+  (void)engine->Attribute(order);
+  order.order_id = "order-disabled";
+  order.email = "user6@example.com";  // Connected to 7 (disabled): referral path.
   (void)engine->Attribute(order);
 }
 
@@ -141,8 +206,13 @@ int main(int argc, char** argv) {
     Fill(&engine);
     WriteFile(dir + "/log_reader_fuzz/segment", std::string(1, '\0') + segment);
     WriteFile(dir + "/log_reader_fuzz/payloads", sink.structured());
-    // The first few distinct mutations (connect, attribute) for the codec alone.
-    for (size_t i = 0; i < sink.payloads().size(); i += 7) {
+    // The first few distinct mutations (connect, attribute) for the codec alone, and
+    // one of each tag from 6 on (the affiliate directory's).
+    std::vector<bool> tag_written(256, false);
+    for (size_t i = 0; i < sink.payloads().size(); ++i) {
+      const auto tag = static_cast<uint8_t>(sink.payloads()[i][0]);
+      if (i % 7 != 0 && (tag < 6 || tag_written[tag])) continue;
+      tag_written[tag] = true;
       WriteFile(dir + "/mutation_codec_fuzz/payload" + std::to_string(i), sink.payloads()[i]);
     }
   }

@@ -50,9 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::Status read = attrib::persistence::ReadSnapshotRecords(
       &fs, path, [&](attrib::engine::ShopId, const attrib::engine::ShopSettings&) { ++records; },
       [&](const attrib::engine::Connection&) { ++records; },
-      [&](const attrib::engine::OrderRecord&) { ++records; });
+      [&](const attrib::engine::OrderRecord&) { ++records; },
+      [&](const attrib::engine::Affiliate&) { ++records; });
   if (info.ok() && read.ok()) {
-    Check(records == info->connections + info->settings + info->orders);
+    Check(records == info->connections + info->settings + info->orders + info->affiliates);
   }
 
   attrib::engine::FakeClock clock(1'700'000'000'000);
@@ -67,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (loaded.ok()) {
     Check(info.ok());  // What loads also verifies.
     Check(loaded->connections == info->connections && loaded->orders == info->orders &&
-          loaded->settings == info->settings);
+          loaded->settings == info->settings && loaded->affiliates == info->affiliates);
+    Check(engine.affiliates().size() <= info->affiliates);  // Repeats replace.
   } else {
     Check(!loaded.status().message().empty());
   }

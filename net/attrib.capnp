@@ -32,9 +32,19 @@ enum ConnectMode { ifAbsent @0; reassign @1; }
 enum ValidityMode { fixed @0; sliding @1; }
 enum Precedence { connectionFirst @0; referralFirst @1; referralTakesOver @2; }
 # Why an order's affiliate was credited.
-enum Reason { none @0; connected @1; referral @2; }
-# Whether a connection counts at a time, and if not why.
-enum Activity { active @0; expired @1; capped @2; disabled @3; }
+enum Reason { none @0; connected @1; referral @2; selfReferral @3; }
+# Whether a connection counts at a time, and if not why. affiliateDisabled and
+# affiliateNotRegistered appear in decisions only (the affiliate directory's rules).
+enum Activity {
+  active @0; expired @1; capped @2; disabled @3;
+  affiliateDisabled @4; affiliateNotRegistered @5;
+}
+# Why an order's referral affiliate was not credited (the affiliate directory).
+enum ReferralRefusal { none @0; affiliateDisabled @1; affiliateNotRegistered @2; selfReferral @3; }
+enum AffiliateStatus { active @0; disabled @1; }
+# Shop setting: what putting an affiliate does to a connection of one of its emails
+# to another affiliate.
+enum CustomerBecomesAffiliate { keep @0; disconnect @1; }
 # A yes/no that may be unknown (customer_is_new).
 enum Tristate { unknown @0; yes @1; no @2; }
 
@@ -87,6 +97,10 @@ struct Settings {
   validityMode @4 :ValidityMode;
   validityMaxOrders @5 :UInt32;     # 0 = unlimited.
   precedence @6 :Precedence;
+  # The affiliate directory's rules.
+  requireRegisteredAffiliates @7 :Bool;
+  blockSelfReferrals @8 :Bool = true;
+  onCustomerBecomesAffiliate @9 :CustomerBecomesAffiliate;
 }
 
 # A partial update: every field is either kept or set.
@@ -98,6 +112,9 @@ struct SettingsPatch {
   validityMode :union { keep @8 :Void; set @9 :ValidityMode; }
   validityMaxOrders :union { keep @10 :Void; set @11 :UInt32; }
   precedence :union { keep @12 :Void; set @13 :Precedence; }
+  requireRegisteredAffiliates :union { keep @14 :Void; set @15 :Bool; }
+  blockSelfReferrals :union { keep @16 :Void; set @17 :Bool; }
+  onCustomerBecomesAffiliate :union { keep @18 :Void; set @19 :CustomerBecomesAffiliate; }
 }
 
 struct Decision {
@@ -112,6 +129,20 @@ struct Decision {
   previousAffiliate @8 :UInt64;
   canonicalEmail @9 :Text;         # Empty when the order had no email.
   reversed @10 :Bool;
+  referralRefused @11 :ReferralRefusal;  # Why the referral affiliate was not credited.
+  refusedAffiliate @12 :UInt64;    # The affiliate a directory rule refused (0: none).
+  orderNumberInConnection @13 :UInt32;  # 1 = the connection's first counted order; 0 = not counted.
+}
+
+# An entry of a shop's affiliate directory.
+struct Affiliate {
+  shop @0 :UInt64;
+  id @1 :UInt64;
+  name @2 :Text;
+  emails @3 :List(Text);      # Canonical; at most 8.
+  status @4 :AffiliateStatus;
+  createdAt @5 :Int64;        # ms since epoch.
+  connections @6 :UInt64;     # Connected customers (get and search results).
 }
 
 # --------------------------------------------------------------------- Requests
@@ -176,6 +207,30 @@ struct PutSettingsRequest {
   patch @1 :SettingsPatch;
 }
 
+struct PutAffiliateRequest {
+  shop @0 :UInt64;
+  id @1 :UInt64;
+  name @2 :Text;               # Replaces the stored name.
+  emails @3 :List(Text);       # As entered; replace the stored ones; at most 8.
+  status :union { keep @4 :Void; set @5 :AffiliateStatus; }  # keep: a new one is active.
+  createdAt @6 :Int64;         # A new entry: 0 = now. Ignored on update.
+}
+
+struct AffiliateRef {
+  shop @0 :UInt64;
+  id @1 :UInt64;
+}
+
+struct SearchAffiliatesRequest {
+  shop @0 :UInt64;
+  namePrefix @1 :Text;         # ASCII case-insensitive; results in name order.
+  email @2 :Text;              # Canonicalized; the affiliate with this email.
+  id @3 :UInt64;               # 0 = any.
+  status :union { any @4 :Void; only @5 :AffiliateStatus; }
+  cursor @6 :Text;             # Empty = first page; else a previous nextCursor.
+  limit @7 :UInt32;            # 0 = 100; at most 1000.
+}
+
 struct AuthRequest {
   token @0 :Text;
 }
@@ -198,6 +253,10 @@ struct Request {
     snapshot @13 :Void;                # unimplemented until durability exists.
     auth @14 :AuthRequest;
     ping @15 :Void;
+    putAffiliate @16 :PutAffiliateRequest;
+    getAffiliate @17 :AffiliateRef;
+    disableAffiliate @18 :AffiliateRef;   # Enable again with putAffiliate status set active.
+    searchAffiliates @19 :SearchAffiliatesRequest;
   }
 }
 
@@ -261,6 +320,17 @@ struct ReverseResult {
   alreadyReversed @2 :Bool;
 }
 
+struct AffiliateResult {
+  affiliate @0 :Affiliate;
+  created @1 :Bool;                       # putAffiliate: there was no entry before.
+  removedConnections @2 :List(Connection);  # on_customer_becomes_affiliate = disconnect.
+}
+
+struct AffiliateList {
+  items @0 :List(Affiliate);
+  nextCursor @1 :Text;                    # Empty: last page.
+}
+
 struct OperationCount {
   operation @0 :Text;              # e.g. "lookup".
   result @1 :Text;                 # "ok" or an error code name.
@@ -301,5 +371,7 @@ struct Response {
     snapshot @13 :Void;
     auth @14 :Void;
     pong @15 :Void;
+    affiliate @16 :AffiliateResult;       # putAffiliate, getAffiliate, disableAffiliate.
+    affiliateList @17 :AffiliateList;     # searchAffiliates.
   }
 }

@@ -144,6 +144,12 @@ class Client {
   absl::StatusOr<Reply> Snapshot();
   absl::StatusOr<Reply> Ping();
   absl::StatusOr<Reply> Auth(absl::string_view token);
+  // The affiliate directory (client_affiliates.cc). SearchAffiliates sends the
+  // query's email as entered (the server canonicalizes it).
+  absl::StatusOr<Reply> PutAffiliate(const engine::PutAffiliateRequest& r);
+  absl::StatusOr<Reply> GetAffiliate(uint64_t shop, uint64_t id);
+  absl::StatusOr<Reply> DisableAffiliate(uint64_t shop, uint64_t id);
+  absl::StatusOr<Reply> SearchAffiliates(const engine::AffiliateQuery& query);
 
   // Request builders shared by the typed calls and pipelining callers (e.g. import).
   static void FillConnect(const engine::ConnectRequest& r, wire::ConnectRequest::Builder b);

@@ -5,27 +5,12 @@
 #include <cstring>
 
 #include "net/client.h"
+#include "net/client_request.h"
 
 namespace attrib::net {
-namespace {
+using internal::BuildAndCall;
+using internal::CopyInto;
 
-// Text setters take a NUL-terminated kj::StringPtr; a string_view need not be one,
-// so the text is initialized to its size and copied.
-void CopyInto(capnp::Text::Builder text, absl::string_view value) {
-  if (!value.empty()) std::memcpy(text.begin(), value.data(), value.size());
-}
-
-// Builds a Request with a fresh id, lets `fill` set the operation, and calls it.
-template <typename Fill>
-absl::StatusOr<Reply> BuildAndCall(Client& client, Fill fill) {
-  capnp::MallocMessageBuilder message;
-  wire::Request::Builder request = message.initRoot<wire::Request>();
-  request.setId(client.NextId());
-  fill(request);
-  return client.Call(message);
-}
-
-}  // namespace
 
 // ------------------------------------------------------------ Request builders
 
@@ -136,6 +121,14 @@ absl::StatusOr<Reply> Client::PutSettings(uint64_t shop,
     if (patch.validity_max_orders) p.getValidityMaxOrders().setSet(*patch.validity_max_orders);
     if (patch.precedence) {
       p.getPrecedence().setSet(static_cast<wire::Precedence>(*patch.precedence));
+    }
+    if (patch.require_registered_affiliates) {
+      p.getRequireRegisteredAffiliates().setSet(*patch.require_registered_affiliates);
+    }
+    if (patch.block_self_referrals) p.getBlockSelfReferrals().setSet(*patch.block_self_referrals);
+    if (patch.on_customer_becomes_affiliate) {
+      p.getOnCustomerBecomesAffiliate().setSet(static_cast<wire::CustomerBecomesAffiliate>(
+          static_cast<uint16_t>(*patch.on_customer_becomes_affiliate)));
     }
   });
 }

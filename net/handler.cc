@@ -27,6 +27,7 @@
 #include "capnp/serialize.h"
 #include "kj/exception.h"
 #include "net/frame.h"
+#include "net/handler_affiliates.h"
 #include "net/handler_convert.h"
 #include "net/handler_lookup.h"
 
@@ -41,7 +42,7 @@ using R = wire::Request;
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
 constexpr size_t kUndecodable = 0;
 constexpr size_t kUnknownOperation = RequestHandler::kOperationSlots - 1;
-constexpr size_t kKnownOperations = static_cast<size_t>(R::PING) + 1;
+constexpr size_t kKnownOperations = static_cast<size_t>(R::SEARCH_AFFILIATES) + 1;
 static_assert(kKnownOperations + 2 == RequestHandler::kOperationSlots,
               "a Request member was added: extend kOperationNames and kOperationSlots");
 static_assert(static_cast<size_t>(wire::ErrorCode::UNAUTHENTICATED) + 1 ==
@@ -51,7 +52,8 @@ static_assert(static_cast<size_t>(wire::ErrorCode::UNAUTHENTICATED) + 1 ==
 constexpr absl::string_view kOperationNames[RequestHandler::kOperationSlots] = {
     "undecodable", "connect",  "disconnect", "lookup",  "lookupBatch", "list",
     "count",       "getSettings", "putSettings", "attribute", "reverse", "explain",
-    "stats",       "snapshot", "auth",       "ping",    "unknown",
+    "stats",       "snapshot", "auth",       "ping",    "putAffiliate",
+    "getAffiliate", "disableAffiliate", "searchAffiliates", "unknown",
 };
 
 // Compares a client's token with the configured one without an early exit, so the
@@ -287,7 +289,8 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
   }
   const bool is_write = which == R::CONNECT || which == R::DISCONNECT ||
                         which == R::PUT_SETTINGS || which == R::ATTRIBUTE ||
-                        which == R::REVERSE;
+                        which == R::REVERSE || which == R::PUT_AFFILIATE ||
+                        which == R::DISABLE_AFFILIATE;
   if (is_write && options_.durability != nullptr) {
     // Refused before the engine is touched: the state never runs ahead of the log.
     if (absl::Status s = options_.durability->CanWrite(); !s.ok()) return Fail(s, out);
@@ -336,6 +339,12 @@ wire::ErrorCode RequestHandler::DispatchOperation(wire::Request::Reader request,
     case R::PING:
       out.setPong();
       return kOk;
+    case R::PUT_AFFILIATE: return internal::DoPutAffiliate(e, request.getPutAffiliate(), out);
+    case R::GET_AFFILIATE: return internal::DoGetAffiliate(e, request.getGetAffiliate(), out);
+    case R::DISABLE_AFFILIATE:
+      return internal::DoDisableAffiliate(e, request.getDisableAffiliate(), out);
+    case R::SEARCH_AFFILIATES:
+      return internal::DoSearchAffiliates(e, request.getSearchAffiliates(), out);
   }
   // A member added to the schema after this server was built: the client can carry
   // on with the operations this server knows.

@@ -138,10 +138,10 @@ class RequestHandler {
   // every operation of the schema, plus "undecodable"/"unknown" once seen.
   std::vector<OperationLatency> OperationLatencies() const;
 
-  // counts_ rows: 0 = a frame that was not a valid Request, 1..15 = the Request
-  // union's members in schema order (which() + 1), 16 = a member this server does not
+  // counts_ rows: 0 = a frame that was not a valid Request, 1..19 = the Request
+  // union's members in schema order (which() + 1), 20 = a member this server does not
   // know (a newer client).
-  static constexpr size_t kOperationSlots = 17;
+  static constexpr size_t kOperationSlots = 21;
   static constexpr size_t kCodeSlots = 17;  // wire::ErrorCode ok..unauthenticated.
 
  private:

@@ -46,6 +46,16 @@ ATTRIB_SAME_VALUE(engine::InactiveReason::kActive, wire::Activity::ACTIVE);
 ATTRIB_SAME_VALUE(engine::InactiveReason::kExpired, wire::Activity::EXPIRED);
 ATTRIB_SAME_VALUE(engine::InactiveReason::kCapped, wire::Activity::CAPPED);
 ATTRIB_SAME_VALUE(engine::InactiveReason::kDisabled, wire::Activity::DISABLED);
+ATTRIB_SAME_VALUE(engine::InactiveReason::kAffiliateDisabled, wire::Activity::AFFILIATE_DISABLED);
+ATTRIB_SAME_VALUE(engine::InactiveReason::kAffiliateNotRegistered,
+                  wire::Activity::AFFILIATE_NOT_REGISTERED);
+ATTRIB_SAME_VALUE(engine::Reason::kSelfReferral, wire::Reason::SELF_REFERRAL);
+ATTRIB_SAME_VALUE(engine::ReferralRefusal::kSelfReferral, wire::ReferralRefusal::SELF_REFERRAL);
+ATTRIB_SAME_VALUE(engine::ReferralRefusal::kAffiliateNotRegistered,
+                  wire::ReferralRefusal::AFFILIATE_NOT_REGISTERED);
+ATTRIB_SAME_VALUE(engine::AffiliateStatus::kDisabled, wire::AffiliateStatus::DISABLED);
+ATTRIB_SAME_VALUE(engine::CustomerBecomesAffiliate::kDisconnect,
+                  wire::CustomerBecomesAffiliate::DISCONNECT);
 ATTRIB_SAME_VALUE(engine::ConnectResult::Outcome::kCreated,
                   wire::ConnectResult::Outcome::CREATED);
 ATTRIB_SAME_VALUE(engine::ConnectResult::Outcome::kUnchanged,
@@ -173,6 +183,9 @@ void ToWire(const engine::AttributionDecision& d, wire::Decision::Builder out) {
     CopyText(d.canonical_email, out.initCanonicalEmail(d.canonical_email.size()));
   }
   out.setReversed(d.reversed);
+  out.setReferralRefused(static_cast<wire::ReferralRefusal>(U(d.referral_refused)));
+  out.setRefusedAffiliate(d.refused_affiliate);
+  out.setOrderNumberInConnection(d.order_number_in_connection);
 }
 
 void ToWire(const engine::ShopSettings& s, wire::Settings::Builder out) {
@@ -183,6 +196,10 @@ void ToWire(const engine::ShopSettings& s, wire::Settings::Builder out) {
   out.setValidityMode(ToWire(s.validity_mode));
   out.setValidityMaxOrders(s.validity_max_orders);
   out.setPrecedence(ToWire(s.precedence));
+  out.setRequireRegisteredAffiliates(s.require_registered_affiliates);
+  out.setBlockSelfReferrals(s.block_self_referrals);
+  out.setOnCustomerBecomesAffiliate(
+      static_cast<wire::CustomerBecomesAffiliate>(U(s.on_customer_becomes_affiliate)));
 }
 
 // ------------------------------------------------------------------ Requests
@@ -231,6 +248,26 @@ absl::StatusOr<engine::ShopSettingsPatch> FromWire(wire::SettingsPatch::Reader p
     out.precedence = *precedence;
   } else if (!pr.isKeep()) {
     return UnknownUnionMember("precedence", pr.which());
+  }
+
+  const auto rr = p.getRequireRegisteredAffiliates();
+  if (rr.isSet()) out.require_registered_affiliates = rr.getSet();
+  else if (!rr.isKeep()) return UnknownUnionMember("require_registered_affiliates", rr.which());
+
+  const auto bs = p.getBlockSelfReferrals();
+  if (bs.isSet()) out.block_self_referrals = bs.getSet();
+  else if (!bs.isKeep()) return UnknownUnionMember("block_self_referrals", bs.which());
+
+  const auto cb = p.getOnCustomerBecomesAffiliate();
+  if (cb.isSet()) {
+    const auto v = cb.getSet();
+    if (U(v) > U(engine::CustomerBecomesAffiliate::kDisconnect)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "on_customer_becomes_affiliate: unknown value ", U(v), " (this server knows 0..1)"));
+    }
+    out.on_customer_becomes_affiliate = static_cast<engine::CustomerBecomesAffiliate>(U(v));
+  } else if (!cb.isKeep()) {
+    return UnknownUnionMember("on_customer_becomes_affiliate", cb.which());
   }
   return out;
 }

@@ -84,6 +84,31 @@ void PutDecision(const AttributionDecision& d, std::string* out) {
   PutString(d.canonical_email, out);
 }
 
+// The fields version 2 of the Decision adds (tag 9).
+void PutDecisionV2(const AttributionDecision& d, std::string* out) {
+  PutEnum(d.referral_refused, out);
+  PutVarint(d.refused_affiliate, out);
+  PutVarint(d.order_number_in_connection, out);
+}
+
+void PutSettingsV2(const ShopSettings& s, std::string* out) {
+  out->push_back(static_cast<char>((s.require_registered_affiliates ? 1 : 0) |
+                                   (s.block_self_referrals ? 2 : 0)));
+  PutEnum(s.on_customer_becomes_affiliate, out);
+}
+
+void PutAffiliateBody(const engine::PutAffiliate& op, std::string* out) {
+  const engine::Affiliate& a = op.affiliate;
+  PutVarint(a.shop, out);
+  PutVarint(a.id, out);
+  PutString(a.name, out);
+  PutEnum(a.status, out);
+  PutTime(a.created_at, out);
+  PutVarint(a.emails.size(), out);
+  for (const std::string& e : a.emails) PutString(e, out);
+  out->push_back(op.created ? 1 : 0);
+}
+
 void PutCounters(const std::optional<OrderCounters>& c, std::string* out) {
   out->push_back(c ? 1 : 0);
   if (!c) return;
@@ -242,14 +267,18 @@ ShopSettings ReadSettings(Decoder& d, absl::string_view where) {
   return s;
 }
 
-AttributionDecision ReadDecision(Decoder& d, absl::string_view where) {
+// v2 (tag 9) allows the reasons the affiliate directory added.
+AttributionDecision ReadDecision(Decoder& d, absl::string_view where, bool v2 = false) {
   AttributionDecision a;
   a.order_id = d.String(where, "order_id");
   a.ordered_at = d.Time(where, "ordered_at");
   a.affiliate = d.Varint(where, "affiliate");
-  a.reason = d.Enum(where, "reason", engine::Reason::kReferral);
+  a.reason = d.Enum(where, "reason",
+                    v2 ? engine::Reason::kSelfReferral : engine::Reason::kReferral);
   a.connection_inactive =
-      d.Enum(where, "connection_inactive", engine::InactiveReason::kDisabled);
+      d.Enum(where, "connection_inactive",
+             v2 ? engine::InactiveReason::kAffiliateNotRegistered
+                : engine::InactiveReason::kDisabled);
   const uint8_t flags = d.Flags(where, "flags", 0x0f);
   a.counted = (flags & 1) != 0;
   a.connection_created = (flags & 2) != 0;
@@ -258,6 +287,41 @@ AttributionDecision ReadDecision(Decoder& d, absl::string_view where) {
   a.previous_affiliate = d.Varint(where, "previous_affiliate");
   a.canonical_email = d.String(where, "canonical_email");
   return a;
+}
+
+void ReadDecisionV2(Decoder& d, absl::string_view where, AttributionDecision* a) {
+  a->referral_refused =
+      d.Enum(where, "referral_refused", engine::ReferralRefusal::kSelfReferral);
+  a->refused_affiliate = d.Varint(where, "refused_affiliate");
+  a->order_number_in_connection = d.Varint32(where, "order_number_in_connection");
+}
+
+void ReadSettingsV2(Decoder& d, absl::string_view where, ShopSettings* s) {
+  const uint8_t flags = d.Flags(where, "affiliate_flags", 0x03);
+  s->require_registered_affiliates = (flags & 1) != 0;
+  s->block_self_referrals = (flags & 2) != 0;
+  s->on_customer_becomes_affiliate = d.Enum(where, "on_customer_becomes_affiliate",
+                                            engine::CustomerBecomesAffiliate::kDisconnect);
+}
+
+engine::PutAffiliate ReadAffiliate(Decoder& d) {
+  constexpr absl::string_view where = "PutAffiliate";
+  engine::PutAffiliate op;
+  engine::Affiliate& a = op.affiliate;
+  a.shop = d.Varint(where, "shop");
+  a.id = d.Varint(where, "id");
+  a.name = d.String(where, "name");
+  a.status = d.Enum(where, "status", engine::AffiliateStatus::kDisabled);
+  a.created_at = d.Time(where, "created_at");
+  const uint64_t n = d.Varint(where, "email_count");
+  if (n > engine::kMaxAffiliateEmails) {
+    d.Fail(where, "email_count", absl::StrCat("value ", n, " over ", engine::kMaxAffiliateEmails));
+  }
+  for (uint64_t i = 0; i < n && i < engine::kMaxAffiliateEmails; ++i) {
+    a.emails.push_back(d.String(where, "emails"));
+  }
+  op.created = d.Flags(where, "flags", 0x01) != 0;
+  return op;
 }
 
 // `inner` is where + ".counters" (a literal: no allocation per record).
@@ -327,8 +391,25 @@ std::string Describe(const engine::SetConnection& op) {
 }
 
 std::string Describe(const engine::RemoveConnection& op) {
-  return absl::StrCat("disconnect shop ", op.shop, " ", Email(op.canonical_email),
-                      " (was affiliate ", op.previous_affiliate, ")");
+  std::string line = absl::StrCat("disconnect shop ", op.shop, " ", Email(op.canonical_email),
+                                  " (was affiliate ", op.previous_affiliate);
+  if (op.cause == engine::RemoveCause::kCustomerBecameAffiliate) {
+    absl::StrAppend(&line, "; the customer became affiliate ", op.became_affiliate,
+                    ", on_customer_becomes_affiliate=disconnect");
+  }
+  return line + ")";
+}
+
+std::string Describe(const engine::PutAffiliate& op) {
+  const engine::Affiliate& a = op.affiliate;
+  std::string line = absl::StrCat("affiliate ", op.created ? "created" : "updated", " shop ",
+                                  a.shop, " affiliate ", a.id, " \"", Printable(a.name),
+                                  "\" (", engine::AffiliateStatusName(a.status));
+  for (size_t i = 0; i < a.emails.size(); ++i) {
+    absl::StrAppend(&line, i == 0 ? ", emails " : " ", Printable(a.emails[i]));
+  }
+  absl::StrAppend(&line, ", created ", Time(a.created_at), ")");
+  return line;
 }
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
@@ -342,7 +423,11 @@ std::string Describe(const engine::PutSettings& op) {
       " validity_days=", s.validity_days,
       " validity_mode=", engine::ValidityModeName(s.validity_mode),
       " validity_max_orders=", s.validity_max_orders,
-      " precedence=", engine::PrecedenceName(s.precedence));
+      " precedence=", engine::PrecedenceName(s.precedence),
+      " require_registered_affiliates=", Bool(s.require_registered_affiliates),
+      " block_self_referrals=", Bool(s.block_self_referrals),
+      " on_customer_becomes_affiliate=",
+      engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
 }
 
 std::string Describe(const engine::RecordOrder& op) {
@@ -365,7 +450,17 @@ std::string Describe(const engine::RecordOrder& op) {
     add(absl::StrCat("connection ",
                      engine::InactiveReasonName(d.connection_inactive)));
   }
-  if (d.counted) add("counted");
+  if (d.counted) {
+    add(d.order_number_in_connection == 0
+            ? std::string("counted")
+            : absl::StrCat("counted, order ", d.order_number_in_connection,
+                           " of the connection"));
+  }
+  if (d.reason == engine::Reason::kSelfReferral) {
+    add(absl::StrCat("self_referral of affiliate ", d.refused_affiliate, ", not credited"));
+  } else if (d.referral_refused != engine::ReferralRefusal::kNone) {
+    add(absl::StrCat("referral refused: ", engine::ReferralRefusalName(d.referral_refused)));
+  }
   if (d.connection_created) add("connection created");
   if (d.connection_moved) {
     add(absl::StrCat("connection moved from affiliate ", d.previous_affiliate));
@@ -399,13 +494,53 @@ std::string Describe(const engine::ReverseOrder& op) {
   return line;
 }
 
+uint32_t DerivedOrderNumber(const engine::RecordOrder& op) {
+  if (!op.decision.counted) return 0;
+  if (op.new_connection) return op.new_connection->order_count;
+  return op.counters ? op.counters->order_count : 0;
+}
+
+MutationTag TagOf(const Mutation& m) {
+  struct Visitor {
+    MutationTag operator()(const engine::SetConnection&) { return MutationTag::kSetConnection; }
+    MutationTag operator()(const engine::RemoveConnection& op) {
+      return op.cause == engine::RemoveCause::kRequest && op.became_affiliate == 0
+                 ? MutationTag::kRemoveConnection
+                 : MutationTag::kRemoveConnectionWithCause;
+    }
+    MutationTag operator()(const engine::PutSettings& op) {
+      const ShopSettings defaults;
+      const ShopSettings& s = op.settings;
+      return s.require_registered_affiliates == defaults.require_registered_affiliates &&
+                     s.block_self_referrals == defaults.block_self_referrals &&
+                     s.on_customer_becomes_affiliate == defaults.on_customer_becomes_affiliate
+                 ? MutationTag::kPutSettings
+                 : MutationTag::kPutSettingsV2;
+    }
+    MutationTag operator()(const engine::RecordOrder& op) {
+      const AttributionDecision& d = op.decision;
+      return d.reason <= engine::Reason::kReferral &&
+                     d.connection_inactive <= engine::InactiveReason::kDisabled &&
+                     d.referral_refused == engine::ReferralRefusal::kNone &&
+                     d.refused_affiliate == 0 &&
+                     d.order_number_in_connection == DerivedOrderNumber(op)
+                 ? MutationTag::kRecordOrder
+                 : MutationTag::kRecordOrderV2;
+    }
+    MutationTag operator()(const engine::ReverseOrder&) { return MutationTag::kReverseOrder; }
+    MutationTag operator()(const engine::PutAffiliate&) { return MutationTag::kPutAffiliate; }
+  };
+  return std::visit(Visitor{}, m.op);
+}
+
 }  // namespace
 
 void EncodeMutation(const Mutation& m, std::string* out) {
-  out->push_back(static_cast<char>(m.op.index() + 1));  // Tags follow variant order.
+  const MutationTag tag = TagOf(m);
+  out->push_back(static_cast<char>(tag));
   PutTime(m.made_at, out);
   std::visit(
-      [out](const auto& op) {
+      [out, tag](const auto& op) {
         using T = std::decay_t<decltype(op)>;
         if constexpr (std::is_same_v<T, engine::SetConnection>) {
           PutConnection(op.connection, out);
@@ -414,12 +549,20 @@ void EncodeMutation(const Mutation& m, std::string* out) {
           PutVarint(op.shop, out);
           PutString(op.canonical_email, out);
           PutVarint(op.previous_affiliate, out);
+          if (tag == MutationTag::kRemoveConnectionWithCause) {
+            PutEnum(op.cause, out);
+            PutVarint(op.became_affiliate, out);
+          }
         } else if constexpr (std::is_same_v<T, engine::PutSettings>) {
           PutVarint(op.shop, out);
           PutSettingsBody(op.settings, out);
+          if (tag == MutationTag::kPutSettingsV2) PutSettingsV2(op.settings, out);
+        } else if constexpr (std::is_same_v<T, engine::PutAffiliate>) {
+          PutAffiliateBody(op, out);
         } else if constexpr (std::is_same_v<T, engine::RecordOrder>) {
           PutVarint(op.shop, out);
           PutDecision(op.decision, out);
+          if (tag == MutationTag::kRecordOrderV2) PutDecisionV2(op.decision, out);
           out->push_back(op.new_connection ? 1 : 0);
           if (op.new_connection) PutConnection(*op.new_connection, out);
           PutCounters(op.counters, out);
@@ -437,14 +580,9 @@ void EncodeMutation(const Mutation& m, std::string* out) {
       m.op);
 }
 
-// The variant's alternative order is the tag order; a reordering of mutation.h's
-// variant would silently renumber the log, so pin it.
-static_assert(std::is_same_v<std::variant_alternative_t<0, decltype(Mutation::op)>,
-                             engine::SetConnection>);
-static_assert(std::is_same_v<std::variant_alternative_t<4, decltype(Mutation::op)>,
-                             engine::ReverseOrder>);
 static_assert(static_cast<int>(MutationTag::kSetConnection) == 1 &&
-              static_cast<int>(MutationTag::kReverseOrder) == 5);
+              static_cast<int>(MutationTag::kReverseOrder) == 5 &&
+              static_cast<int>(MutationTag::kRecordOrderV2) == 9);
 
 absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
   Decoder d(bytes);
@@ -459,25 +597,41 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       m.op = std::move(op);
       break;
     }
-    case MutationTag::kRemoveConnection: {
+    case MutationTag::kRemoveConnection:
+    case MutationTag::kRemoveConnectionWithCause: {
       engine::RemoveConnection op;
       op.shop = d.Varint("RemoveConnection", "shop");
       op.canonical_email = d.String("RemoveConnection", "canonical_email");
       op.previous_affiliate = d.Varint("RemoveConnection", "previous_affiliate");
+      if (tag == static_cast<uint8_t>(MutationTag::kRemoveConnectionWithCause)) {
+        op.cause = d.Enum("RemoveConnection", "cause",
+                          engine::RemoveCause::kCustomerBecameAffiliate);
+        op.became_affiliate = d.Varint("RemoveConnection", "became_affiliate");
+      }
       m.op = std::move(op);
       break;
     }
-    case MutationTag::kPutSettings: {
+    case MutationTag::kPutSettings:
+    case MutationTag::kPutSettingsV2: {
       engine::PutSettings op;
       op.shop = d.Varint("PutSettings", "shop");
       op.settings = ReadSettings(d, "PutSettings.settings");
+      if (tag == static_cast<uint8_t>(MutationTag::kPutSettingsV2)) {
+        ReadSettingsV2(d, "PutSettings.settings", &op.settings);
+      }
       m.op = std::move(op);
       break;
     }
-    case MutationTag::kRecordOrder: {
+    case MutationTag::kPutAffiliate:
+      m.op = ReadAffiliate(d);
+      break;
+    case MutationTag::kRecordOrder:
+    case MutationTag::kRecordOrderV2: {
+      const bool v2 = tag == static_cast<uint8_t>(MutationTag::kRecordOrderV2);
       engine::RecordOrder op;
       op.shop = d.Varint("RecordOrder", "shop");
-      op.decision = ReadDecision(d, "RecordOrder.decision");
+      op.decision = ReadDecision(d, "RecordOrder.decision", v2);
+      if (v2) ReadDecisionV2(d, "RecordOrder.decision", &op.decision);
       if (d.Present("RecordOrder", "new_connection")) {
         op.new_connection = ReadConnection(d, "RecordOrder.new_connection");
       }
@@ -485,6 +639,8 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       op.counted_affiliate = d.Varint("RecordOrder", "counted_affiliate");
       op.counted_connected_at = d.Time("RecordOrder", "counted_connected_at");
       op.prev_last_order_at = d.Time("RecordOrder", "prev_last_order_at");
+      // Tag 4 (written before the number existed, or when it is the derived one).
+      if (!v2) op.decision.order_number_in_connection = DerivedOrderNumber(op);
       m.op = std::move(op);
       break;
     }

@@ -30,8 +30,26 @@
 //                          zigzag prev_last_order_at
 //   5    ReverseOrder      varint shop, string order_id, string canonical_email,
 //                          opt<Counters> counters
+//   6    PutAffiliate      varint shop, varint id, string name, u8 status
+//                          (AffiliateStatus), zigzag created_at, varint email count
+//                          (<= 8), that many strings (canonical emails), flags
+//                          (bit 0 created)
+//   7    RemoveConnection  as tag 2, then u8 cause (RemoveCause),
+//        (with a cause)    varint became_affiliate
+//   8    PutSettings v2    as tag 3, then flags (bit 0 require_registered_affiliates,
+//                          bit 1 block_self_referrals), u8 on_customer_becomes_affiliate
+//   9    RecordOrder v2    as tag 4 with Decision v2: the reason and
+//                          connection_inactive ranges of issue 12 (self_referral,
+//                          affiliate_disabled, affiliate_not_registered), and after
+//                          the Decision's fields: u8 referral_refused (ReferralRefusal),
+//                          varint refused_affiliate, varint order_number_in_connection
 //   Tags are persisted: never renumber; a new op gets a new tag. An unknown tag is
-//   rejected (an old binary must not half-read a newer log).
+//   rejected (an old binary must not half-read a newer log). A value the old tag can
+//   carry is written with it (tags 2, 3, 4: cause kRequest; the three settings at
+//   their defaults; a decision without the new reasons whose order number is the
+//   derived one), so logs stay readable by older binaries as long as the new features
+//   are unused. Tag 4 derives order_number_in_connection: the new connection's
+//   order_count, else the counters' order_count, for a counted order; else 0.
 //
 //   Connection    varint shop, string canonical_email, string entered_email,
 //                 varint affiliate, u8 source (Source), zigzag connected_at,
@@ -76,6 +94,10 @@ enum class MutationTag : uint8_t {
   kPutSettings = 3,
   kRecordOrder = 4,
   kReverseOrder = 5,
+  kPutAffiliate = 6,
+  kRemoveConnectionWithCause = 7,
+  kPutSettingsV2 = 8,
+  kRecordOrderV2 = 9,
 };
 
 // The cap on every string field (emails, names, order ids). Generous against the

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "persistence/mutation_codec_test_util.h"
 
 namespace attrib::engine {
 // For gtest failure messages.
@@ -51,18 +52,8 @@ uint64_t TestSeed() {
   return env != nullptr ? std::strtoull(env, nullptr, 10) : 20260121;
 }
 
-std::string Encode(const Mutation& m) {
-  std::string out;
-  EncodeMutation(m, &out);
-  return out;
-}
-
-void ExpectRoundTrip(const Mutation& m) {
-  const std::string bytes = Encode(m);
-  absl::StatusOr<Mutation> decoded = DecodeMutation(bytes);
-  ASSERT_TRUE(decoded.ok()) << decoded.status() << " for " << ::testing::PrintToString(m);
-  EXPECT_EQ(*decoded, m);
-}
+using codec_testing::Encode;
+using codec_testing::ExpectRoundTrip;
 
 // A 255-byte UTF-8 string (2-byte "é" repeated, then one ASCII byte).
 std::string LongUtf8() {
@@ -325,7 +316,7 @@ TEST(MutationCodecTest, ErrorsNameTheField) {
   op = engine::RecordOrder{};
   op.decision.reason = static_cast<engine::Reason>(200);
   EXPECT_THAT(std::string(DecodeStatus(Encode(Mutation{0, op})).message()),
-              HasSubstr("RecordOrder.decision.reason: value 200 out of range 0..2"));
+              HasSubstr("RecordOrder.decision.reason: value 200 out of range 0..3"));  // Tag 9.
 }
 
 TEST(MutationCodecTest, MalformedPrimitivesAreDataLoss) {
@@ -336,7 +327,7 @@ TEST(MutationCodecTest, MalformedPrimitivesAreDataLoss) {
   const std::vector<Case> cases = {
       {"", "mutation: tag: truncated (input ends at byte 0)"},
       {"0000", "mutation: tag: unknown mutation type 0"},
-      {"0600", "mutation: tag: unknown mutation type 6"},
+      {"0a00", "mutation: tag: unknown mutation type 10"},
       {"ff00", "mutation: tag: unknown mutation type 255"},
       {"02", "mutation: made_at: truncated varint (input ends at byte 1)"},
       // made_at: 10-byte varint whose last byte continues, or carries bits over 63.
@@ -392,7 +383,9 @@ TEST(MutationCodecTest, DescribeIsOneReadableLine) {
   EXPECT_EQ(DescribeMutation(Mutation{0, engine::PutSettings{3, {}}}),
             "settings shop 3: connections_enabled=true auto_connect=false "
             "auto_connect_new_customers_only=false validity_days=0 validity_mode=fixed "
-            "validity_max_orders=0 precedence=connection_first");
+            "validity_max_orders=0 precedence=connection_first "
+            "require_registered_affiliates=false block_self_referrals=true "
+            "on_customer_becomes_affiliate=keep");
 
   engine::RecordOrder op;
   op.shop = 1;

@@ -63,6 +63,29 @@ bool AppendSettings(ShopId shop, const ShopSettings& s, std::string* out) {
                               (static_cast<uint8_t>(s.precedence) & 0x03) << 4));
   w.Varint(s.validity_days);
   w.Varint(s.validity_max_orders);
+  w.Byte(static_cast<uint8_t>(
+      (s.require_registered_affiliates ? 0x01 : 0) | (s.block_self_referrals ? 0x02 : 0) |
+      (s.on_customer_becomes_affiliate == engine::CustomerBecomesAffiliate::kDisconnect ? 0x04
+                                                                                        : 0)));
+  w.AppendTo(out);
+  return true;
+}
+
+bool AppendAffiliate(const engine::Affiliate& a, std::string* out) {
+  if (a.name.size() > kMaxConnectionStringBytes || a.emails.size() > engine::kMaxAffiliateEmails) {
+    return false;
+  }
+  for (const std::string& e : a.emails) {
+    if (e.size() > kMaxConnectionStringBytes) return false;
+  }
+  Writer w;
+  w.Varint(a.shop);
+  w.Varint(a.id);
+  w.String(a.name);
+  w.Byte(static_cast<uint8_t>(a.status));
+  w.ZigZag(a.created_at);
+  w.Byte(static_cast<uint8_t>(a.emails.size()));
+  for (const std::string& e : a.emails) w.String(e);
   w.AppendTo(out);
   return true;
 }
@@ -98,7 +121,6 @@ bool AppendOrder(const OrderRecord& r, std::string* out) {
   }
   Writer w;
   w.Byte(static_cast<uint8_t>((static_cast<uint8_t>(d.reason) & 0x03) |
-                              (static_cast<uint8_t>(d.connection_inactive) & 0x03) << 2 |
                               (d.counted ? 0x10 : 0) | (d.connection_created ? 0x20 : 0) |
                               (d.connection_moved ? 0x40 : 0) | (d.reversed ? 0x80 : 0)));
   w.Varint(r.shop);
@@ -111,6 +133,10 @@ bool AppendOrder(const OrderRecord& r, std::string* out) {
   w.ZigZag(r.counted_connected_at);
   w.ZigZag(r.prev_last_order_at);
   w.ZigZag(r.retain_mark);
+  w.Byte(static_cast<uint8_t>(d.connection_inactive));
+  w.Byte(static_cast<uint8_t>(d.referral_refused));
+  w.Varint(d.refused_affiliate);
+  w.Varint(d.order_number_in_connection);
   w.AppendTo(out);
   return true;
 }
@@ -218,12 +244,26 @@ inline bool RecordDecoder::String(size_t limit, std::string* s) {
 
 bool RecordDecoder::ReadSettings(ShopId* shop, ShopSettings* s) {
   uint8_t bits;
-  if (!Varint(shop) || !Byte(&bits) || !Varint32(&s->validity_days) ||
-      !Varint32(&s->validity_max_orders)) {
+  uint32_t validity_days, validity_max_orders;
+  if (!Varint(shop) || !Byte(&bits) || !Varint32(&validity_days) ||
+      !Varint32(&validity_max_orders)) {
     return false;
   }
   if (*shop == 0) return Fail("settings of shop 0");
   if ((bits & 0xC0) != 0 || ((bits >> 4) & 0x03) > 2) return Fail("bad settings bits");
+  *s = ShopSettings{};  // Version < 3: the affiliate settings' defaults.
+  if (version_ >= 3) {
+    uint8_t affiliate_bits;
+    if (!Byte(&affiliate_bits)) return false;
+    if ((affiliate_bits & 0xF8) != 0) return Fail("bad affiliate settings bits");
+    s->require_registered_affiliates = affiliate_bits & 0x01;
+    s->block_self_referrals = affiliate_bits & 0x02;
+    s->on_customer_becomes_affiliate = (affiliate_bits & 0x04)
+                                           ? engine::CustomerBecomesAffiliate::kDisconnect
+                                           : engine::CustomerBecomesAffiliate::kKeep;
+  }
+  s->validity_days = validity_days;
+  s->validity_max_orders = validity_max_orders;
   s->connections_enabled = bits & 0x01;
   s->auto_connect = bits & 0x02;
   s->auto_connect_new_customers_only = bits & 0x04;
@@ -261,6 +301,26 @@ bool RecordDecoder::ReadConnection(Connection* c) {
 bool RecordDecoder::ReadOwner(engine::OwnerKey* o) {
   if (!Varint(&o->shop) || !Varint(&o->affiliate)) return false;
   if (o->shop == 0 || o->affiliate == 0) return Fail("owner with shop or affiliate 0");
+  return true;
+}
+
+bool RecordDecoder::ReadAffiliate(engine::Affiliate* a) {
+  uint8_t status, emails;
+  if (!Varint(&a->shop) || !Varint(&a->id) || !String(kMaxConnectionStringBytes, &a->name) ||
+      !Byte(&status) || !ZigZag(&a->created_at) || !Byte(&emails)) {
+    return false;
+  }
+  if (a->shop == 0 || a->id == 0) return Fail("affiliate with shop or id 0");
+  if (status > static_cast<uint8_t>(engine::AffiliateStatus::kDisabled)) {
+    return Fail("bad affiliate status");
+  }
+  if (emails > engine::kMaxAffiliateEmails) return Fail("affiliate with more than 8 emails");
+  a->status = static_cast<engine::AffiliateStatus>(status);
+  a->emails.resize(emails);
+  for (std::string& e : a->emails) {
+    if (!String(kMaxConnectionStringBytes, &e)) return false;
+    if (e.empty()) return Fail("affiliate with an empty email");
+  }
   return true;
 }
 
@@ -315,9 +375,28 @@ bool RecordDecoder::ReadOrder(OrderRecord* r) {
   }
   if (r->shop == 0) return Fail("order of shop 0");
   if (d.order_id.empty()) return Fail("order with an empty id");
-  if ((bits & 0x03) > 2) return Fail("bad order reason");
+  if (version_ < 3 && (bits & 0x03) > 2) return Fail("bad order reason");
   d.reason = static_cast<engine::Reason>(bits & 0x03);
   d.connection_inactive = static_cast<engine::InactiveReason>((bits >> 2) & 0x03);
+  d.referral_refused = engine::ReferralRefusal::kNone;
+  d.refused_affiliate = 0;
+  d.order_number_in_connection = 0;
+  if (version_ >= 3) {
+    uint8_t inactive, refused;
+    if ((bits & 0x0C) != 0) return Fail("bad order bits");
+    if (!Byte(&inactive) || !Byte(&refused) || !Varint(&d.refused_affiliate) ||
+        !Varint32(&d.order_number_in_connection)) {
+      return false;
+    }
+    if (inactive > static_cast<uint8_t>(engine::InactiveReason::kAffiliateNotRegistered)) {
+      return Fail("bad order connection_inactive");
+    }
+    if (refused > static_cast<uint8_t>(engine::ReferralRefusal::kSelfReferral)) {
+      return Fail("bad order referral_refused");
+    }
+    d.connection_inactive = static_cast<engine::InactiveReason>(inactive);
+    d.referral_refused = static_cast<engine::ReferralRefusal>(refused);
+  }
   d.counted = bits & 0x10;
   d.connection_created = bits & 0x20;
   d.connection_moved = bits & 0x40;

@@ -26,6 +26,7 @@
 #include "engine/engine.h"
 #include "engine/order_window.h"
 #include "engine/types.h"
+#include "persistence/snapshot_format.h"
 
 namespace attrib::persistence::snapshot_codec {
 
@@ -36,6 +37,7 @@ bool AppendSettings(engine::ShopId shop, const engine::ShopSettings& s, std::str
 bool AppendConnection(const engine::ConnectionView& c, std::string* out);
 bool AppendOrder(const engine::OrderRecord& r, std::string* out);
 bool AppendOwner(const engine::OwnerKey& o, std::string* out);
+bool AppendAffiliate(const engine::Affiliate& a, std::string* out);
 // A version 2 connection record: the key hash, then the store's record verbatim.
 bool AppendEncodedConnection(const engine::EncodedConnection& c, std::string* out);
 
@@ -53,8 +55,12 @@ engine::ConnectionView ViewOf(const engine::Connection& c);
 // Reads the records of one block body (the bytes after the sub-header).
 class RecordDecoder {
  public:
-  explicit RecordDecoder(absl::string_view records)
-      : p_(records.data()), begin_(records.data()), end_(records.data() + records.size()) {}
+  // `version`: the file's format version (settings and order records grew in 3).
+  explicit RecordDecoder(absl::string_view records, uint32_t version = kSnapshotVersion)
+      : p_(records.data()),
+        begin_(records.data()),
+        end_(records.data() + records.size()),
+        version_(version) {}
 
   bool done() const { return p_ == end_; }
   // Bytes consumed so far: the offset of the next record within the records.
@@ -65,6 +71,7 @@ class RecordDecoder {
   bool ReadConnection(engine::Connection* c);
   bool ReadOrder(engine::OrderRecord* r);
   bool ReadOwner(engine::OwnerKey* o);
+  bool ReadAffiliate(engine::Affiliate* a);
   // A version 2 connection record, checked for form: flags, every length within
   // the block, no empty string, owner index < `owner_count`. *record views the
   // store's record (after the hash) in the block's bytes. No copy, no allocation:
@@ -87,6 +94,7 @@ class RecordDecoder {
   const char* p_;
   const char* const begin_;
   const char* const end_;
+  const uint32_t version_;
   const char* error_ = "";
 };
 

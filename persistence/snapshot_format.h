@@ -5,7 +5,8 @@
 // zigzag-encoded signed varint. Records are encoded by snapshot_codec.h; the file is
 // written by WriteSnapshot() and read by snapshot_reader.h (snapshot.h is the API).
 //
-// A snapshot is the whole engine state (settings, connections, remembered orders)
+// A snapshot is the whole engine state (settings, the affiliate directory,
+// connections, remembered orders)
 // captured piece by piece while writes continue (engine.h, SnapshotFences). It lives
 // in DATA/snapshots/snap-<oldest fence, 20 digits>.snap; the log must be replayed
 // from the records with seq > that number, each part applied only if newer than its
@@ -35,7 +36,10 @@
 //     connections (kConnectionSubHeaderBytes = 17):
 //                   0 u8 type = 2 | 1 u32 shard index | 5 u64 fence |
 //                   13 u32 record count | connection records
-//     owners      (kOwnerSubHeaderBytes = 9; version 2 only):
+//     affiliates  (kAffiliateSubHeaderBytes = 13; version 3):
+//                   0 u8 type = 6 | 1 u64 fence | 9 u32 record count |
+//                   affiliate records
+//     owners      (kOwnerSubHeaderBytes = 9; version 2 and later):
 //                   0 u8 type = 5 | 1 u32 index of the block's first owner |
 //                   5 u32 record count | owner records
 //     orders      (kOrderSubHeaderBytes = 25):
@@ -58,6 +62,12 @@
 //     settings:   varint shop | u8 bits (0 connections_enabled, 1 auto_connect,
 //                 2 auto_connect_new_customers_only, 3 validity_mode, 4-5 precedence)
 //                 | varint validity_days | varint validity_max_orders
+//                 | version 3: u8 bits (0 require_registered_affiliates,
+//                   1 block_self_referrals, 2 on_customer_becomes_affiliate
+//                   disconnect); older versions: the defaults (false, true, keep)
+//     affiliate:  varint shop | varint id (both >= 1) | string name | u8 status
+//                 (AffiliateStatus) | zvarint created_at | u8 email count (<= 8)
+//                 | that many strings (canonical emails, non-empty)
 //     owner:      varint shop | varint affiliate (both >= 1)
 //     connection, version 2: the store's own record (engine/record_format.h) after
 //                 its key hash, so a restore copies it instead of re-encoding it and
@@ -87,10 +97,16 @@
 //                 | string canonical_email | varint counted_affiliate
 //                 | zvarint counted_connected_at | zvarint prev_last_order_at
 //                 | zvarint retain_mark
+//                 | version 3: u8 connection_inactive (the whole InactiveReason;
+//                   bits 2-3 above are then zero) | u8 referral_refused
+//                   | varint refused_affiliate | varint order_number_in_connection;
+//                   reason may be 3 (self_referral). Older versions: 0 for these
+//                   (an order decided before the upgrade reports number 0).
 //     A string is a varint length then the bytes. Unused bits are zero.
 //
 // Invariants (the reader checks each; a violation is DataLoss naming file and offset):
-//  - Block order: settings blocks (zero or more), then connection blocks of shards
+//  - Block order: settings blocks (zero or more), then (version 3) affiliate blocks
+//    (zero or more, one fence: the directory's), then connection blocks of shards
 //    0, 1, ..., n-1, then (version 2) owner blocks (zero or more), then order blocks
 //    of shards 0, ..., m-1, then one trailer, then end of file. Every shard has at
 //    least one block (an empty shard has one block with no records: the block
@@ -108,7 +124,7 @@
 //  - The trailer's counts equal the sums of the blocks' record counts (owners are
 //    not counted there), its block count is the number of data blocks (owner blocks
 //    included), its fences are the min and max over the settings fence and every
-//    shard fence.
+//    shard fence (and the affiliate fence, when there are affiliate blocks).
 //  - The file is never visible under its final name before it is complete and synced
 //    (temp file, Sync, rename, SyncDir), so a partial file under a final name is
 //    corruption, not a crash artefact.
@@ -134,7 +150,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 inline constexpr char kSnapshotMagic[8] = {'A', 'T', 'R', 'B', 'S', 'N', 'P', '1'};
 // The version written; a reader accepts kOldestReadableSnapshotVersion through it
 // and rejects any other with a message naming both.
-inline constexpr uint32_t kSnapshotVersion = 2;
+inline constexpr uint32_t kSnapshotVersion = 3;
 inline constexpr uint32_t kOldestReadableSnapshotVersion = 1;
 inline constexpr size_t kSnapshotHeaderBytes = 48;
 inline constexpr size_t kSnapshotHeaderCrcOffset = 44;
@@ -156,7 +172,8 @@ enum class SnapshotBlockType : uint8_t {
   kConnections = 2,
   kOrders = 3,
   kTrailer = 4,
-  kOwners = 5,  // Version 2.
+  kOwners = 5,      // Version 2.
+  kAffiliates = 6,  // Version 3.
 };
 
 inline constexpr size_t kSettingsSubHeaderBytes = 5;
@@ -166,6 +183,10 @@ inline constexpr size_t kConnectionCountOffset = 13;
 inline constexpr size_t kOwnerSubHeaderBytes = 9;
 inline constexpr size_t kOwnerFirstOffset = 1;
 inline constexpr size_t kOwnerCountOffset = 5;
+inline constexpr size_t kAffiliateSubHeaderBytes = 13;
+inline constexpr size_t kAffiliateFenceOffset = 1;
+inline constexpr size_t kAffiliateCountOffset = 9;
+static_assert(kAffiliateCountOffset + 4 == kAffiliateSubHeaderBytes);
 inline constexpr size_t kOrderSubHeaderBytes = 25;
 inline constexpr size_t kOrderCountOffset = 21;
 inline constexpr size_t kTrailerBodyBytes = 53;

@@ -71,6 +71,7 @@ SnapshotInfo InfoOf(const std::string& path, const SnapshotIndex& index) {
   info.connections = index.connections;
   info.settings = index.settings;
   info.orders = index.orders;
+  info.affiliates = index.affiliates;
   info.bytes = index.bytes;
   info.created_at_ms = index.header.created_at_ms;
   info.email_policy = index.header.email_policy;
@@ -156,18 +157,34 @@ absl::Status DecodeSettings(
   return absl::OkStatus();
 }
 
+absl::Status DecodeAffiliates(const SnapshotIndex& index,
+                              const std::function<void(const engine::Affiliate&)>& fn) {
+  engine::Affiliate a;
+  for (size_t b = index.affiliate_blocks.first; b < index.affiliate_blocks.second; ++b) {
+    absl::Status s = DecodeBlockRecords(
+        index, index.blocks[b], [&](snapshot_codec::RecordDecoder& d) { return d.ReadAffiliate(&a); },
+        [&] {
+          if (fn) fn(a);
+        });
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // Reads, verifies and decodes every record in file order (no engine).
 absl::StatusOr<SnapshotInfo> ReadAll(
     FileSystem* fs, const std::string& path,
     const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn_settings,
     const std::function<void(const engine::Connection&)>& fn_connection,
-    const std::function<void(const engine::OrderRecord&)>& fn_order) {
+    const std::function<void(const engine::OrderRecord&)>& fn_order,
+    const std::function<void(const engine::Affiliate&)>& fn_affiliate) {
   const Clock::time_point start = Clock::now();
   absl::StatusOr<std::unique_ptr<FileContents>> file = fs->MapFile(path);
   if (!file.ok()) return file.status();
   absl::StatusOr<SnapshotIndex> index = IndexSnapshot(BaseName(path), (*file)->bytes());
   if (!index.ok()) return index.status();
   if (absl::Status s = DecodeSettings(*index, fn_settings); !s.ok()) return s;
+  if (absl::Status s = DecodeAffiliates(*index, fn_affiliate); !s.ok()) return s;
   absl::StatusOr<std::vector<engine::OwnerKey>> owners = DecodeOwners(*index);
   if (!owners.ok()) return owners.status();
   engine::Connection c;
@@ -208,7 +225,7 @@ absl::Status CheckMatches(const SnapshotIndex& index, const engine::Engine& e) {
   }
   const engine::EngineStats stats = e.Stats();
   if (stats.connections != 0 || stats.remembered_orders != 0 ||
-      stats.shops_with_settings != 0) {
+      stats.shops_with_settings != 0 || stats.affiliates != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "loading snapshot ", index.name, " needs an empty engine; this one holds ",
         stats.connections, " connections, ", stats.remembered_orders, " orders and ",
@@ -220,15 +237,16 @@ absl::Status CheckMatches(const SnapshotIndex& index, const engine::Engine& e) {
 }  // namespace
 
 absl::StatusOr<SnapshotInfo> ReadSnapshotInfo(FileSystem* fs, const std::string& path) {
-  return ReadAll(fs, path, nullptr, nullptr, nullptr);
+  return ReadAll(fs, path, nullptr, nullptr, nullptr, nullptr);
 }
 
 absl::Status ReadSnapshotRecords(
     FileSystem* fs, const std::string& path,
     const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn_settings,
     const std::function<void(const engine::Connection&)>& fn_connection,
-    const std::function<void(const engine::OrderRecord&)>& fn_order) {
-  return ReadAll(fs, path, fn_settings, fn_connection, fn_order).status();
+    const std::function<void(const engine::OrderRecord&)>& fn_order,
+    const std::function<void(const engine::Affiliate&)>& fn_affiliate) {
+  return ReadAll(fs, path, fn_settings, fn_connection, fn_order, fn_affiliate).status();
 }
 
 absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& path,
@@ -260,6 +278,8 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
                                                   const engine::ShopSettings& s) {
     engine->RestoreSettings(shop, s);
   });
+  if (!status.ok()) return status;
+  status = DecodeAffiliates(index, [&](const engine::Affiliate& a) { engine->RestoreAffiliate(a); });
   if (!status.ok()) return status;
   const std::vector<uint32_t> owner_map = engine->InternOwners(*owners);
   const bool encoded = index.header.version >= 2;

@@ -34,6 +34,8 @@ absl::string_view TypeName(SnapshotBlockType t) {
       return "trailer";
     case SnapshotBlockType::kOwners:
       return "owners";
+    case SnapshotBlockType::kAffiliates:
+      return "affiliates";
   }
   return "unknown";
 }
@@ -174,6 +176,13 @@ class Indexer {
         }
         sub = kOwnerSubHeaderBytes;
         break;
+      case SnapshotBlockType::kAffiliates:
+        if (index_.header.version < 3) {
+          return BlockError(offset, absl::StrCat("affiliates block in a version ",
+                                                 index_.header.version, " snapshot"));
+        }
+        sub = kAffiliateSubHeaderBytes;
+        break;
       default:
         return BlockError(offset, absl::StrCat("unknown block type ",
                                                static_cast<int>(static_cast<uint8_t>(body[0]))));
@@ -193,6 +202,25 @@ class Indexer {
       b.count = Get32(p + kSettingsCountOffset);
       index_.settings += b.count;
       index_.settings_blocks.second = n + 1;
+      index_.blocks.push_back(b);
+      return absl::OkStatus();
+    }
+    if (b.type == SnapshotBlockType::kAffiliates) {
+      // After the settings, before the connections; one fence for all of them.
+      if (phase_ != SnapshotBlockType::kSettings && phase_ != SnapshotBlockType::kAffiliates) {
+        return BlockError(offset, absl::StrCat("affiliates block out of order (after ",
+                                               TypeName(phase_), " blocks)"));
+      }
+      b.fence = Get64(p + kAffiliateFenceOffset);
+      if (phase_ == SnapshotBlockType::kAffiliates && b.fence != index_.fences.affiliates) {
+        return BlockError(offset, "fence differs from the previous affiliates block's");
+      }
+      if (phase_ != SnapshotBlockType::kAffiliates) index_.affiliate_blocks.first = n;
+      phase_ = SnapshotBlockType::kAffiliates;
+      index_.fences.affiliates = b.fence;
+      b.count = Get32(p + kAffiliateCountOffset);
+      index_.affiliates += b.count;
+      index_.affiliate_blocks.second = n + 1;
       index_.blocks.push_back(b);
       return absl::OkStatus();
     }
@@ -232,7 +260,8 @@ class Indexer {
         return BlockError(offset, absl::StrCat(TypeName(b.type), " block out of order (after ",
                                                TypeName(phase_), " blocks)"));
       }
-      if (orders && phase_ == SnapshotBlockType::kSettings) {
+      if (orders && (phase_ == SnapshotBlockType::kSettings ||
+                     phase_ == SnapshotBlockType::kAffiliates)) {
         return BlockError(offset, "orders block before the connection blocks");
       }
       phase_ = b.type;
@@ -300,6 +329,10 @@ class Indexer {
                                 index_.blocks.size()));
     }
     uint64_t oldest = index_.fences.settings, newest = index_.fences.settings;
+    if (index_.affiliate_blocks.second != 0) {
+      oldest = std::min(oldest, index_.fences.affiliates);
+      newest = std::max(newest, index_.fences.affiliates);
+    }
     for (const auto* v : {&index_.fences.connection_shards, &index_.fences.order_shards}) {
       for (uint64_t f : *v) {
         oldest = std::min(oldest, f);

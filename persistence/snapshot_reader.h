@@ -47,7 +47,8 @@ struct SnapshotIndex {
   std::vector<SnapshotBlock> blocks;  // Data blocks, in file order.
   // Ranges [first, second) of `blocks`: the settings blocks, and each shard's blocks.
   std::pair<size_t, size_t> settings_blocks;
-  std::pair<size_t, size_t> owner_blocks;  // Version 2.
+  std::pair<size_t, size_t> owner_blocks;      // Version 2.
+  std::pair<size_t, size_t> affiliate_blocks;  // Version 3.
   std::vector<std::pair<size_t, size_t>> connection_shards;
   std::vector<std::pair<size_t, size_t>> order_shards;
   engine::SnapshotFences fences;
@@ -55,6 +56,7 @@ struct SnapshotIndex {
   uint64_t newest_fence = 0;
   uint64_t settings = 0;
   uint64_t owners = 0;  // Owner records (version 2).
+  uint64_t affiliates = 0;  // Affiliate records (version 3).
   uint64_t connections = 0;
   uint64_t orders = 0;
   uint64_t bytes = 0;
@@ -86,7 +88,7 @@ absl::Status RecordError(const SnapshotIndex& index, const SnapshotBlock& block,
 template <typename Read, typename Use>
 absl::Status DecodeBlockRecords(const SnapshotIndex& index, const SnapshotBlock& block,
                                 Read&& read, Use&& use) {
-  snapshot_codec::RecordDecoder decoder(block.records);
+  snapshot_codec::RecordDecoder decoder(block.records, index.header.version);
   for (uint32_t i = 0; i < block.count; ++i) {
     const size_t at = decoder.offset();
     if (decoder.done()) return RecordError(index, block, i, at, "missing (block ends)");

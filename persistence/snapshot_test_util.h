@@ -111,6 +111,54 @@ inline void FillRandomState(engine::Engine* e, engine::FakeClock* clock, uint64_
   }
 }
 
+// The affiliate directory and its settings on top of FillRandomState's emails
+// (format version 3): affiliates with customers' emails (self-referrals, disconnects),
+// disabled ones, every new setting, and orders that meet them.
+inline void FillAffiliateState(engine::Engine* e, engine::FakeClock* clock, uint64_t seed,
+                               int orders) {
+  std::mt19937_64 rng(seed);
+  const auto pick = [&](uint64_t n) { return rng() % n; };
+  for (engine::ShopId shop = 1; shop <= 4; ++shop) {
+    engine::ShopSettingsPatch p;
+    p.require_registered_affiliates = shop == 3;
+    p.block_self_referrals = shop != 2;
+    p.on_customer_becomes_affiliate = shop == 1 ? engine::CustomerBecomesAffiliate::kDisconnect
+                                                : engine::CustomerBecomesAffiliate::kKeep;
+    p.auto_connect = true;
+    EXPECT_TRUE(e->UpdateSettings(shop, p).ok());
+  }
+  for (int i = 0; i < 40; ++i) {
+    engine::PutAffiliateRequest r;
+    r.shop = 1 + pick(4);
+    r.id = 1 + pick(50);
+    r.name = absl::StrCat(pick(2) ? "Ann " : "Zoë ", i);
+    for (uint64_t n = pick(3); n > 0; --n) r.emails.push_back(absl::StrCat("Jane.Doe", pick(150), "@gmail.com"));
+    if (pick(4) == 0) r.status = engine::AffiliateStatus::kDisabled;
+    (void)e->PutAffiliate(r);
+    clock->Advance(1000);
+  }
+  for (int i = 0; i < orders; ++i) {
+    engine::AttributeRequest r;
+    r.shop = 1 + pick(4);
+    r.order_id = absl::StrCat("aff-order-", i);
+    r.email = absl::StrCat("Jane.Doe", pick(150), "@gmail.com");
+    if (pick(3) != 0) r.referral_affiliate = 1 + pick(50);
+    (void)e->Attribute(r);
+  }
+  // Every affiliate refers an order of its own (self-referrals where blocked).
+  std::vector<engine::Affiliate> all;
+  e->affiliates().ForEachLocked([&](const engine::Affiliate& a) { all.push_back(a); }, [] {});
+  for (const engine::Affiliate& a : all) {
+    if (a.emails.empty()) continue;
+    engine::AttributeRequest r;
+    r.shop = a.shop;
+    r.order_id = absl::StrCat("self-", a.shop, "-", a.id);
+    r.email = a.emails[0];
+    r.referral_affiliate = a.id;
+    (void)e->Attribute(r);
+  }
+}
+
 inline std::string ReadOrDie(FileSystem* fs, const std::string& path) {
   absl::StatusOr<std::string> bytes = fs->ReadFile(path);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
@@ -149,16 +197,40 @@ inline std::string OrderLine(const engine::OrderRecord& r) {
                       d.previous_affiliate, " [", d.canonical_email, "] ", r.counted_affiliate,
                       " ", r.counted_connected_at, " ", r.prev_last_order_at, " ", r.retain_mark);
 }
+// What format version 3 added to a settings / order line, and its affiliate lines
+// (testdata/snapshot_v3.txt).
+inline std::string SettingsLineV3(const engine::ShopSettings& s) {
+  return absl::StrCat(" ", s.require_registered_affiliates, s.block_self_referrals,
+                      static_cast<int>(s.on_customer_becomes_affiliate));
+}
+inline std::string OrderLineV3(const engine::AttributionDecision& d) {
+  return absl::StrCat(" ", static_cast<int>(d.connection_inactive), " ",
+                      static_cast<int>(d.referral_refused), " ", d.refused_affiliate, " ",
+                      d.order_number_in_connection);
+}
+inline std::string AffiliateLine(const engine::Affiliate& a) {
+  std::string line = absl::StrCat("affiliate ", a.shop, " ", a.id, " [", a.name, "] ",
+                                  static_cast<int>(a.status), " ", a.created_at);
+  for (const std::string& e : a.emails) absl::StrAppend(&line, " [", e, "]");
+  return line;
+}
 // Every record of a snapshot file as lines, in file order (ReadSnapshotRecords).
-inline std::vector<std::string> RecordLines(FileSystem* fs, const std::string& path) {
+// `v3`: with the fields format version 3 added (else the lines of snapshot_v1.txt).
+inline std::vector<std::string> RecordLines(FileSystem* fs, const std::string& path,
+                                            bool v3 = false) {
   std::vector<std::string> lines;
   const absl::Status s = ReadSnapshotRecords(
       fs, path,
       [&](engine::ShopId shop, const engine::ShopSettings& st) {
-        lines.push_back(SettingsLine(shop, st));
+        lines.push_back(SettingsLine(shop, st) + (v3 ? SettingsLineV3(st) : ""));
       },
       [&](const engine::Connection& c) { lines.push_back(ConnectionLine(c)); },
-      [&](const engine::OrderRecord& r) { lines.push_back(OrderLine(r)); });
+      [&](const engine::OrderRecord& r) {
+        lines.push_back(OrderLine(r) + (v3 ? OrderLineV3(r.decision) : ""));
+      },
+      [&](const engine::Affiliate& a) {
+        if (v3) lines.push_back(AffiliateLine(a));
+      });
   EXPECT_TRUE(s.ok()) << s;
   return lines;
 }

@@ -7,6 +7,7 @@
 // figure: --gtest_also_run_disabled_tests --gtest_filter=*Throughput*.
 //
 // Thread-safety: single-threaded tests.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -296,6 +297,10 @@ std::vector<uint64_t> Touching(const std::vector<engine::Mutation>& log, engine:
                                 (o->new_connection && o->new_connection->canonical_email == key));
     } else if (const auto* v = std::get_if<engine::ReverseOrder>(&log[i].op)) {
       hit = v->shop == shop && v->canonical_email == key;
+    } else if (const auto* a = std::get_if<engine::PutAffiliate>(&log[i].op)) {
+      const std::vector<std::string>& emails = a->affiliate.emails;
+      hit = a->affiliate.shop == shop &&
+            std::find(emails.begin(), emails.end(), key) != emails.end();
     }
     if (hit) seqs.push_back(i + 1);
   }
@@ -405,6 +410,14 @@ TEST(RekeyTest, MergesKeepTheNewestConnectionAndOrdersFollow) {
     engine::ShopSettingsPatch p;
     p.validity_days = 30;
     ASSERT_TRUE(live.engine->UpdateSettings(1, p).ok());
+    // The affiliate directory is carried over, its emails keyed again: two spellings
+    // of one gmail address (standard) become one (provider) and the second is dropped.
+    engine::PutAffiliateRequest ann;
+    ann.shop = 1;
+    ann.id = 9;
+    ann.name = "Ann";
+    ann.emails = {"Ann.Lee@gmail.com", "annlee@gmail.com"};
+    ASSERT_TRUE(live.engine->PutAffiliate(ann).ok());
     live.Close(true);
   }
   RestoreOptions o;
@@ -429,6 +442,9 @@ TEST(RekeyTest, MergesKeepTheNewestConnectionAndOrdersFollow) {
   EXPECT_EQ(jane.affiliate, 2u);
   EXPECT_EQ(jane.order_count, 1u);
   EXPECT_EQ(state.settings.at(1).validity_days, 30u);
+  ASSERT_EQ(state.affiliates.size(), 1u);
+  EXPECT_EQ(state.affiliates.at({1, 9}).name, "Ann");
+  EXPECT_EQ(state.affiliates.at({1, 9}).emails, std::vector<std::string>{"annlee@gmail.com"});
   ASSERT_EQ(state.orders.size(), 1u);
   EXPECT_EQ(state.orders.begin()->second.decision.canonical_email, "janedoe@gmail.com");
 

@@ -62,7 +62,7 @@ expect lookup 0 '^janedoe@gmail.com \(janedoe@gmail.com\): affiliate 7, active; 
 expect lookup_missing 0 '^nobody@x.com: not connected$' -- lookup --shop 1 nobody@x.com
 expect lookup_batch_json 1 '^\{"email":"bad@@x","error":\{"code":"invalid_argument"' \
   -- --json lookup --shop 1 janedoe@gmail.com nobody@x.com 'bad@@x'
-expect attribute 0 '^order A-1: affiliate 7 \(connected\) \[counted; customer janedoe@gmail.com' \
+expect attribute 0 '^order A-1: affiliate 7 \(connected\) \[counted; order 1 of the connection; customer janedoe@gmail.com' \
   -- attribute --shop 1 A-1 --email janedoe@gmail.com
 expect attribute_duplicate 0 'duplicate' -- attribute --shop 1 A-1 --email janedoe@gmail.com
 expect explain_json 0 '^\{"decision":\{"order_id":"A-1",.*"affiliate":7,"reason":"connected"' \

@@ -75,6 +75,9 @@ ABSL_FLAG(std::string, cursor, "", "list: start after this cursor (from a previo
 ABSL_FLAG(uint32_t, limit, 0, "list: page size (default 100, at most 1000).");
 ABSL_FLAG(bool, all, false, "list: follow cursors and print every page.");
 ABSL_FLAG(uint32_t, pipeline, 256, "import: requests in flight without a reply.");
+ABSL_FLAG(std::string, status, "",
+          "affiliate put: active or disabled (default: keep; a new one is active). "
+          "affiliate list/search: only this status.");
 
 namespace attrib::tools {
 namespace {
@@ -112,8 +115,17 @@ constexpr Subcommand kSubcommands[] = {
                  "      auto_connect, auto_connect_new_customers_only (true|false),\n"
                  "      validity_days, validity_max_orders (numbers), validity_mode\n"
                  "      (fixed|sliding), precedence (connection_first|referral_first|\n"
-                 "      referral_takes_over). Prints the settings in the same KEY=VALUE form.",
+                 "      referral_takes_over), require_registered_affiliates,\n"
+                 "      block_self_referrals (true|false), on_customer_becomes_affiliate\n"
+                 "      (keep|disconnect). Prints the settings in the same KEY=VALUE form.",
      RunSettings},
+    {"affiliate", "--shop=N put ID [EMAIL...] --name=NAME [--status=active|disabled]\n"
+                  "      | get ID | disable ID | enable ID\n"
+                  "      | list [--status=S] [--cursor=C] [--limit=N] [--all]\n"
+                  "      | search [--prefix=NAME] [--email=E] [--affiliate=ID] [--status=S]\n"
+                  "      The shop's affiliate directory: names, emails (self-referral\n"
+                  "      protection), status; each with its connected-customer count.",
+     RunAffiliate},
     {"stats", "   Server statistics.", RunStats},
     {"ping", "   Round trip to the server.", RunPing},
     {"snapshot", "   Asks the server to write a snapshot now.", RunSnapshot},
@@ -240,6 +252,7 @@ absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
   o.all = absl::GetFlag(FLAGS_all);
   o.pipeline = absl::GetFlag(FLAGS_pipeline);
   o.email_policy = absl::GetFlag(FLAGS_email_policy);
+  o.status = absl::GetFlag(FLAGS_status);
   return o;
 }
 

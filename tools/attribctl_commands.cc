@@ -30,12 +30,12 @@ int UnexpectedReply(absl::string_view what) {
   return kExitUnreachable;
 }
 
-// Connects, makes one call, checks the reply kind, prints it. `client` is reused
-// when given (pages of list --all, chunks of a batch lookup).
-// `email`, when set, names the email in a JSON error object.
+}  // namespace
+
+// `client` is reused when given (pages of list --all, chunks of a batch lookup).
 int CallOnce(const CtlOptions& options, absl::string_view what, wire::Response::Which kind,
-             CallFn call, PrintFn print, std::unique_ptr<net::Client>* client = nullptr,
-             absl::string_view email = "") {
+             CallFn call, PrintFn print, std::unique_ptr<net::Client>* client,
+             absl::string_view email) {
   const Output out(options.json);
   std::unique_ptr<net::Client> own;
   std::unique_ptr<net::Client>& conn = client != nullptr ? *client : own;
@@ -58,11 +58,21 @@ int CallOnce(const CtlOptions& options, absl::string_view what, wire::Response::
   return kExitOk;
 }
 
-// Usage errors of argument parsing travel as InvalidArgument statuses.
-#define ATTRIBCTL_ASSIGN_OR_USAGE(lhs, expr)           \
-  auto lhs##_or = (expr);                              \
-  if (!lhs##_or.ok()) return UsageError(lhs##_or.status().message()); \
-  auto lhs = *std::move(lhs##_or)
+int ForEachPage(const CtlOptions& options, std::string cursor, PageFn page) {
+  std::unique_ptr<net::Client> client;
+  for (;;) {
+    std::string next;
+    if (const int rc = page(cursor, &next, &client); rc != kExitOk) return rc;
+    if (next.empty()) return kExitOk;
+    if (!options.all) {
+      Output(options.json).NextCursor(next);
+      return kExitOk;
+    }
+    cursor = std::move(next);
+  }
+}
+
+namespace {
 
 int ExpectArgs(const CtlOptions& options, absl::string_view command, size_t count,
                absl::string_view names) {
@@ -90,7 +100,8 @@ absl::StatusOr<uint32_t> ParseU32(absl::string_view key, absl::string_view value
 
 constexpr absl::string_view kSettingKeys[] = {
     "connections_enabled", "auto_connect", "auto_connect_new_customers_only",
-    "validity_days", "validity_mode", "validity_max_orders", "precedence"};
+    "validity_days", "validity_mode", "validity_max_orders", "precedence",
+    "require_registered_affiliates", "block_self_referrals", "on_customer_becomes_affiliate"};
 
 // KEY=VALUE arguments -> a patch; each key at most once.
 absl::StatusOr<engine::ShopSettingsPatch> ParsePatch(absl::Span<const std::string> args) {
@@ -130,6 +141,12 @@ absl::StatusOr<engine::ShopSettingsPatch> ParsePatch(absl::Span<const std::strin
       take(ParseU32(key, value), patch.validity_max_orders);
     } else if (key == "precedence") {
       take(engine::ParsePrecedence(value), patch.precedence);
+    } else if (key == "require_registered_affiliates") {
+      take(ParseBool(key, value), patch.require_registered_affiliates);
+    } else if (key == "block_self_referrals") {
+      take(ParseBool(key, value), patch.block_self_referrals);
+    } else if (key == "on_customer_becomes_affiliate") {
+      take(engine::ParseCustomerBecomesAffiliate(value), patch.on_customer_becomes_affiliate);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "settings set: unknown key '", key, "' (keys: ", absl::StrJoin(kSettingKeys, ", "),
@@ -247,29 +264,22 @@ int RunList(const CtlOptions& options) {
     ATTRIBCTL_ASSIGN_OR_USAGE(source, engine::ParseSource(options.source));
     r.source = source;
   }
-  r.cursor = options.cursor;
   r.limit = options.limit;
   if (at != 0) r.at = at;
   const Output out(options.json);
-  std::unique_ptr<net::Client> client;
-  for (;;) {
-    std::string next;
-    const int rc = CallOnce(
+  return ForEachPage(options, options.cursor,
+                     [&](const std::string& cursor, std::string* next,
+                         std::unique_ptr<net::Client>* client) {
+    r.cursor = cursor;
+    return CallOnce(
         options, "list", wire::Response::LIST, [&](net::Client& c) { return c.List(r); },
         [&](wire::Response::Reader reply) {
           const wire::ListResult::Reader page = reply.getList();
           for (wire::ListItem::Reader item : page.getItems()) out.ListItem(item);
-          next = std::string(page.getNextCursor().begin(), page.getNextCursor().size());
+          next->assign(page.getNextCursor().begin(), page.getNextCursor().size());
         },
-        &client);
-    if (rc != kExitOk) return rc;
-    if (next.empty()) return kExitOk;
-    if (!options.all) {
-      out.NextCursor(next);
-      return kExitOk;
-    }
-    r.cursor = std::move(next);
-  }
+        client);
+  });
 }
 
 int RunCount(const CtlOptions& options) {

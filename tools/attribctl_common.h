@@ -69,6 +69,7 @@ struct CtlOptions {
   bool all = false;
   uint32_t pipeline = 256;
   std::string email_policy;
+  std::string status;                 // affiliate: active | disabled | "".
 };
 
 // Prints "attribctl: <message>" and the usage text on stderr; returns kExitUsage.

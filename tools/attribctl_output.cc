@@ -69,6 +69,20 @@ std::string DecisionLine(wire::Decision::Reader d, std::vector<std::string> tags
     tags.push_back(absl::StrCat("connection moved from affiliate ", d.getPreviousAffiliate()));
   }
   if (d.getReversed()) tags.push_back("reversed");
+  if (d.getOrderNumberInConnection() != 0) {
+    tags.push_back(absl::StrCat("order ", d.getOrderNumberInConnection(), " of the connection"));
+  }
+  if (d.getReason() == wire::Reason::SELF_REFERRAL) {
+    tags.push_back(absl::StrCat("self-referral of affiliate ", d.getRefusedAffiliate(),
+                                ": not credited"));
+  } else if (d.getReferralRefused() != wire::ReferralRefusal::NONE) {
+    tags.push_back(absl::StrCat("referral refused: ",
+                                engine::ReferralRefusalName(static_cast<engine::ReferralRefusal>(
+                                    d.getReferralRefused()))));
+  }
+  if (d.getRefusedAffiliate() != 0 && d.getReason() != wire::Reason::SELF_REFERRAL) {
+    tags.push_back(absl::StrCat("refused affiliate ", d.getRefusedAffiliate()));
+  }
   if (d.getCanonicalEmail().size() > 0) {
     tags.push_back(absl::StrCat("customer ", View(d.getCanonicalEmail())));
   }
@@ -117,6 +131,10 @@ std::string DecisionJson(wire::Decision::Reader d) {
       .Uint("previous_affiliate", d.getPreviousAffiliate())
       .Str("canonical_email", View(d.getCanonicalEmail()))
       .Bool("reversed", d.getReversed())
+      .Str("referral_refused", engine::ReferralRefusalName(
+                                   static_cast<engine::ReferralRefusal>(d.getReferralRefused())))
+      .Uint("refused_affiliate", d.getRefusedAffiliate())
+      .Uint("order_number_in_connection", d.getOrderNumberInConnection())
       .Done();
 }
 
@@ -131,6 +149,11 @@ std::string SettingsJson(wire::Settings::Reader s) {
       .Uint("validity_max_orders", s.getValidityMaxOrders())
       .Str("precedence",
            engine::PrecedenceName(static_cast<engine::Precedence>(s.getPrecedence())))
+      .Bool("require_registered_affiliates", s.getRequireRegisteredAffiliates())
+      .Bool("block_self_referrals", s.getBlockSelfReferrals())
+      .Str("on_customer_becomes_affiliate",
+           engine::CustomerBecomesAffiliateName(static_cast<engine::CustomerBecomesAffiliate>(
+               s.getOnCustomerBecomesAffiliate())))
       .Done();
 }
 
@@ -255,6 +278,13 @@ void Output::Settings(uint64_t shop, wire::Settings::Reader s) const {
   PrintLine(absl::StrCat("validity_max_orders=", s.getValidityMaxOrders()));
   PrintLine(absl::StrCat("precedence=", engine::PrecedenceName(
                                             static_cast<engine::Precedence>(s.getPrecedence()))));
+  PrintLine(absl::StrCat("require_registered_affiliates=",
+                         s.getRequireRegisteredAffiliates() ? "true" : "false"));
+  PrintLine(absl::StrCat("block_self_referrals=", s.getBlockSelfReferrals() ? "true" : "false"));
+  PrintLine(absl::StrCat("on_customer_becomes_affiliate=",
+                         engine::CustomerBecomesAffiliateName(
+                             static_cast<engine::CustomerBecomesAffiliate>(
+                                 s.getOnCustomerBecomesAffiliate()))));
 }
 
 void Output::Attributed(wire::AttributeResult::Reader r) const {

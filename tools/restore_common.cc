@@ -111,7 +111,21 @@ std::string SettingsLine(engine::ShopId shop, const engine::ShopSettings& s) {
                       " validity_days=", s.validity_days,
                       " validity_mode=", engine::ValidityModeName(s.validity_mode),
                       " validity_max_orders=", s.validity_max_orders,
-                      " precedence=", engine::PrecedenceName(s.precedence));
+                      " precedence=", engine::PrecedenceName(s.precedence),
+                      " require_registered_affiliates=",
+                      s.require_registered_affiliates ? "true" : "false",
+                      " block_self_referrals=", s.block_self_referrals ? "true" : "false",
+                      " on_customer_becomes_affiliate=",
+                      engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
+}
+
+std::string AffiliateLine(const engine::Affiliate& a) {
+  std::string line = absl::StrCat("shop ", a.shop, " affiliate ", a.id, " ", JsonString(a.name),
+                                  ": ", engine::AffiliateStatusName(a.status), ", created ",
+                                  IsoTime(a.created_at), ", emails");
+  if (a.emails.empty()) line += " (none)";
+  for (const std::string& e : a.emails) absl::StrAppend(&line, " ", e);
+  return line;
 }
 
 std::string OrderLine(const engine::OrderRecord& o) {
@@ -132,6 +146,14 @@ std::string OrderLine(const engine::OrderRecord& o) {
     absl::StrAppend(&line, ", moved the customer from affiliate ", d.previous_affiliate);
   }
   if (d.reversed) absl::StrAppend(&line, ", reversed");
+  if (d.order_number_in_connection != 0) {
+    absl::StrAppend(&line, ", order ", d.order_number_in_connection, " of the connection");
+  }
+  if (d.referral_refused != engine::ReferralRefusal::kNone) {
+    absl::StrAppend(&line, ", referral refused (", engine::ReferralRefusalName(d.referral_refused),
+                    ")");
+  }
+  if (d.refused_affiliate != 0) absl::StrAppend(&line, ", refused affiliate ", d.refused_affiliate);
   if (!d.canonical_email.empty()) absl::StrAppend(&line, "; customer ", d.canonical_email);
   return line;
 }

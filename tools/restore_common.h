@@ -110,6 +110,8 @@ void ForEachConnectionSorted(const engine::Engine& engine, engine::ShopId shop,
 std::string ConnectionLine(const engine::Connection& c);
 std::string SettingsLine(engine::ShopId shop, const engine::ShopSettings& s);
 std::string OrderLine(const engine::OrderRecord& o);
+//   shop 1 affiliate 7 "Ann Lee": active, created 2026-12-01T20:00:00Z, emails a@x.com
+std::string AffiliateLine(const engine::Affiliate& a);
 
 // A CSV field per RFC 4180: quoted (with '"' doubled) when it holds ',', '"', CR or
 // LF, as is otherwise.

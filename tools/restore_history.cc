@@ -1,6 +1,7 @@
 // tools/restore_history.cc: `attrib-restore history` (see the header).
 #include "tools/restore_history.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <variant>
@@ -57,6 +58,16 @@ Change Classify(const engine::Mutation& m, engine::ShopId shop, const std::strin
           if (op.shop != shop || op.canonical_email != key) return;
           ch.touches = true;
           ch.changed = op.counters.has_value();
+        } else if constexpr (std::is_same_v<T, engine::PutAffiliate>) {
+          // The customer's email on an affiliate directory entry: self-referral
+          // protection and on_customer_becomes_affiliate depend on it.
+          const auto& emails = op.affiliate.emails;
+          if (op.affiliate.shop != shop ||
+              std::find(emails.begin(), emails.end(), key) == emails.end()) {
+            return;
+          }
+          ch.touches = true;
+          ch.changed = false;
         }
       },
       m.op);

@@ -12,7 +12,10 @@
 // (persistence::DescribeMutation: for connects also the source and connected-at),
 // then the old and new affiliate. Records: connects, reassignments and disconnects
 // of the key; orders of the customer (counted against the connection, or creating or
-// moving it: [affiliate 7 -> 9]); reversals. An order that changed nothing shows
+// moving it: [affiliate 7 -> 9]); reversals; affiliate directory entries (puts,
+// disables) that carry the customer's email, and the disconnect such a put caused
+// (on_customer_becomes_affiliate=disconnect: "the customer became affiliate 9"). An
+// order or directory change that left the connection as it was shows
 // [connection unchanged].
 // --json: one object per change {"seq","made_at","time","change","old_affiliate",
 // "new_affiliate"} (0 = none), then {"changes":N,"log_from_seq":F,...}.

@@ -86,7 +86,9 @@ int InspectSnapshot(const std::string& path, bool records, const RestoreEnv& env
       << info->oldest_fence + 1 << " (changes up to seq " << info->newest_fence
       << " may be in it)\n"
       << "  " << info->connections << " connections, " << info->settings
-      << " shops with settings, " << info->orders << " remembered orders\n";
+      << " shops with settings, " << info->orders << " remembered orders, "
+      << info->affiliates << " affiliates (affiliate directory fence "
+      << info->fences.affiliates << ")\n";
   if (records) {
     absl::Status s = persistence::ReadSnapshotRecords(
         env.fs, path,
@@ -94,7 +96,8 @@ int InspectSnapshot(const std::string& path, bool records, const RestoreEnv& env
           out << "settings " << SettingsLine(shop, st) << "\n";
         },
         [&](const engine::Connection& c) { out << "connection " << ConnectionLine(c) << "\n"; },
-        [&](const engine::OrderRecord& o) { out << "order " << OrderLine(o) << "\n"; });
+        [&](const engine::OrderRecord& o) { out << "order " << OrderLine(o) << "\n"; },
+        [&](const engine::Affiliate& a) { out << "affiliate " << AffiliateLine(a) << "\n"; });
     if (!s.ok()) return env.Fail("inspect", s);
   }
   out.flush();

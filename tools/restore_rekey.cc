@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -82,6 +83,38 @@ absl::StatusOr<RekeyResult> Rekey(const engine::Engine& source, engine::EmailPol
   source.settings().ForEach([&](engine::ShopId shop, const engine::ShopSettings& s) {
     r.engine->RestoreSettings(shop, s);
   });
+
+  // The affiliate directory holds canonical emails only: each is canonicalized again
+  // under the new policy (exact from standard to provider; from provider to standard
+  // the removed dots and +tags cannot come back). An email the new policy rejects, or
+  // that two entries now share, is dropped with a warning.
+  std::vector<engine::Affiliate> affiliates;
+  source.affiliates().ForEachLocked(
+      [&](const engine::Affiliate& a) { affiliates.push_back(a); }, [] {});
+  std::sort(affiliates.begin(), affiliates.end(), [](const auto& x, const auto& y) {
+    return std::pair(x.shop, x.id) < std::pair(y.shop, y.id);
+  });
+  std::set<Key> taken;
+  for (engine::Affiliate a : affiliates) {
+    std::vector<std::string> emails;
+    for (const std::string& e : a.emails) {
+      absl::StatusOr<engine::CanonicalEmail> canonical = engine::Canonicalize(e, policy);
+      const std::string why = !canonical.ok() ? std::string(canonical.status().message())
+                              : taken.contains(Key(a.shop, canonical->canonical))
+                                  ? std::string("another affiliate has it now")
+                                  : std::string();
+      if (!why.empty()) {
+        env.Warn("rekey", absl::StrCat("shop ", a.shop, " affiliate ", a.id, ": email ", e,
+                                       " is dropped: ", why));
+        continue;
+      }
+      if (std::find(emails.begin(), emails.end(), canonical->canonical) != emails.end()) continue;
+      taken.insert(Key(a.shop, canonical->canonical));
+      emails.push_back(std::move(canonical->canonical));
+    }
+    a.emails = std::move(emails);
+    r.engine->RestoreAffiliate(a);
+  }
 
   for (uint32_t i = 0; i < source.orders().shard_count(); ++i) {
     std::vector<engine::OrderRecord> records;

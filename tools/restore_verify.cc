@@ -206,7 +206,8 @@ class Verifier {
     if (r.replayed > 0) out_ << " (seq " << r.replay_from_seq << ".." << r.last_seq << ")";
     out_ << "\n  state at seq " << loaded->last_seq() << ": " << stats.connections
          << " connections, " << stats.remembered_orders << " remembered orders, "
-         << stats.shops_with_settings << " shops with settings; attribd would continue the log at seq "
+         << stats.shops_with_settings << " shops with settings, " << stats.affiliates
+         << " affiliates; attribd would continue the log at seq "
          << r.next_seq << "\n";
   }
 

@@ -1,0 +1,31 @@
+// net/handler_affiliates.h
+//
+// The affiliate directory's operations of the request handler (putAffiliate,
+// getAffiliate, disableAffiliate, searchAffiliates): wire request -> engine call ->
+// wire result. Internal to attrib_handler (handler.cc dispatches to these).
+//
+// Thread-safety: pure functions of the engine (thread-safe) and the messages.
+#ifndef ATTRIB_NET_HANDLER_AFFILIATES_H_
+#define ATTRIB_NET_HANDLER_AFFILIATES_H_
+
+#include "engine/engine.h"
+#include "net/attrib.capnp.h"
+
+namespace attrib::net::internal {
+
+wire::ErrorCode DoPutAffiliate(engine::Engine& e, wire::PutAffiliateRequest::Reader r,
+                               wire::Response::Builder out);
+wire::ErrorCode DoGetAffiliate(const engine::Engine& e, wire::AffiliateRef::Reader r,
+                               wire::Response::Builder out);
+wire::ErrorCode DoDisableAffiliate(engine::Engine& e, wire::AffiliateRef::Reader r,
+                                   wire::Response::Builder out);
+wire::ErrorCode DoSearchAffiliates(const engine::Engine& e,
+                                   wire::SearchAffiliatesRequest::Reader r,
+                                   wire::Response::Builder out);
+
+// Engine -> wire, shared with tests.
+void ToWire(const engine::Affiliate& a, uint64_t connections, wire::Affiliate::Builder out);
+
+}  // namespace attrib::net::internal
+
+#endif  // ATTRIB_NET_HANDLER_AFFILIATES_H_
