@@ -64,26 +64,67 @@ absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
   const size_t limit = request.limit == 0 ? kDefaultListPage : request.limit;
 
   // The smallest limit+1 matching keys: a max-heap on the canonical email, so the
-  // extra one tells whether another page exists.
+  // extra one tells whether another page exists. Each shard's records are read in
+  // list order from the first key after the cursor (list_index.h), and a shard's
+  // scan stops at its first key that cannot enter the heap.
   const auto by_email = [](const Connection& a, const Connection& b) {
     return a.canonical_email < b.canonical_email;
   };
   std::priority_queue<Connection, std::vector<Connection>, decltype(by_email)> best(
       by_email);
+  const absl::string_view start =
+      has_cursor && absl::string_view(after) > absl::string_view(prefix) ? absl::string_view(after)
+                                                                       : absl::string_view(prefix);
+  // Filters the entry tags can answer without reading the record.
+  uint8_t tag_mask = 0;
+  uint8_t tag_want = 0;
+  if (request.affiliate) {
+    tag_mask |= ListIndex::kAffiliateTagMask;
+    tag_want |= ListIndex::AffiliateTag(*request.affiliate);
+  }
+  if (request.source) {
+    tag_mask |= ListIndex::kSourceTagMask;
+    tag_want |= static_cast<uint8_t>(*request.source);
+  }
   for (uint32_t i = 0; i < store.shard_count(); ++i) {
-    store.ForEachInShard(i, [&](const Shard& shard, record::View v) {
-      if (shard.ShopOf(v) != request.shop) return;
-      if (request.affiliate && shard.AffiliateOf(v) != *request.affiliate) return;
-      if (request.source && v.source() != *request.source) return;
-      CanonicalBuffer buf;
-      const absl::string_view canonical = shard.CanonicalOf(v, &buf);
-      if (!absl::StartsWith(canonical, prefix)) return;
-      if (has_cursor && canonical <= absl::string_view(after)) return;
-      if (best.size() > limit && canonical >= absl::string_view(best.top().canonical_email)) {
-        return;
+    store.ReadListOrder(i, [&](const Shard& shard, const ListIndex::Entries& e) {
+      const auto key_of = [&](uint32_t ref, CanonicalBuffer* b) {
+        return shard.ListKeyAt(ref, b);
+      };
+      size_t pos = ListIndex::LowerBound(e, 0, e.size, ListIndex::Key{request.shop, start},
+                                         key_of);
+      // With a tag filter most entries are skipped unread, so the scan needs the end
+      // of the shop's (and prefix's) range up front; without one every entry is read
+      // and the range check is done on it.
+      size_t end = e.size;
+      if (tag_mask != 0) {
+        end = ListIndex::PartitionPoint(
+            e, pos, e.size,
+            [&](const ListIndex::Key& k) {
+              return k.shop < request.shop ||
+                     (k.shop == request.shop &&
+                      (k.canonical < prefix || absl::StartsWith(k.canonical, prefix)));
+            },
+            key_of);
       }
-      best.push(shard.Materialize(v));
-      if (best.size() > limit + 1) best.pop();
+      CanonicalBuffer buf;
+      for (; pos < end; ++pos) {
+        if ((e.tags[pos] & tag_mask) != tag_want) continue;
+        const record::View v = shard.ViewAt(e.refs[pos]);
+        if (v.dead()) continue;
+        if (shard.ShopOf(v) != request.shop) break;
+        const absl::string_view canonical = shard.CanonicalOf(v, &buf);
+        if (!absl::StartsWith(canonical, prefix)) break;
+        if (has_cursor && canonical <= absl::string_view(after)) continue;
+        if (request.affiliate && shard.AffiliateOf(v) != *request.affiliate) continue;
+        if (request.source && v.source() != *request.source) continue;
+        // Sorted: nothing later in this shard can enter a full heap either.
+        if (best.size() > limit && canonical >= absl::string_view(best.top().canonical_email)) {
+          break;
+        }
+        best.push(shard.Materialize(v));
+        if (best.size() > limit + 1) best.pop();
+      }
     });
   }
   std::vector<Connection> sorted;

@@ -1,0 +1,138 @@
+// engine/list_index.h
+//
+// The list order of one shard: references to the shard's records sorted by (shop,
+// canonical email), so that a list page seeks to its cursor and reads on, instead
+// of scanning the store (SPEC §3 list; target: a 100-row page of a 1M-connection
+// shop in a 10M store in <= 5 ms).
+//
+// Memory is the constraint (<= 64 B RSS per connection at 10M, SPEC §9, with ~58 B
+// already used by the records and the hash table): an entry is 5 bytes, a 4-byte
+// arena reference and a 1-byte filter tag, in two exact-size arrays. No key bytes
+// are stored: a comparison reads the record (and may re-derive its canonical key).
+// Because of that, keeping the order on every write would cost a few binary-search
+// steps of record reads per write (~1-3 us at 10M); instead a write only appends
+// the new reference to an unsorted pending list (O(1)), and the order is brought up
+// to date lazily, by the next reader that needs it (Refresh): pending entries are
+// keyed once, sorted with their keys cached, and merged in; when they are many
+// (a bulk load, a restore) the whole order is rebuilt by one sort instead.
+//
+// The tag: bits 2-7 are a hash of the record's affiliate, bits 0-1 its source, so
+// the affiliate and source filters skip non-matching entries without reading their
+// records (source exactly; affiliates with 1/64 false positives, checked on the
+// record). A record's affiliate and source therefore never change in place: a
+// rewrite that changes either moves the record (Shard::Put), which appends a new
+// entry.
+//
+// Entries may name dead records (erased, or moved by a rewrite): readers skip them
+// (the record bytes stay readable until the arena is compacted), and a compaction
+// or a full rebuild drops them. Arena references never get reused before a
+// compaction, and a compaction remaps every entry (Remap).
+//
+// Thread-safety: the owning shard's mutex guards the index: Add() and Remap() need
+// it exclusively. Read() needs at least the shared lock; it refreshes the order
+// under the index's own mutex, so concurrent readers of one shard may both call it
+// and lookups (shared lock, no index access) never wait for a refresh.
+#ifndef ATTRIB_ENGINE_LIST_INDEX_H_
+#define ATTRIB_ENGINE_LIST_INDEX_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/canonical_email.h"
+#include "engine/types.h"
+
+namespace attrib::engine {
+
+class ListIndex {
+ public:
+  // A record's place in the order.
+  struct Key {
+    ShopId shop = 0;
+    absl::string_view canonical;
+  };
+  // The key of the record at `ref` (may use `buf` as storage), and whether the
+  // record is dead. Supplied by the shard, which knows the record format.
+  using KeyOf = absl::FunctionRef<Key(uint32_t ref, CanonicalBuffer* buf)>;
+  using IsDead = absl::FunctionRef<bool(uint32_t ref)>;
+
+  // The sorted entries, valid while the reader holds the shard's lock.
+  struct Entries {
+    const uint32_t* refs = nullptr;
+    const uint8_t* tags = nullptr;
+    size_t size = 0;
+  };
+
+  static constexpr uint8_t kSourceTagMask = 0x03;
+  static constexpr uint8_t kAffiliateTagMask = 0xFC;
+  static uint8_t AffiliateTag(AffiliateId affiliate);
+  static uint8_t Tag(AffiliateId affiliate, Source source) {
+    return static_cast<uint8_t>(AffiliateTag(affiliate) | static_cast<uint8_t>(source));
+  }
+
+  ListIndex() = default;
+  ListIndex(const ListIndex&) = delete;
+  ListIndex& operator=(const ListIndex&) = delete;
+
+  // A new record (or a record's new place) at `ref`.
+  void Add(uint32_t ref, uint8_t tag);
+  // After the arena was compacted: `moved(old_ref)` is the record's new reference,
+  // or nullopt if it was dead (dropped). Keeps the order (keys do not change).
+  void Remap(absl::FunctionRef<std::optional<uint32_t>(uint32_t)> moved);
+  // Forgets everything (the shard was emptied).
+  void Clear();
+
+  // Brings the order up to date, then calls fn(const Entries&) under the index's
+  // mutex. The caller holds the shard's lock (shared is enough).
+  template <typename Fn>
+  void Read(KeyOf key_of, IsDead is_dead, Fn&& fn) const {
+    absl::MutexLock lock(&mu_);
+    RefreshLocked(key_of, is_dead);
+    fn(Entries{refs_.get(), tags_.get(), size_});
+  }
+  // Read() without a reader: the work a first list page would do after a load.
+  void Refresh(KeyOf key_of, IsDead is_dead) const {
+    absl::MutexLock lock(&mu_);
+    RefreshLocked(key_of, is_dead);
+  }
+
+  size_t pending() const;
+  size_t memory_bytes() const;
+
+  // Position of the first entry in [begin, end) whose key is not less than
+  // (shop, canonical); entries must be sorted (Read's).
+  static size_t LowerBound(const Entries& e, size_t begin, size_t end, const Key& key,
+                           KeyOf key_of);
+  // Position of the first entry in [begin, end) for which pred(entry key) is
+  // false; pred must be true on a prefix of the order.
+  static size_t PartitionPoint(const Entries& e, size_t begin, size_t end,
+                               absl::FunctionRef<bool(const Key&)> pred, KeyOf key_of);
+
+ private:
+  void RefreshLocked(KeyOf key_of, IsDead is_dead) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sorts the live pending entries and merges them into the order; `full` rebuilds
+  // the order from all live entries by one sort.
+  void MergeLocked(KeyOf key_of, IsDead is_dead, bool full) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReplaceSortedLocked(std::unique_ptr<uint32_t[]> refs, std::unique_ptr<uint8_t[]> tags,
+                           size_t size) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // The order (exact-size arrays) and the entries added since it was last brought
+  // up to date. Logically part of the shard's state; mutable because readers
+  // refresh it.
+  mutable absl::Mutex mu_;
+  mutable std::unique_ptr<uint32_t[]> refs_ ABSL_GUARDED_BY(mu_);
+  mutable std::unique_ptr<uint8_t[]> tags_ ABSL_GUARDED_BY(mu_);
+  mutable size_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::vector<uint32_t> pending_refs_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<uint8_t> pending_tags_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace attrib::engine
+
+#endif  // ATTRIB_ENGINE_LIST_INDEX_H_
