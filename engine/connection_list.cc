@@ -91,25 +91,27 @@ absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
       const auto key_of = [&](uint32_t ref, CanonicalBuffer* b) {
         return shard.ListKeyAt(ref, b);
       };
-      size_t pos = ListIndex::LowerBound(e, 0, e.size, ListIndex::Key{request.shop, start},
-                                         key_of);
-      // With a tag filter most entries are skipped unread, so the scan needs the end
-      // of the shop's (and prefix's) range up front; without one every entry is read
-      // and the range check is done on it.
-      size_t end = e.size;
-      if (tag_mask != 0) {
-        end = ListIndex::PartitionPoint(
-            e, pos, e.size,
-            [&](const ListIndex::Key& k) {
-              return k.shop < request.shop ||
-                     (k.shop == request.shop &&
-                      (k.canonical < prefix || absl::StartsWith(k.canonical, prefix)));
-            },
-            key_of);
-      }
+      const auto prefetch = [&](uint32_t ref) { shard.PrefetchRecord(ref); };
+      // Candidates are the entries whose tags pass; their records are prefetched
+      // kAhead candidates before they are read, so the reads' misses overlap. The
+      // scan ends at the first record past the shop or the prefix (entries skipped
+      // by tag are not read: the scan may run a little past the range's end).
+      constexpr size_t kAhead = 8;
+      size_t ring[kAhead];
+      size_t queued = 0;
+      size_t taken = 0;
+      size_t scan = ListIndex::Seek(e, ListIndex::Key{request.shop, start}, key_of, prefetch);
+      const auto enqueue = [&] {
+        scan = ListIndex::NextTagMatch(e, scan, tag_mask, tag_want);
+        if (scan >= e.size) return;
+        shard.PrefetchRecord(e.refs[scan]);
+        ring[queued++ % kAhead] = scan++;
+      };
+      while (queued - taken < kAhead && scan < e.size) enqueue();
       CanonicalBuffer buf;
-      for (; pos < end; ++pos) {
-        if ((e.tags[pos] & tag_mask) != tag_want) continue;
+      while (taken < queued) {
+        const size_t pos = ring[taken++ % kAhead];
+        enqueue();
         const record::View v = shard.ViewAt(e.refs[pos]);
         if (v.dead()) continue;
         if (shard.ShopOf(v) != request.shop) break;

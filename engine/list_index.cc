@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <emmintrin.h>
 #include <string>
 #include <utility>
 
@@ -26,14 +27,6 @@ struct Keyed {
   uint8_t tag;
 };
 
-uint64_t PrefixOf(absl::string_view key) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    v = (v << 8) | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
-  }
-  return v;
-}
-
 bool KeyLess(const ListIndex::Key& a, const ListIndex::Key& b) {
   if (a.shop != b.shop) return a.shop < b.shop;
   return a.canonical < b.canonical;
@@ -46,7 +39,8 @@ void KeyEntries(const uint32_t* refs, const uint8_t* tags, size_t n, ListIndex::
   for (size_t i = 0; i < n; ++i) {
     if (is_dead(refs[i])) continue;
     const ListIndex::Key k = key_of(refs[i], &buf);
-    out->push_back(Keyed{k.shop, PrefixOf(k.canonical), static_cast<uint32_t>(bytes->size()),
+    out->push_back(Keyed{k.shop, ListIndex::PrefixOf(k.canonical),
+                         static_cast<uint32_t>(bytes->size()),
                          static_cast<uint32_t>(k.canonical.size()), refs[i], tags[i]});
     bytes->append(k.canonical.data(), k.canonical.size());
   }
@@ -64,6 +58,14 @@ void SortKeyed(std::vector<Keyed>* items, const std::string& bytes) {
 }
 
 }  // namespace
+
+uint64_t ListIndex::PrefixOf(absl::string_view canonical) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | (i < canonical.size() ? static_cast<unsigned char>(canonical[i]) : 0u);
+  }
+  return v;
+}
 
 uint8_t ListIndex::AffiliateTag(AffiliateId affiliate) {
   return static_cast<uint8_t>(StableHash64(affiliate) >> 56) & kAffiliateTagMask;
@@ -109,11 +111,16 @@ void ListIndex::Remap(absl::FunctionRef<std::optional<uint32_t>(uint32_t)> moved
   }
   pending_refs_.resize(kept);
   pending_tags_.resize(kept);
+  // Positions moved, and the records are not at their new places yet: rebuild the
+  // fences on the next read.
+  fences_stale_ = true;
 }
 
 void ListIndex::Clear() {
   absl::MutexLock lock(&mu_);
   ReplaceSortedLocked(nullptr, nullptr, 0);
+  fences_.reset();
+  fence_count_ = 0;
   std::vector<uint32_t>().swap(pending_refs_);
   std::vector<uint8_t>().swap(pending_tags_);
 }
@@ -125,7 +132,7 @@ size_t ListIndex::pending() const {
 
 size_t ListIndex::memory_bytes() const {
   absl::MutexLock lock(&mu_);
-  return size_ * (sizeof(uint32_t) + 1) +
+  return size_ * (sizeof(uint32_t) + 1) + fence_count_ * sizeof(Fence) +
          pending_refs_.capacity() * sizeof(uint32_t) + pending_tags_.capacity();
 }
 
@@ -137,11 +144,27 @@ void ListIndex::ReplaceSortedLocked(std::unique_ptr<uint32_t[]> refs,
 }
 
 void ListIndex::RefreshLocked(KeyOf key_of, IsDead is_dead) const {
+  if (fences_stale_) BuildFencesLocked(key_of);
   if (pending_refs_.empty()) return;
   const bool full = size_ == 0 || pending_refs_.size() * kFullRebuildRatio >= size_;
   MergeLocked(key_of, is_dead, full);
   std::vector<uint32_t>().swap(pending_refs_);
   std::vector<uint8_t>().swap(pending_tags_);
+  BuildFencesLocked(key_of);
+}
+
+void ListIndex::BuildFencesLocked(KeyOf key_of) const {
+  const size_t count = (size_ + kFenceEvery - 1) / kFenceEvery;
+  if (count != fence_count_) {
+    fences_ = count == 0 ? nullptr : std::make_unique<Fence[]>(count);
+    fence_count_ = count;
+  }
+  CanonicalBuffer buf;
+  for (size_t j = 0; j < count; ++j) {
+    const Key k = key_of(refs_[j * kFenceEvery], &buf);
+    fences_[j] = Fence{k.shop, PrefixOf(k.canonical)};
+  }
+  fences_stale_ = false;
 }
 
 void ListIndex::MergeLocked(KeyOf key_of, IsDead is_dead, bool full) const {
@@ -160,11 +183,12 @@ void ListIndex::MergeLocked(KeyOf key_of, IsDead is_dead, bool full) const {
   auto tags = std::make_unique<uint8_t[]>(total);
   size_t out = 0;
   size_t next = 0;  // Next entry of the current order to copy (incremental merge).
-  const Entries current{refs_.get(), tags_.get(), size_};
+  const Entries current = EntriesLocked();
   for (const Keyed& item : items) {
     if (!full) {
       const Key key{item.shop, absl::string_view(bytes.data() + item.key_offset, item.key_size)};
-      const size_t pos = LowerBound(current, next, size_, key, key_of);
+      // Items ascend, so this is >= next.
+      const size_t pos = Seek(current, key, key_of, [](uint32_t) {});
       std::memcpy(refs.get() + out, refs_.get() + next, (pos - next) * sizeof(uint32_t));
       std::memcpy(tags.get() + out, tags_.get() + next, pos - next);
       out += pos - next;
@@ -182,17 +206,57 @@ void ListIndex::MergeLocked(KeyOf key_of, IsDead is_dead, bool full) const {
   ReplaceSortedLocked(std::move(refs), std::move(tags), out);
 }
 
+size_t ListIndex::NextTagMatch(const Entries& e, size_t from, uint8_t mask, uint8_t want) {
+  if (mask == 0) return std::min(from, e.size);
+  const __m128i mask16 = _mm_set1_epi8(static_cast<char>(mask));
+  const __m128i want16 = _mm_set1_epi8(static_cast<char>(want));
+  for (; from + 16 <= e.size; from += 16) {
+    const __m128i tags = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.tags + from));
+    const int hits =
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(tags, mask16), want16));
+    if (hits != 0) return from + static_cast<unsigned>(__builtin_ctz(static_cast<unsigned>(hits)));
+  }
+  for (; from < e.size; ++from) {
+    if ((e.tags[from] & mask) == want) return from;
+  }
+  return e.size;
+}
+
+size_t ListIndex::Seek(const Entries& e, const Key& key, KeyOf key_of, Prefetch prefetch) {
+  size_t lo = 0;
+  size_t hi = e.size;
+  if (e.fence_count > 0) {
+    const Fence f{key.shop, PrefixOf(key.canonical)};
+    const auto fence_less = [](const Fence& a, const Fence& b) {
+      return a.shop != b.shop ? a.shop < b.shop : a.prefix < b.prefix;
+    };
+    const Fence* end = e.fences + e.fence_count;
+    // Fences below f are entries below key; fences above f are entries above it.
+    const Fence* below_end = std::lower_bound(e.fences, end, f, fence_less);
+    const Fence* above = std::upper_bound(below_end, end, f, fence_less);
+    if (below_end != e.fences) {
+      lo = (static_cast<size_t>(below_end - e.fences) - 1) * kFenceEvery + 1;
+    }
+    if (above != end) hi = static_cast<size_t>(above - e.fences) * kFenceEvery;
+  }
+  return LowerBound(e, lo, hi, key, key_of, prefetch);
+}
+
 size_t ListIndex::LowerBound(const Entries& e, size_t begin, size_t end, const Key& key,
-                             KeyOf key_of) {
+                             KeyOf key_of, Prefetch prefetch) {
   return PartitionPoint(
-      e, begin, end, [&](const Key& k) { return KeyLess(k, key); }, key_of);
+      e, begin, end, [&](const Key& k) { return KeyLess(k, key); }, key_of, prefetch);
 }
 
 size_t ListIndex::PartitionPoint(const Entries& e, size_t begin, size_t end,
-                                 absl::FunctionRef<bool(const Key&)> pred, KeyOf key_of) {
+                                 absl::FunctionRef<bool(const Key&)> pred, KeyOf key_of,
+                                 Prefetch prefetch) {
   CanonicalBuffer buf;
   while (begin < end) {
     const size_t mid = begin + (end - begin) / 2;
+    // Whichever way this probe goes, the next probe is one of these two.
+    if (mid > begin) prefetch(e.refs[begin + (mid - begin) / 2]);
+    if (end > mid + 1) prefetch(e.refs[mid + 1 + (end - mid - 1) / 2]);
     if (pred(key_of(e.refs[mid], &buf))) {
       begin = mid + 1;
     } else {

@@ -60,12 +60,28 @@ class ListIndex {
   // record is dead. Supplied by the shard, which knows the record format.
   using KeyOf = absl::FunctionRef<Key(uint32_t ref, CanonicalBuffer* buf)>;
   using IsDead = absl::FunctionRef<bool(uint32_t ref)>;
+  // Starts loading the record at `ref` into the cache (binary searches overlap the
+  // record misses of their next two probes).
+  using Prefetch = absl::FunctionRef<void(uint32_t ref)>;
+
+  // Every kFenceEvery-th entry's shop and first 8 key bytes (big-endian,
+  // zero-padded), so that a seek narrows to one stretch of entries before it reads
+  // records: ~7 record reads per seek instead of ~16 at 40k entries a shard, for
+  // 0.125 bytes per entry.
+  static constexpr size_t kFenceEvery = 128;
+  struct Fence {
+    ShopId shop = 0;
+    uint64_t prefix = 0;
+  };
+  static uint64_t PrefixOf(absl::string_view canonical);
 
   // The sorted entries, valid while the reader holds the shard's lock.
   struct Entries {
     const uint32_t* refs = nullptr;
     const uint8_t* tags = nullptr;
     size_t size = 0;
+    const Fence* fences = nullptr;  // fences[j] is entry j * kFenceEvery's.
+    size_t fence_count = 0;
   };
 
   static constexpr uint8_t kSourceTagMask = 0x03;
@@ -93,7 +109,7 @@ class ListIndex {
   void Read(KeyOf key_of, IsDead is_dead, Fn&& fn) const {
     absl::MutexLock lock(&mu_);
     RefreshLocked(key_of, is_dead);
-    fn(Entries{refs_.get(), tags_.get(), size_});
+    fn(EntriesLocked());
   }
   // Read() without a reader: the work a first list page would do after a load.
   void Refresh(KeyOf key_of, IsDead is_dead) const {
@@ -104,14 +120,23 @@ class ListIndex {
   size_t pending() const;
   size_t memory_bytes() const;
 
+  // Position of the first entry at or after `from` whose tag & mask == want, or
+  // e.size (16 tags per step).
+  static size_t NextTagMatch(const Entries& e, size_t from, uint8_t mask, uint8_t want);
+
+  // Position of the first entry whose key is not less than `key` (the fences, then
+  // a binary search of records).
+  static size_t Seek(const Entries& e, const Key& key, KeyOf key_of, Prefetch prefetch);
+
   // Position of the first entry in [begin, end) whose key is not less than
   // (shop, canonical); entries must be sorted (Read's).
   static size_t LowerBound(const Entries& e, size_t begin, size_t end, const Key& key,
-                           KeyOf key_of);
+                           KeyOf key_of, Prefetch prefetch);
   // Position of the first entry in [begin, end) for which pred(entry key) is
   // false; pred must be true on a prefix of the order.
   static size_t PartitionPoint(const Entries& e, size_t begin, size_t end,
-                               absl::FunctionRef<bool(const Key&)> pred, KeyOf key_of);
+                               absl::FunctionRef<bool(const Key&)> pred, KeyOf key_of,
+                               Prefetch prefetch);
 
  private:
   void RefreshLocked(KeyOf key_of, IsDead is_dead) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -119,6 +144,10 @@ class ListIndex {
   // the order from all live entries by one sort.
   void MergeLocked(KeyOf key_of, IsDead is_dead, bool full) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Entries EntriesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return Entries{refs_.get(), tags_.get(), size_, fences_.get(), fence_count_};
+  }
+  void BuildFencesLocked(KeyOf key_of) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReplaceSortedLocked(std::unique_ptr<uint32_t[]> refs, std::unique_ptr<uint8_t[]> tags,
                            size_t size) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -129,6 +158,10 @@ class ListIndex {
   mutable std::unique_ptr<uint32_t[]> refs_ ABSL_GUARDED_BY(mu_);
   mutable std::unique_ptr<uint8_t[]> tags_ ABSL_GUARDED_BY(mu_);
   mutable size_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::unique_ptr<Fence[]> fences_ ABSL_GUARDED_BY(mu_);
+  mutable size_t fence_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // The fences are rebuilt (from the records) before the next read.
+  mutable bool fences_stale_ ABSL_GUARDED_BY(mu_) = false;
   mutable std::vector<uint32_t> pending_refs_ ABSL_GUARDED_BY(mu_);
   mutable std::vector<uint8_t> pending_tags_ ABSL_GUARDED_BY(mu_);
 };

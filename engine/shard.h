@@ -71,6 +71,10 @@ class Shard {
     });
   }
 
+  // Starts loading the record at `ref` into the cache.
+  void PrefetchRecord(uint32_t ref) const {
+    asm volatile("prefetcht0 %0" : : "m"(*arena_.At(ref)));
+  }
   record::View ViewAt(uint32_t ref) const { return record::View(arena_.At(ref)); }
   ShopId ShopOf(record::View v) const { return owners_->Get(v.owner()).shop; }
   AffiliateId AffiliateOf(record::View v) const {
