@@ -75,24 +75,16 @@ absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
   const absl::string_view start =
       has_cursor && absl::string_view(after) > absl::string_view(prefix) ? absl::string_view(after)
                                                                        : absl::string_view(prefix);
-  // Filters the entry tags can answer without reading the record.
-  uint8_t tag_mask = 0;
-  uint8_t tag_want = 0;
-  if (request.affiliate) {
-    tag_mask |= ListIndex::kAffiliateTagMask;
-    tag_want |= ListIndex::AffiliateTag(*request.affiliate);
-  }
-  if (request.source) {
-    tag_mask |= ListIndex::kSourceTagMask;
-    tag_want |= static_cast<uint8_t>(*request.source);
-  }
+  // The affiliate filter is answered by the entry tags first, unread.
+  std::optional<uint8_t> tag;
+  if (request.affiliate) tag = ListIndex::Tag(*request.affiliate);
   for (uint32_t i = 0; i < store.shard_count(); ++i) {
     store.ReadListOrder(i, [&](const Shard& shard, const ListIndex::Entries& e) {
       const auto key_of = [&](uint32_t ref, CanonicalBuffer* b) {
         return shard.ListKeyAt(ref, b);
       };
       const auto prefetch = [&](uint32_t ref) { shard.PrefetchRecord(ref); };
-      // Candidates are the entries whose tags pass; their records are prefetched
+      // Candidates are the entries whose tags pass (all without an affiliate filter); their records are prefetched
       // kAhead candidates before they are read, so the reads' misses overlap. The
       // scan ends at the first record past the shop or the prefix (entries skipped
       // by tag are not read: the scan may run a little past the range's end).
@@ -102,28 +94,48 @@ absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
       size_t taken = 0;
       size_t scan = ListIndex::Seek(e, ListIndex::Key{request.shop, start}, key_of, prefetch);
       const auto enqueue = [&] {
-        scan = ListIndex::NextTagMatch(e, scan, tag_mask, tag_want);
+        scan = ListIndex::NextTagMatch(e, scan, tag);
         if (scan >= e.size) return;
         shard.PrefetchRecord(e.refs[scan]);
         ring[queued++ % kAhead] = scan++;
       };
       while (queued - taken < kAhead && scan < e.size) enqueue();
       CanonicalBuffer buf;
+      // Once the heap is full, a record at or past its top ends the shard's scan
+      // whether it matches or not (the order is sorted); for records that fail a
+      // filter the key is derived only every kBoundEvery-th one, to bound a scan
+      // through a selective filter without keying every record.
+      constexpr size_t kBoundEvery = 8;
+      size_t rejected = 0;
+      const auto past_bound = [&](absl::string_view canonical) {
+        return best.size() > limit &&
+               canonical >= absl::string_view(best.top().canonical_email);
+      };
       while (taken < queued) {
         const size_t pos = ring[taken++ % kAhead];
         enqueue();
         const record::View v = shard.ViewAt(e.refs[pos]);
         if (v.dead()) continue;
         if (shard.ShopOf(v) != request.shop) break;
-        const absl::string_view canonical = shard.CanonicalOf(v, &buf);
-        if (!absl::StartsWith(canonical, prefix)) break;
-        if (has_cursor && canonical <= absl::string_view(after)) continue;
-        if (request.affiliate && shard.AffiliateOf(v) != *request.affiliate) continue;
-        if (request.source && v.source() != *request.source) continue;
-        // Sorted: nothing later in this shard can enter a full heap either.
-        if (best.size() > limit && canonical >= absl::string_view(best.top().canonical_email)) {
-          break;
+        // The filters that need no key first (deriving it is the dearer part of a
+        // read), unless the prefix bounds the scan: then the first record past it
+        // ends the scan even if it does not match.
+        absl::string_view canonical;
+        if (!prefix.empty()) {
+          canonical = shard.CanonicalOf(v, &buf);
+          if (!absl::StartsWith(canonical, prefix)) break;
         }
+        if ((request.affiliate && shard.AffiliateOf(v) != *request.affiliate) ||
+            (request.source && v.source() != *request.source)) {
+          if (++rejected % kBoundEvery == 0 && best.size() > limit) {
+            if (prefix.empty()) canonical = shard.CanonicalOf(v, &buf);
+            if (past_bound(canonical)) break;
+          }
+          continue;
+        }
+        if (prefix.empty()) canonical = shard.CanonicalOf(v, &buf);
+        if (has_cursor && canonical <= absl::string_view(after)) continue;
+        if (past_bound(canonical)) break;
         best.push(shard.Materialize(v));
         if (best.size() > limit + 1) best.pop();
       }

@@ -9,8 +9,9 @@
 // is returned exactly once, and no key twice. Each shard keeps its records in
 // (shop, canonical email) order (list_index.h); a page seeks every shard to the
 // cursor and reads on while its keys can still enter the page: O(shards x log
-// records + rows), not O(store). The affiliate and source filters skip entries by
-// their tags; the prefix filter bounds the range. Measured in the README.
+// records + rows), not O(store). The affiliate filter skips entries by their tags;
+// the prefix filter bounds the range; the source filter is checked on the records
+// read. Measured in the README.
 //
 // Thread-safety: ListConnections may be called from any thread; it takes each shard's
 // shared lock in turn, never two at once.

@@ -67,8 +67,8 @@ uint64_t ListIndex::PrefixOf(absl::string_view canonical) {
   return v;
 }
 
-uint8_t ListIndex::AffiliateTag(AffiliateId affiliate) {
-  return static_cast<uint8_t>(StableHash64(affiliate) >> 56) & kAffiliateTagMask;
+uint8_t ListIndex::Tag(AffiliateId affiliate) {
+  return static_cast<uint8_t>(StableHash64(affiliate) >> 56);
 }
 
 void ListIndex::Add(uint32_t ref, uint8_t tag) {
@@ -206,18 +206,17 @@ void ListIndex::MergeLocked(KeyOf key_of, IsDead is_dead, bool full) const {
   ReplaceSortedLocked(std::move(refs), std::move(tags), out);
 }
 
-size_t ListIndex::NextTagMatch(const Entries& e, size_t from, uint8_t mask, uint8_t want) {
-  if (mask == 0) return std::min(from, e.size);
-  const __m128i mask16 = _mm_set1_epi8(static_cast<char>(mask));
+size_t ListIndex::NextTagMatch(const Entries& e, size_t from, std::optional<uint8_t> tag) {
+  if (!tag) return std::min(from, e.size);
+  const uint8_t want = *tag;
   const __m128i want16 = _mm_set1_epi8(static_cast<char>(want));
   for (; from + 16 <= e.size; from += 16) {
     const __m128i tags = _mm_loadu_si128(reinterpret_cast<const __m128i*>(e.tags + from));
-    const int hits =
-        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(tags, mask16), want16));
+    const int hits = _mm_movemask_epi8(_mm_cmpeq_epi8(tags, want16));
     if (hits != 0) return from + static_cast<unsigned>(__builtin_ctz(static_cast<unsigned>(hits)));
   }
   for (; from < e.size; ++from) {
-    if ((e.tags[from] & mask) == want) return from;
+    if (e.tags[from] == want) return from;
   }
   return e.size;
 }

@@ -16,12 +16,13 @@
 // keyed once, sorted with their keys cached, and merged in; when they are many
 // (a bulk load, a restore) the whole order is rebuilt by one sort instead.
 //
-// The tag: bits 2-7 are a hash of the record's affiliate, bits 0-1 its source, so
-// the affiliate and source filters skip non-matching entries without reading their
-// records (source exactly; affiliates with 1/64 false positives, checked on the
-// record). A record's affiliate and source therefore never change in place: a
-// rewrite that changes either moves the record (Shard::Put), which appends a new
-// entry.
+// The tag: an 8-bit hash of the record's affiliate, so the affiliate filter skips
+// the entries of other affiliates without reading their records (1/256 of them
+// pass by chance and are checked on the record). A record's affiliate therefore
+// never changes in place: a rewrite that changes it moves the record
+// (Shard::Put), which appends a new entry. (Bits for the source were tried: with 6
+// bits left for the affiliate, a page of a small affiliate read 4x more records;
+// the source filter reads the records instead.)
 //
 // Entries may name dead records (erased, or moved by a rewrite): readers skip them
 // (the record bytes stay readable until the arena is compacted), and a compaction
@@ -84,12 +85,7 @@ class ListIndex {
     size_t fence_count = 0;
   };
 
-  static constexpr uint8_t kSourceTagMask = 0x03;
-  static constexpr uint8_t kAffiliateTagMask = 0xFC;
-  static uint8_t AffiliateTag(AffiliateId affiliate);
-  static uint8_t Tag(AffiliateId affiliate, Source source) {
-    return static_cast<uint8_t>(AffiliateTag(affiliate) | static_cast<uint8_t>(source));
-  }
+  static uint8_t Tag(AffiliateId affiliate);
 
   ListIndex() = default;
   ListIndex(const ListIndex&) = delete;
@@ -120,9 +116,9 @@ class ListIndex {
   size_t pending() const;
   size_t memory_bytes() const;
 
-  // Position of the first entry at or after `from` whose tag & mask == want, or
-  // e.size (16 tags per step).
-  static size_t NextTagMatch(const Entries& e, size_t from, uint8_t mask, uint8_t want);
+  // Position of the first entry at or after `from` whose tag is `tag` (any tag when
+  // nullopt), or e.size; 16 tags per step.
+  static size_t NextTagMatch(const Entries& e, size_t from, std::optional<uint8_t> tag);
 
   // Position of the first entry whose key is not less than `key` (the fences, then
   // a binary search of records).

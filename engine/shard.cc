@@ -80,13 +80,13 @@ record::Fields Shard::FieldsFor(const Connection& c, uint32_t owner) const {
 void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& slot) {
   const record::Fields f = FieldsFor(c, owners_->Intern(c.shop, c.affiliate));
   const size_t size = record::EncodedSize(f);
-  const uint8_t tag = ListIndex::Tag(c.affiliate, c.source);
+  const uint8_t tag = ListIndex::Tag(c.affiliate);
   if (slot.has_value()) {
     const record::View old(arena_.At(slot->ref));
     owners_->AddConnections(old.owner(), -1);
     // In place only when the list index's entry stays right: same size, and the
-    // same affiliate and source (the entry's tag, list_index.h).
-    if (old.size() == size && old.owner() == f.owner && old.source() == f.source) {
+    // same affiliate (the entry's tag, list_index.h).
+    if (old.size() == size && old.owner() == f.owner) {
       record::Encode(f, arena_.At(slot->ref));
     } else {
       arena_.Release(old.size());
@@ -112,7 +112,7 @@ void Shard::BulkInsert(uint64_t hash, const Connection& c, uint32_t owner) {
   const uint32_t ref = arena_.Allocate(size);
   record::Encode(f, arena_.At(ref));
   table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
-  list_index_.Add(ref, ListIndex::Tag(c.affiliate, c.source));
+  list_index_.Add(ref, ListIndex::Tag(c.affiliate));
 }
 
 uint32_t Shard::AppendEncoded(absl::string_view record, uint32_t owner) {
@@ -120,7 +120,7 @@ uint32_t Shard::AppendEncoded(absl::string_view record, uint32_t owner) {
   char* p = arena_.At(ref);
   std::memcpy(p, record.data(), record.size());
   record::Store32(p + record::kOffOwner, owner);
-  list_index_.Add(ref, ListIndex::Tag(owners_->Get(owner).affiliate, record::View(p).source()));
+  list_index_.Add(ref, ListIndex::Tag(owners_->Get(owner).affiliate));
   return ref;
 }
 
