@@ -2,7 +2,6 @@
 #include "engine/connection_list.h"
 
 #include <algorithm>
-#include <queue>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -67,11 +66,14 @@ absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
   // extra one tells whether another page exists. Each shard's records are read in
   // list order from the first key after the cursor (list_index.h), and a shard's
   // scan stops at its first key that cannot enter the heap.
+  // A max-heap (std::push_heap) of at most limit+1 rows; a row that replaces the
+  // top reuses its string buffers, so a page allocates for ~limit rows, not for
+  // every row that was a candidate for a while.
   const auto by_email = [](const Connection& a, const Connection& b) {
     return a.canonical_email < b.canonical_email;
   };
-  std::priority_queue<Connection, std::vector<Connection>, decltype(by_email)> best(
-      by_email);
+  std::vector<Connection> best;
+  best.reserve(limit + 1);
   const absl::string_view start =
       has_cursor && absl::string_view(after) > absl::string_view(prefix) ? absl::string_view(after)
                                                                        : absl::string_view(prefix);
@@ -109,7 +111,7 @@ absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
       size_t rejected = 0;
       const auto past_bound = [&](absl::string_view canonical) {
         return best.size() > limit &&
-               canonical >= absl::string_view(best.top().canonical_email);
+               canonical >= absl::string_view(best.front().canonical_email);
       };
       while (taken < queued) {
         const size_t pos = ring[taken++ % kAhead];
@@ -136,23 +138,23 @@ absl::StatusOr<ListPage> ListConnections(const ConnectionStore& store,
         if (prefix.empty()) canonical = shard.CanonicalOf(v, &buf);
         if (has_cursor && canonical <= absl::string_view(after)) continue;
         if (past_bound(canonical)) break;
-        best.push(shard.Materialize(v));
-        if (best.size() > limit + 1) best.pop();
+        if (best.size() > limit) {
+          std::pop_heap(best.begin(), best.end(), by_email);  // The top goes to the back.
+        } else {
+          best.emplace_back();
+        }
+        CanonicalBuffer view_buf;
+        AssignConnection(shard.ViewOf(v, &view_buf), &best.back());
+        std::push_heap(best.begin(), best.end(), by_email);
       }
     });
   }
-  std::vector<Connection> sorted;
-  sorted.reserve(best.size());
-  while (!best.empty()) {
-    sorted.push_back(best.top());
-    best.pop();
-  }
-  std::reverse(sorted.begin(), sorted.end());
+  std::sort_heap(best.begin(), best.end(), by_email);
 
   ListPage page;
-  const bool more = sorted.size() > limit;
-  if (more) sorted.pop_back();
-  for (Connection& c : sorted) {
+  const bool more = best.size() > limit;
+  if (more) best.pop_back();
+  for (Connection& c : best) {
     const ConnectionStatus status = EvaluateConnection(c, settings, at);
     page.items.push_back(ListItem{std::move(c), status});
   }
