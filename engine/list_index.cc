@@ -84,6 +84,12 @@ void ListIndex::Add(uint32_t ref, uint8_t tag) {
   pending_tags_.push_back(tag);
 }
 
+void ListIndex::ReservePending(size_t n) {
+  absl::MutexLock lock(&mu_);
+  pending_refs_.reserve(pending_refs_.size() + n);
+  pending_tags_.reserve(pending_tags_.size() + n);
+}
+
 void ListIndex::Remap(absl::FunctionRef<std::optional<uint32_t>(uint32_t)> moved) {
   absl::MutexLock lock(&mu_);
   size_t out = 0;

@@ -93,6 +93,8 @@ class ListIndex {
 
   // A new record (or a record's new place) at `ref`.
   void Add(uint32_t ref, uint8_t tag);
+  // Room for n more Add()s without growing (a bulk load knows its count).
+  void ReservePending(size_t n);
   // After the arena was compacted: `moved(old_ref)` is the record's new reference,
   // or nullopt if it was dead (dropped). Keeps the order (keys do not change).
   void Remap(absl::FunctionRef<std::optional<uint32_t>(uint32_t)> moved);

@@ -107,7 +107,9 @@ class Shard {
   }
   // Sizes the table for about n entries; only on an empty shard.
   void Reserve(size_t n) {
-    if (table_.size() == 0) table_.Clear(n);
+    if (table_.size() != 0) return;
+    table_.Clear(n);
+    list_index_.ReservePending(n);
   }
   // Updates the order counters in place.
   void SetCounters(const Slot& slot, uint32_t order_count, TimeMs last_order_at);
