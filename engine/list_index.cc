@@ -122,20 +122,6 @@ void ListIndex::Remap(absl::FunctionRef<std::optional<uint32_t>(uint32_t)> moved
   fences_stale_ = true;
 }
 
-void ListIndex::Clear() {
-  absl::MutexLock lock(&mu_);
-  ReplaceSortedLocked(nullptr, nullptr, 0);
-  fences_.reset();
-  fence_count_ = 0;
-  std::vector<uint32_t>().swap(pending_refs_);
-  std::vector<uint8_t>().swap(pending_tags_);
-}
-
-size_t ListIndex::pending() const {
-  absl::MutexLock lock(&mu_);
-  return pending_refs_.size();
-}
-
 size_t ListIndex::memory_bytes() const {
   absl::MutexLock lock(&mu_);
   return size_ * (sizeof(uint32_t) + 1) + fence_count_ * sizeof(Fence) +
