@@ -8,17 +8,18 @@
 // With --metrics_listen the parenthesis ends with ", metrics on 127.0.0.1:9411".
 // SIGTERM / SIGINT: stop accepting, finish the requests already read, exit 0.
 //
-// Thread-safety: main() owns everything; a dedicated thread waits for the signals.
+// Thread-safety: main() owns everything; a dedicated thread waits for the signals,
+// and another sorts the list order once after recovery.
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <chrono>
 #include <thread>
 
 #include "absl/flags/flag.h"
