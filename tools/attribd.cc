@@ -381,14 +381,17 @@ int main(int argc, char** argv) {
   // Recovery leaves the list order of every shard to be sorted (list_index.h):
   // do it now, off the start path, so that no list page pays for it. Each shard is
   // taken under its shared lock in turn: lookups go on, a shard's writes wait for
-  // its few milliseconds.
-  std::thread list_order_warmer([&engine] {
-    const auto start = std::chrono::steady_clock::now();
-    engine.store().RefreshListOrders();
-    attrib::log::Info(
-        "list order of %d connections sorted in %.2f s", engine.Stats().connections,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  });
+  // its few milliseconds. Nothing to sort (and no log line) after an empty recovery.
+  std::thread list_order_warmer;
+  if (recovered_connections > 0) {
+    list_order_warmer = std::thread([&engine, recovered_connections] {
+      const auto start = std::chrono::steady_clock::now();
+      engine.store().RefreshListOrders();
+      attrib::log::Info(
+          "list order of %d recovered connections sorted in %.2f s", recovered_connections,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    });
+  }
 
   std::thread signal_waiter([&] {
     int sig = 0;
@@ -398,7 +401,7 @@ int main(int argc, char** argv) {
   });
   server.Wait();
   signal_waiter.join();
-  list_order_warmer.join();
+  if (list_order_warmer.joinable()) list_order_warmer.join();
   if (metrics != nullptr) metrics->Shutdown();  // Before the sources it reads go away.
   // A final snapshot makes the next start fast; the log is flushed and closed.
   if (absl::Status s = (*durability)->Shutdown(/*final_snapshot=*/true); !s.ok()) {
