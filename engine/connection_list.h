@@ -5,9 +5,13 @@
 //
 // Paging is by key (the cursor encodes the last canonical email returned), so a page
 // is consistent even while connections change: a connection added or removed behind
-// the cursor never shifts later pages. Each page scans every shard's records
-// sequentially (the store is hashed, not ordered): O(connections in the store) per
-// page, measured in the README; an admin call, not a checkout call.
+// the cursor never shifts later pages, a connection that exists for the whole paging
+// is returned exactly once, and no key twice. Each shard keeps its records in
+// (shop, canonical email) order (list_index.h); a page seeks every shard to the
+// cursor and reads on while its keys can still enter the page: O(shards x log
+// records + rows), not O(store). The affiliate filter skips entries by their tags;
+// the prefix filter bounds the range; the source filter is checked on the records
+// read. Measured in the README.
 //
 // Thread-safety: ListConnections may be called from any thread; it takes each shard's
 // shared lock in turn, never two at once.

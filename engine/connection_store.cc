@@ -58,6 +58,13 @@ std::vector<size_t> ConnectionStore::ShardSizes() const {
   return sizes;
 }
 
+void ConnectionStore::RefreshListOrders() const {
+  for (const auto& s : shards_) {
+    absl::ReaderMutexLock lock(&s->mu);
+    s->shard.RefreshListOrder();
+  }
+}
+
 uint64_t ConnectionStore::CountShop(ShopId shop) const { return owners_.CountShop(shop); }
 
 uint64_t ConnectionStore::CountAffiliate(ShopId shop, AffiliateId affiliate) const {
@@ -80,6 +87,7 @@ StoreMemory ConnectionStore::Memory() const {
     m.arena_bytes += sm.arena_bytes;
     m.live_record_bytes += sm.live_record_bytes;
     m.garbage_bytes += sm.garbage_bytes;
+    m.list_index_bytes += sm.list_index_bytes;
   }
   return m;
 }

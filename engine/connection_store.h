@@ -60,6 +60,7 @@ struct StoreMemory {
   size_t arena_bytes = 0;
   size_t live_record_bytes = 0;
   size_t garbage_bytes = 0;
+  size_t list_index_bytes = 0;  // The list order (list_index.h).
 };
 
 class ConnectionStore {
@@ -140,6 +141,18 @@ class ConnectionStore {
   void ForEachInShard(uint32_t index, Fn&& fn) const {
     ForEachInShard(index, std::forward<Fn>(fn), [] {});
   }
+
+  // Calls fn(const Shard&, const ListIndex::Entries&) under shard `index`'s shared
+  // lock with its records in list order (Shard::ReadListOrder).
+  template <typename Fn>
+  void ReadListOrder(uint32_t index, Fn&& fn) const {
+    const LockedShard& s = *shards_[index];
+    absl::ReaderMutexLock lock(&s.mu);
+    s.shard.ReadListOrder([&](const ListIndex::Entries& e) { fn(s.shard, e); });
+  }
+  // Brings every shard's list order up to date (after a load; each shard under its
+  // shared lock in turn), so that no list page pays for it.
+  void RefreshListOrders() const;
 
   // Runs fn(Shard&, OwnerTable&) with shard `index` locked exclusively (bulk load).
   template <typename Fn>

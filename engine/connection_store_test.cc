@@ -9,27 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/canonical_email.h"
+#include "engine/store_test_util.h"
 #include "gtest/gtest.h"
 
 namespace attrib::engine {
 namespace {
-
-Connection MakeConnection(ShopId shop, absl::string_view entered, AffiliateId affiliate) {
-  absl::StatusOr<CanonicalEmail> e = Canonicalize(entered, EmailPolicy::kProvider);
-  EXPECT_TRUE(e.ok()) << e.status();
-  Connection c;
-  c.shop = shop;
-  c.canonical_email = e->canonical;
-  c.entered_email = e->entered;
-  c.affiliate = affiliate;
-  c.source = Source::kImport;
-  c.connected_at = 1'700'000'000'000;
-  return c;
-}
-
-void Put(ConnectionStore& store, const Connection& c) {
-  store.Mutate(c.shop, c.canonical_email, [&](KeyEditor& e) { e.Put(c); });
-}
 
 TEST(ConnectionStoreTest, RoundTripsEveryField) {
   ConnectionStore store(16, EmailPolicy::kProvider);

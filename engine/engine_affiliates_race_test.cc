@@ -43,7 +43,9 @@ TEST_F(EngineAffiliatesRaceTest, NoConnectStartedAfterADisableSucceeds) {
         const absl::Status s = engine_.Connect(r).status();
         if (s.ok()) ++connected;
         if (s.ok() && after) ++late_successes;
-        if (!s.ok()) EXPECT_THAT(std::string(s.message()), StartsWith("affiliate_disabled: "));
+        if (!s.ok()) {
+          EXPECT_THAT(std::string(s.message()), StartsWith("affiliate_disabled: "));
+        }
       }
     });
   }

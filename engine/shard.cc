@@ -80,22 +80,27 @@ record::Fields Shard::FieldsFor(const Connection& c, uint32_t owner) const {
 void Shard::Put(uint64_t hash, const Connection& c, const std::optional<Slot>& slot) {
   const record::Fields f = FieldsFor(c, owners_->Intern(c.shop, c.affiliate));
   const size_t size = record::EncodedSize(f);
+  const uint8_t tag = ListIndex::Tag(c.affiliate);
   if (slot.has_value()) {
     const record::View old(arena_.At(slot->ref));
     owners_->AddConnections(old.owner(), -1);
-    if (old.size() == size) {
-      record::Encode(f, arena_.At(slot->ref));  // Same size: rewrite in place.
+    // In place only when the list index's entry stays right: same size, and the
+    // same affiliate (the entry's tag, list_index.h).
+    if (old.size() == size && old.owner() == f.owner) {
+      record::Encode(f, arena_.At(slot->ref));
     } else {
       arena_.Release(old.size());
       record::MarkDead(arena_.At(slot->ref));
       const uint32_t ref = arena_.Allocate(size);
       record::Encode(f, arena_.At(ref));
       table_.Replace(slot->pos, ref);
+      list_index_.Add(ref, tag);
     }
   } else {
     const uint32_t ref = arena_.Allocate(size);
     record::Encode(f, arena_.At(ref));
     table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
+    list_index_.Add(ref, tag);
   }
   owners_->AddConnections(f.owner, +1);
   MaybeCompact();
@@ -107,6 +112,7 @@ void Shard::BulkInsert(uint64_t hash, const Connection& c, uint32_t owner) {
   const uint32_t ref = arena_.Allocate(size);
   record::Encode(f, arena_.At(ref));
   table_.Insert(hash, ref, [this](uint32_t r) { return HashOfRef(r); });
+  list_index_.Add(ref, ListIndex::Tag(c.affiliate));
 }
 
 uint32_t Shard::AppendEncoded(absl::string_view record, uint32_t owner) {
@@ -114,6 +120,7 @@ uint32_t Shard::AppendEncoded(absl::string_view record, uint32_t owner) {
   char* p = arena_.At(ref);
   std::memcpy(p, record.data(), record.size());
   record::Store32(p + record::kOffOwner, owner);
+  list_index_.Add(ref, ListIndex::Tag(owners_->Get(owner).affiliate));
   return ref;
 }
 
@@ -139,6 +146,7 @@ ShardMemory Shard::Memory() const {
   m.arena_bytes = arena_.memory_bytes();
   m.live_record_bytes = arena_.live_bytes();
   m.garbage_bytes = arena_.garbage_bytes();
+  m.list_index_bytes = list_index_.memory_bytes();
   return m;
 }
 
@@ -156,7 +164,7 @@ void Shard::MaybeCompact() {
   RecordArena fresh;
   table_.Clear(table_.size());
   arena_.ForEach([](const char* p) { return record::View(p).size(); },
-                 [&](uint32_t, const char* p) {
+                 [&](uint32_t old_ref, const char* p) {
                    const record::View v(p);
                    if (v.dead()) return;
                    const uint32_t ref = fresh.Allocate(v.size());
@@ -168,7 +176,15 @@ void Shard::MaybeCompact() {
                                    CanonicalBuffer b;
                                    return KeyHash(ShopOf(moved), CanonicalOf(moved, &b));
                                  });
+                   // The old copy is dropped below: its owner field now forwards
+                   // to the new place, for the list index's Remap().
+                   record::Store32(arena_.At(old_ref) + record::kOffOwner, ref);
                  });
+  list_index_.Remap([&](uint32_t old_ref) -> std::optional<uint32_t> {
+    const char* p = arena_.At(old_ref);
+    if (record::View(p).dead()) return std::nullopt;
+    return record::Load32(p + record::kOffOwner);
+  });
   arena_ = std::move(fresh);
 }
 

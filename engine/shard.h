@@ -1,8 +1,9 @@
 // engine/shard.h
 //
 // One shard of the connection store: a RecordTable index over records packed in a
-// RecordArena. Records name their (shop, affiliate) pair by a 32-bit index into the
-// store-wide OwnerTable, which also keeps the per-pair counts.
+// RecordArena, and the ListIndex that orders them for list pages. Records name
+// their (shop, affiliate) pair by a 32-bit index into the store-wide OwnerTable,
+// which also keeps the per-pair counts.
 //
 // The key of a record is (shop, canonical email); its hash is KeyHash(). The
 // canonical email is usually derived from the stored entered email rather than
@@ -15,11 +16,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "engine/canonical_email.h"
+#include "engine/list_index.h"
 #include "engine/owner_table.h"
 #include "engine/record_arena.h"
 #include "engine/record_format.h"
@@ -40,6 +43,7 @@ struct ShardMemory {
   size_t arena_bytes = 0;       // Chunks allocated.
   size_t live_record_bytes = 0;
   size_t garbage_bytes = 0;
+  size_t list_index_bytes = 0;
 };
 
 class Shard {
@@ -67,6 +71,10 @@ class Shard {
     });
   }
 
+  // Starts loading the record at `ref` into the cache.
+  void PrefetchRecord(uint32_t ref) const {
+    asm volatile("prefetcht0 %0" : : "m"(*arena_.At(ref)));
+  }
   record::View ViewAt(uint32_t ref) const { return record::View(arena_.At(ref)); }
   ShopId ShopOf(record::View v) const { return owners_->Get(v.owner()).shop; }
   AffiliateId AffiliateOf(record::View v) const {
@@ -99,7 +107,9 @@ class Shard {
   }
   // Sizes the table for about n entries; only on an empty shard.
   void Reserve(size_t n) {
-    if (table_.size() == 0) table_.Clear(n);
+    if (table_.size() != 0) return;
+    table_.Clear(n);
+    list_index_.ReservePending(n);
   }
   // Updates the order counters in place.
   void SetCounters(const Slot& slot, uint32_t order_count, TimeMs last_order_at);
@@ -116,16 +126,38 @@ class Shard {
   size_t size() const { return table_.size(); }
   ShardMemory Memory() const;
 
+  // Calls fn(const ListIndex::Entries&) with the records in (shop, canonical email)
+  // order, after bringing the order up to date; see list_index.h. Needs the shard's
+  // lock, shared at least.
+  template <typename Fn>
+  void ReadListOrder(Fn&& fn) const {
+    list_index_.Read([this](uint32_t ref, CanonicalBuffer* buf) { return ListKeyAt(ref, buf); },
+                     [this](uint32_t ref) { return IsDeadAt(ref); }, std::forward<Fn>(fn));
+  }
+  // The key of the record at `ref` in the list order.
+  ListIndex::Key ListKeyAt(uint32_t ref, CanonicalBuffer* buf) const {
+    const record::View v(arena_.At(ref));
+    return ListIndex::Key{ShopOf(v), CanonicalOf(v, buf)};
+  }
+  // Brings the list order up to date now (after a load), so that no page pays it.
+  void RefreshListOrder() const {
+    list_index_.Refresh(
+        [this](uint32_t ref, CanonicalBuffer* buf) { return ListKeyAt(ref, buf); },
+        [this](uint32_t ref) { return IsDeadAt(ref); });
+  }
+
  private:
   uint64_t HashOfRef(uint32_t ref) const;
   record::Fields FieldsFor(const Connection& c, uint32_t owner) const;
   // Rewrites the arena without dead records once garbage passes a quarter of it.
   void MaybeCompact();
+  bool IsDeadAt(uint32_t ref) const { return record::View(arena_.At(ref)).dead(); }
 
   const EmailPolicy policy_;
   OwnerTable* const owners_;
   RecordTable table_;
   RecordArena arena_;
+  ListIndex list_index_;
 };
 
 }  // namespace attrib::engine

@@ -128,17 +128,22 @@ inline ConnectionView AsView(const Connection& c) {
 }
 
 // An owned copy of a view.
+// Copies `v` into *c, reusing c's string buffers.
+inline void AssignConnection(const ConnectionView& v, Connection* c) {
+  c->shop = v.shop;
+  c->canonical_email.assign(v.canonical_email.data(), v.canonical_email.size());
+  c->entered_email.assign(v.entered_email.data(), v.entered_email.size());
+  c->affiliate = v.affiliate;
+  c->source = v.source;
+  c->connected_at = v.connected_at;
+  c->name.assign(v.name.data(), v.name.size());
+  c->order_count = v.order_count;
+  c->last_order_at = v.last_order_at;
+}
+
 inline Connection ToConnection(const ConnectionView& v) {
   Connection c;
-  c.shop = v.shop;
-  c.canonical_email.assign(v.canonical_email.data(), v.canonical_email.size());
-  c.entered_email.assign(v.entered_email.data(), v.entered_email.size());
-  c.affiliate = v.affiliate;
-  c.source = v.source;
-  c.connected_at = v.connected_at;
-  c.name.assign(v.name.data(), v.name.size());
-  c.order_count = v.order_count;
-  c.last_order_at = v.last_order_at;
+  AssignConnection(v, &c);
   return c;
 }
 
