@@ -27,6 +27,15 @@ class RawSocket {
   // or `max_total` bytes were written; returns the bytes written. Used to fill the
   // buffers of a server that stops reading.
   size_t SendUntilStalled(absl::string_view bytes, int stall_ms, size_t max_total);
+  // Sends `bytes` over and over (cycling through it, so frames stay whole) without
+  // blocking, reading whatever comes back, until the server has closed the
+  // connection completely (a write or read fails: reset, or EPIPE after its FIN) or
+  // `timeout_ms` passed. An EOF on the read side alone (the server's FIN) does not
+  // stop the sending. `pause_ms` > 0: one send per pause_ms at most (a trickle).
+  // Returns whether the server closed it; *received gets the bytes read, *sent the
+  // bytes written.
+  bool StreamUntilClosed(absl::string_view bytes, int pause_ms, int timeout_ms,
+                         std::string* received, size_t* sent);
   // Half-closes: the server sees EOF.
   void ShutdownWrite();
   // Reads until the server closes the connection (or `timeout_ms` without data);
