@@ -14,7 +14,7 @@ using boost::system::error_code;
 // Where every lingering socket of a thread reads the bytes it drops: their content
 // is never looked at, so one fixed buffer per thread serves them all (a thread runs
 // one read at a time), and a lingering connection holds no buffer of its own.
-constexpr size_t kDiscardBufferBytes = 16 << 10;
+constexpr size_t kDiscardBufferBytes = 64 << 10;
 char* DiscardBuffer() {
   thread_local char buffer[kDiscardBufferBytes];
   return buffer;

@@ -56,6 +56,9 @@ using testing::RawSocket;
 
 constexpr int kBoundMs = 30'000;  // Only bounds a hang; never a synchronization.
 constexpr int kThreads = 4;
+// The clients' SO_SNDBUF (RawSocket::SetSendBuffer): the request is still being
+// sent when the server answers, as over a real network.
+constexpr int kClientSendBuffer = 64 << 10;
 
 // Runs `round(i)` for i in [0, rounds) on `threads_wanted` threads; a round returns
 // "" or what went wrong. Reports the first few failures and returns how many failed.
@@ -82,17 +85,25 @@ int RunRounds(int rounds, const std::function<std::string(int)>& round,
   return failed.load();
 }
 
-// One connection: sends all of `request` (the server may stop reading it after its
-// first bytes: then the lingering close discards the rest), then reads until the
-// server closes. Returns the responses read, as DescribeResponses() writes them.
+// One connection, as a simple client does it: sends all of `request` (the server
+// may stop reading it after its first bytes: then the lingering close discards the
+// rest), then reads until the server closes. Returns the responses read, as
+// DescribeResponses() writes them, and says so when the connection was reset: a
+// client whose write fails with "connection reset" (the bug) gives up there, never
+// reading the reply that may sit in its receive buffer.
 std::string SendThenRead(const std::string& address, const std::string& request) {
   RawSocket raw(address);
   if (!raw.connected()) return "not connected";
-  raw.SendAll(request);  // Fails if the server reset the connection: the bug.
+  raw.SetSendBuffer(kClientSendBuffer);
+  const bool sent = raw.SendAll(request);
   bool closed = false;
-  const std::string reply = raw.ReadUntilClosed(kBoundMs, &closed);
+  bool reset = false;
+  const std::string reply = raw.ReadUntilClosed(kBoundMs, &closed, &reset);
   size_t frames = 0;
-  return testing::DescribeResponses(reply, &frames);
+  std::string described = testing::DescribeResponses(reply, &frames);
+  if (!sent) absl::StrAppend(&described, " (the request's write was reset)");
+  if (reset) absl::StrAppend(&described, " (reset, not EOF, after it)");
+  return described;
 }
 
 // Fails a round unless `got` is `want`.
@@ -151,6 +162,30 @@ TEST(LingeringCloseTest, AWholeOversizedFrameGetsItsErrorEveryTime) {
   auto other = Dial(server);
   ASSERT_NE(other, nullptr);
   EXPECT_TRUE(other->Ping().ok()) << server.Stderr();
+}
+
+TEST(LingeringCloseTest, TheClientLibraryGetsTheServersErrorForAnOversizedBatch) {
+  // What a user of net::Client sees: a lookupBatch of 10,000 emails of 120 bytes
+  // (~1.3 MiB) fails with the server's resource_exhausted error, not with
+  // "connection reset" (a reset while writing the request breaks the client
+  // before it reads the reply).
+  AttribdProcess server;
+  ASSERT_TRUE(server.ok());
+  std::vector<std::string> emails;
+  for (int i = 0; i < 10'000; ++i) {
+    emails.push_back(absl::StrCat(std::string(100, 'a'), i, "@example.com"));
+  }
+  EXPECT_EQ(RunRounds(100,
+                      [&](int) -> std::string {
+                        auto client = Dial(server);
+                        if (client == nullptr) return "not connected";
+                        const auto reply = client->LookupBatch(1, emails);
+                        if (reply.status().code() == absl::StatusCode::kResourceExhausted) {
+                          return "";
+                        }
+                        return absl::StrCat("got ", reply.status().ToString());
+                      }),
+            0);
 }
 
 TEST(LingeringCloseTest, AStreamOfGarbageGetsItsErrorEveryTime) {
@@ -336,10 +371,15 @@ TEST(LingeringCloseTest, GarbageForeverIsCutAtTheTimeBound) {
 std::string StatusLine(const std::string& address, const std::string& request) {
   RawSocket raw(address);
   if (!raw.connected()) return "not connected";
-  raw.SendAll(request);
+  raw.SetSendBuffer(kClientSendBuffer);
+  const bool sent = raw.SendAll(request);
   bool closed = false;
-  const std::string reply = raw.ReadUntilClosed(kBoundMs, &closed);
-  return reply.substr(0, reply.find("\r\n"));
+  bool reset = false;
+  const std::string reply = raw.ReadUntilClosed(kBoundMs, &closed, &reset);
+  std::string line = reply.substr(0, reply.find("\r\n"));
+  if (!sent) absl::StrAppend(&line, " (the request's write was reset)");
+  if (reset) absl::StrAppend(&line, " (reset, not EOF, after it)");
+  return line;
 }
 
 TEST(LingeringCloseTest, MetricsPortErrorsReachTheClient) {

@@ -43,6 +43,10 @@ RawSocket::~RawSocket() {
   if (fd_ >= 0) close(fd_);
 }
 
+void RawSocket::SetSendBuffer(int bytes) {
+  setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
 bool RawSocket::SendAll(absl::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -114,10 +118,11 @@ bool RawSocket::StreamUntilClosed(absl::string_view bytes, int pause_ms, int tim
 
 void RawSocket::ShutdownWrite() { shutdown(fd_, SHUT_WR); }
 
-std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed) {
+std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed, bool* reset) {
   std::string out;
   char buf[65536];
   *closed = false;
+  if (reset != nullptr) *reset = false;
   for (;;) {
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0) return out;
@@ -125,6 +130,7 @@ std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       *closed = true;
+      if (reset != nullptr) *reset = n < 0;
       return out;
     }
     out.append(buf, static_cast<size_t>(n));

@@ -21,6 +21,10 @@ class RawSocket {
   RawSocket& operator=(const RawSocket&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // SO_SNDBUF: a small send buffer stands for a slow network, where a large request
+  // is still being sent when the server answers (on loopback the kernel's buffers
+  // would take megabytes at once).
+  void SetSendBuffer(int bytes);
   // Writes all of `bytes` (blocking); false if the peer closed or reset.
   bool SendAll(absl::string_view bytes);
   // Writes `bytes` over and over until the socket stays unwritable for `stall_ms`
@@ -39,8 +43,9 @@ class RawSocket {
   // Half-closes: the server sees EOF.
   void ShutdownWrite();
   // Reads until the server closes the connection (or `timeout_ms` without data);
-  // *closed says whether it was a clean close (EOF or reset) rather than a timeout.
-  std::string ReadUntilClosed(int timeout_ms, bool* closed);
+  // *closed says whether it was a clean close (EOF or reset) rather than a timeout,
+  // *reset (if given) whether it was a reset.
+  std::string ReadUntilClosed(int timeout_ms, bool* closed, bool* reset = nullptr);
   // Reads exactly n bytes (false on EOF/timeout).
   bool ReadExactly(size_t n, std::string* out, int timeout_ms);
 
