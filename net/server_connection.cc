@@ -397,7 +397,12 @@ void Connection::Close(bool linger) {
   // another timer). Every reply is a complete frame, so a client can tell a
   // truncated stream from a finished one without it.
   error_code ignored;
-  if (linger && !peer_closed_) {
+  // Shutdown of a quiet connection (nothing unread, nothing received): no linger,
+  // so that idle pooled clients, which read the unavailable frame only when they
+  // next send, do not hold SIGTERM for linger.timeout. A request racing with the
+  // shutdown may then be reset: a connection error either way.
+  const bool quiet = draining_ && in_start_ == in_end_ && socket_.available(ignored) == 0;
+  if (linger && !peer_closed_ && !quiet) {
     // A read the idle timer or Drain() stopped completes first (its handler sees
     // closed_); the socket then leaves this object, which the TLS stream no longer
     // uses. The connection counts as open until the lingering ends.

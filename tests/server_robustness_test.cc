@@ -204,7 +204,9 @@ TEST(ServerRobustnessTest, IdleConnectionsAreClosed) {
 }
 
 TEST(ServerRobustnessTest, SigtermFinishesWhatWasReadAndExitsZero) {
-  AttribdProcess server;
+  // Requests the server had not read yet when it drained make it linger (this
+  // client reads only after the exit): 1 s instead of --linger_timeout's 5.
+  AttribdProcess server({"--linger_timeout=1s"});
   ASSERT_TRUE(server.ok());
   auto client = Dial(server);
   ASSERT_NE(client, nullptr);

@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -105,6 +106,7 @@ class TlsWriter {
   }
   // Blocking: writes all of `bytes`; false if the connection failed first (reset).
   bool WriteAll(const std::string& bytes) {
+    signal(SIGPIPE, SIG_IGN);  // OpenSSL write()s: a reset is EPIPE, not death.
     for (size_t offset = 0; offset < bytes.size();) {
       const int n = SSL_write(ssl_, bytes.data() + offset, bytes.size() - offset);
       if (n <= 0) return false;
