@@ -31,11 +31,14 @@
 // idle_timeout, or is closed; then the same protocol runs inside TLS. A client that
 // does not speak TLS fails the handshake and is closed; nobody else notices. Over
 // the connection limit, a TLS port closes the connection without the error frame
-// (sending it would need a handshake first). The plain-TCP path is unchanged: one
+// (sending it would need a handshake first; the close lingers all the same, so the
+// client's handshake reads EOF, not a reset). The plain-TCP path is unchanged: one
 // branch per read and per write decides the stream, no virtual call, no allocation.
 // Shutdown(): stop accepting, stop reading, finish writing the replies of requests
 // already executed, then an unavailable error frame (id 0: the requests without a
-// reply were not executed), close every connection (lingering), stop the threads.
+// reply were not executed), close every connection (lingering if request bytes are
+// unread; a quiet one at once, so idle clients do not hold the stop), stop the
+// threads.
 //
 // Boost.Asio stays inside server.cc: this header is cheap to include.
 //

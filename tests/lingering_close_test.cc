@@ -15,7 +15,8 @@
 //  - the idle timeout with part of a frame received: `deadline_exceeded`;
 //  - a client that streams garbage forever is closed within --linger_max_bytes or
 //    --linger_timeout, and the server's memory does not grow meanwhile.
-// The metrics port's 431, 400 and 503 are checked the same way (TLS: tls_test.cc).
+// The metrics port's 431, 400, 413 and 503 are checked the same way (TLS:
+// tls_test.cc).
 //
 // Rounds run on a few threads at once (each its own connection); poll timeouts only
 // bound how long a broken server could hang the suite, never synchronize.
@@ -391,14 +392,22 @@ TEST(LingeringCloseTest, MetricsPortErrorsReachTheClient) {
       "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: ", std::string(256 << 10, 'x'), "\r\n\r\n");
   // Not HTTP: 400.
   const std::string junk = "\x16\x03\x01" + Garbage(256 << 10, 3);
+  // A body (a scrape has none), sent whole: 413.
+  const std::string body = absl::StrCat("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: ",
+                                        256 << 10, "\r\n\r\n", std::string(256 << 10, 'b'));
   // Two rounds at a time: with the connections still lingering, within the slots.
   EXPECT_EQ(RunRounds(
-                100,
+                120,
                 [&](int round) {
-                  return round % 2 == 0 ? Expect(StatusLine(metrics, big_header),
-                                                 "HTTP/1.1 431 Request Header Fields Too Large")
-                                        : Expect(StatusLine(metrics, junk),
-                                                 "HTTP/1.1 400 Bad Request");
+                  switch (round % 3) {
+                    case 0:
+                      return Expect(StatusLine(metrics, big_header),
+                                    "HTTP/1.1 431 Request Header Fields Too Large");
+                    case 1:
+                      return Expect(StatusLine(metrics, junk), "HTTP/1.1 400 Bad Request");
+                    default:
+                      return Expect(StatusLine(metrics, body), "HTTP/1.1 413 Payload Too Large");
+                  }
                 },
                 2),
             0);

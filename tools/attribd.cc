@@ -102,8 +102,9 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "volumes and timings, never emails; a non-loopback address is allowed with a "
           "warning.");
 ABSL_FLAG(uint32_t, metrics_max_connections, 8,
-          "Scrape connections open at once at most; more are closed on accept, so a "
-          "flood on the metrics port cannot exhaust descriptors or memory.");
+          "Scrape connections open at once at most (lingering ones included); more get "
+          "503 and are closed, so a flood on the metrics port cannot exhaust "
+          "descriptors or memory.");
 ABSL_FLAG(absl::Duration, metrics_read_timeout, absl::Seconds(10),
           "A metrics connection that sends no complete request for this long (also "
           "between keep-alive requests) is closed, so silent ones do not hold a slot.");
