@@ -203,8 +203,8 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
 
   return orders_.With(req.shop, req.order_id,
                       [&](OrderShard& orders,
-                          const std::string& key) -> absl::StatusOr<AttributeResult> {
-    if (const OrderRecord* seen = orders.Find(key)) {
+                          const OrderKey& key) -> absl::StatusOr<AttributeResult> {
+    if (const std::optional<OrderRecord> seen = orders.Find(key)) {
       return AttributeResult{seen->decision, /*duplicate=*/true};
     }
     const auto decide_and_apply = [&](KeyEditor* editor) {
@@ -244,7 +244,7 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
 }
 
 void Engine::ApplyRecordOrder(const RecordOrder& op, OrderShard* orders,
-                              const std::string& key, KeyEditor* editor) const {
+                              const OrderKey& key, KeyEditor* editor) const {
   if (editor != nullptr) {
     if (op.new_connection) {
       editor->Put(*op.new_connection);
@@ -259,7 +259,7 @@ void Engine::ApplyRecordOrder(const RecordOrder& op, OrderShard* orders,
     record.counted_affiliate = op.counted_affiliate;
     record.counted_connected_at = op.counted_connected_at;
     record.prev_last_order_at = op.prev_last_order_at;
-    orders->Insert(key, std::move(record), orders_.window_ms());
+    orders->Insert(key, record, orders_.window_ms());
   }
 }
 
@@ -298,9 +298,9 @@ absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view ord
   const TimeMs now = clock_->NowMs();
   return orders_.With(shop, order_id,
                       [&](OrderShard& orders,
-                          const std::string& key) -> absl::StatusOr<ReverseResult> {
-    OrderRecord* order = orders.Find(key);
-    if (order == nullptr) return OrderNotFound(shop, order_id);
+                          const OrderKey& key) -> absl::StatusOr<ReverseResult> {
+    std::optional<OrderRecord> order = orders.Find(key);
+    if (!order) return OrderNotFound(shop, order_id);
     ReverseResult result;
     if (order->decision.reversed) {
       result.decision = order->decision;
@@ -316,7 +316,8 @@ absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view ord
         op.counters = UncountedCounters(*order, editor->current());
       }
       result.uncounted = op.counters.has_value();
-      ApplyReverseOrder(op, order, editor);
+      ApplyReverseOrder(op, &orders, key, editor);
+      order->decision.reversed = true;
       Emit(Mutation{now, std::move(op)});
     };
     if (order->decision.counted && !order->decision.canonical_email.empty()) {
@@ -330,9 +331,9 @@ absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view ord
   });
 }
 
-void Engine::ApplyReverseOrder(const ReverseOrder& op, OrderRecord* order,
-                               KeyEditor* editor) {
-  if (order != nullptr) order->decision.reversed = true;
+void Engine::ApplyReverseOrder(const ReverseOrder& op, OrderShard* orders,
+                               const OrderKey& key, KeyEditor* editor) {
+  if (orders != nullptr) orders->MarkReversed(key);
   if (editor != nullptr && op.counters) {
     editor->SetCounters(op.counters->order_count, op.counters->last_order_at);
   }
@@ -344,9 +345,9 @@ absl::StatusOr<AttributionDecision> Engine::Explain(ShopId shop,
   ATTRIB_RETURN_IF_ERROR(ValidateOrderId(order_id));
   return orders_.With(shop, order_id,
                       [&](OrderShard& orders,
-                          const std::string& key) -> absl::StatusOr<AttributionDecision> {
-    const OrderRecord* order = orders.Find(key);
-    if (order == nullptr) return OrderNotFound(shop, order_id);
+                          const OrderKey& key) -> absl::StatusOr<AttributionDecision> {
+    const std::optional<OrderRecord> order = orders.Find(key);
+    if (!order) return OrderNotFound(shop, order_id);
     return order->decision;
   });
 }

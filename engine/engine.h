@@ -41,7 +41,7 @@ namespace attrib::engine {
 struct EngineOptions {
   uint32_t shard_count = 256;  // Power of two in [1, 65536].
   EmailPolicy email_policy = EmailPolicy::kProvider;
-  TimeMs order_window_ms = 7 * kMsPerDay;  // > 0.
+  TimeMs order_window_ms = 120 * kMsPerDay;  // > 0. Refunds come up to 120 days late.
   const Clock* clock = nullptr;            // Null: SystemClock. Must outlive the Engine.
   MutationSink* sink = nullptr;            // Null: none. Must outlive the Engine.
 };
@@ -321,10 +321,10 @@ class Engine {
   void Emit(Mutation m) const;
   // The parts of an order mutation: the order part when `orders` is set, the
   // connection part when `editor` is set. Live operations and replay share them.
-  void ApplyRecordOrder(const RecordOrder& op, OrderShard* orders, const std::string& key,
+  void ApplyRecordOrder(const RecordOrder& op, OrderShard* orders, const OrderKey& key,
                         KeyEditor* editor) const;
-  static void ApplyReverseOrder(const ReverseOrder& op, OrderRecord* order,
-                                KeyEditor* editor);
+  static void ApplyReverseOrder(const ReverseOrder& op, OrderShard* orders,
+                                const OrderKey& key, KeyEditor* editor);
   bool ConnectionPartDue(ShopId shop, absl::string_view canonical, uint64_t seq,
                          const SnapshotFences* fences) const;
   bool OrderPartDue(ShopId shop, absl::string_view order_id, uint64_t seq,

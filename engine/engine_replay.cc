@@ -73,8 +73,8 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
       const std::string& order_id = op.decision.order_id;
       if (e->OrderPartDue(op.shop, order_id, seq, fences)) {
         absl::Status s = e->orders_.With(op.shop, order_id,
-                                         [&](OrderShard& orders, const std::string& key) {
-          if (orders.Find(key) != nullptr) {
+                                         [&](OrderShard& orders, const OrderKey& key) {
+          if (orders.Contains(key)) {
             return ReplayMismatch(absl::StrCat("order '", order_id, "' is recorded twice"));
           }
           e->ApplyRecordOrder(op, &orders, key, nullptr);
@@ -92,20 +92,19 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
           return ReplayMismatch(
               absl::StrCat("order '", order_id, "' counts against a missing connection"));
         }
-        e->ApplyRecordOrder(op, nullptr, std::string(), &ed);
+        e->ApplyRecordOrder(op, nullptr, OrderKey{}, &ed);
         return absl::OkStatus();
       });
     }
     absl::Status operator()(const ReverseOrder& op) {
       if (e->OrderPartDue(op.shop, op.order_id, seq, fences)) {
         absl::Status s = e->orders_.With(op.shop, op.order_id,
-                                         [&](OrderShard& orders, const std::string& key) {
-          OrderRecord* order = orders.Find(key);
-          if (order == nullptr) {
+                                         [&](OrderShard& orders, const OrderKey& key) {
+          if (!orders.Contains(key)) {
             return absl::NotFoundError(absl::StrCat(
                 "replay: reverses order '", op.order_id, "', which is not remembered"));
           }
-          ApplyReverseOrder(op, order, nullptr);
+          ApplyReverseOrder(op, &orders, key, nullptr);
           return absl::OkStatus();
         });
         if (!s.ok()) return s;
@@ -119,7 +118,7 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
           return ReplayMismatch(absl::StrCat("reverse of '", op.order_id,
                                              "' un-counts a missing connection"));
         }
-        ApplyReverseOrder(op, nullptr, &ed);
+        ApplyReverseOrder(op, nullptr, OrderKey{}, &ed);
         return absl::OkStatus();
       });
     }
@@ -237,7 +236,7 @@ void Engine::RestoreSettings(ShopId shop, const ShopSettings& settings) {
 
 void Engine::RestoreOrder(const OrderRecord& order, TimeMs shard_high_water) {
   orders_.With(order.shop, order.decision.order_id,
-               [&](OrderShard& orders, const std::string& key) {
+               [&](OrderShard& orders, const OrderKey& key) {
                  orders.Restore(key, order, shard_high_water);
                });
 }

@@ -23,13 +23,13 @@ using ::testing::StartsWith;
 
 // ------------------------------------------------------------ Order window
 
-// An engine whose order window is the default (7 days of order
+// An engine whose order window is the default (120 days of order
 // time). Retention is per order shard (order_window.h): `Advance` attributes enough
 // filler orders at one order time that every shard sees it, whatever the shard count.
 class OrderWindowEngineTest : public EngineTestBase,
                               public ::testing::TestWithParam<uint32_t> {
  protected:
-  static constexpr TimeMs kWindow = 7 * kDay;
+  static constexpr TimeMs kWindow = 120 * kDay;
   OrderWindowEngineTest() : EngineTestBase(GetParam(), EngineOptions{}.order_window_ms) {}
 
   // Moves every shard's high-water mark to `at` (64 orders per shard: with a
@@ -53,7 +53,7 @@ class OrderWindowEngineTest : public EngineTestBase,
 INSTANTIATE_TEST_SUITE_P(Shards, OrderWindowEngineTest,
                          ::testing::Values(1u, 4u, EngineOptions{}.shard_count), ShardName);
 
-TEST_P(OrderWindowEngineTest, DefaultWindowIsSevenDays) {
+TEST_P(OrderWindowEngineTest, DefaultWindowIs120Days) {
   EXPECT_EQ(EngineOptions{}.order_window_ms, kWindow);
   EXPECT_EQ(engine_.orders().window_ms(), kWindow);
 }
@@ -93,14 +93,14 @@ TEST_P(OrderWindowEngineTest, OlderOrdersDoNotEvictNewerOnes) {
   Attribute(Order("new", std::nullopt, kB, kT0 + 10 * kDay));
   Advance(kT0);  // Older order times: the marks stay at kT0 + 10d where they were set.
   EXPECT_TRUE(Remembered("new"));
-  Advance(kT0 + 17 * kDay);
+  Advance(kT0 + 10 * kDay + kWindow);
   EXPECT_TRUE(Remembered("new"));
 }
 
 TEST_P(OrderWindowEngineTest, TheClockAloneForgetsNothing) {
   const AttributeResult a = Attribute(Order("a", std::nullopt, kB));  // At kT0 (clock).
   EXPECT_EQ(a.decision.ordered_at, kT0);
-  clock_.Set(kT0 + 30 * kDay);
+  clock_.Set(kT0 + kWindow + 30 * kDay);
   EXPECT_TRUE(Remembered("a"));
   EXPECT_TRUE(Attribute(Order("a", std::nullopt, kB)).duplicate);
   // Newer orders (stamped by the clock) do evict it.
@@ -120,6 +120,33 @@ TEST_P(OrderWindowEngineTest, ReversedAndCountedOrdersKeepTheirConnectionWhenFor
   EXPECT_EQ(Lookup().connection.order_count, 1u);
 }
 
+// A refund 100 days after the order (inside the default window) still un-counts it,
+// and explain still finds it; past 120 days both say not_found.
+TEST_P(OrderWindowEngineTest, ReverseAndExplainWorkAfter100Days) {
+  Connect(kJane, kA);
+  Attribute(Order("o1", kJane, std::nullopt, kT0));
+  Attribute(Order("o2", kJane, std::nullopt, kT0));
+  EXPECT_EQ(Lookup().connection.order_count, 2u);
+  Advance(kT0 + 100 * kDay);
+  clock_.Set(kT0 + 100 * kDay);
+  const absl::StatusOr<ReverseResult> r = engine_.Reverse(kShop, "o1");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->uncounted);
+  EXPECT_TRUE(r->decision.reversed);
+  EXPECT_EQ(Lookup().connection.order_count, 1u);
+  const absl::StatusOr<AttributionDecision> e = engine_.Explain(kShop, "o1");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_TRUE(e->reversed);
+  EXPECT_EQ(e->canonical_email, kJaneCanonical);
+  EXPECT_EQ(e->affiliate, kA);
+
+  Advance(kT0 + kWindow);
+  EXPECT_TRUE(Remembered("o2"));
+  Advance(kT0 + kWindow + 1);
+  EXPECT_EQ(engine_.Reverse(kShop, "o2").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(Remembered("o1"));
+  EXPECT_EQ(Lookup().connection.order_count, 1u);
+}
 
 }  // namespace
 }  // namespace attrib::engine

@@ -277,6 +277,10 @@ struct StatsResult {
   storeArenaBytes @6 :UInt64;
   operations @7 :List(OperationCount);
   uptimeMs @8 :Int64;
+  # Milliseconds the oldest reply still held for durability has waited (0: none
+  # waits). Replies wait for the log's fdatasync, normally well under 10 ms; a value
+  # that keeps growing means replies are stalled (README "Durability").
+  oldestDurabilityWaitMs @9 :Int64;
 }
 
 struct Response {

@@ -368,6 +368,7 @@ void RequestHandler::FillStats(wire::StatsResult::Builder out) const {
     out.setOpenClients(facts.open_clients);
     out.setAcceptedClients(facts.accepted_clients);
     out.setUptimeMs(facts.uptime_ms);
+    out.setOldestDurabilityWaitMs(facts.oldest_durability_wait_ms);
   }
   out.setRssBytes(ResidentBytes());
   // The hash tables of the shards plus the (shop, affiliate) owner table they share.

@@ -59,6 +59,10 @@ class DurabilityHooks {
   // The newest sequence number handed out. A write request's reply waits for it:
   // that covers the request's own change and any not-yet-durable change it saw.
   virtual uint64_t LastAssignedSeq() = 0;
+  // The log is durable up to here. DurableSeq() == LastAssignedSeq(): the log has
+  // nothing left to commit, so no reply should still be waiting (the server's stall
+  // check).
+  virtual uint64_t DurableSeq() = 0;
 };
 
 // Facts only the server knows, for the `stats` reply and the metrics.
@@ -70,6 +74,8 @@ struct ServerFacts {
   uint64_t refused_clients = 0;  // Over --max_connections.
   uint64_t received_bytes = 0;   // From clients, since start.
   uint64_t sent_bytes = 0;       // To clients (replies written), since start.
+  // How long the oldest reply still held for durability has waited (0: none).
+  int64_t oldest_durability_wait_ms = 0;
 };
 
 struct HandlerOptions {

@@ -123,10 +123,56 @@ struct Server::Impl {
   std::chrono::steady_clock::time_point last_refused_log{};
   uint64_t refused_logged = 0;
   std::chrono::steady_clock::time_point last_accept_error_log{};
+  // One durability-watch timer per context (WatchDurability). Declared after
+  // `contexts`, so destroyed before them.
+  static constexpr std::chrono::milliseconds kWatchPeriod{250};
+  std::vector<std::unique_ptr<asio::steady_timer>> watch_timers;
 
   void Accept();
   void Refuse(asio::ip::tcp::socket socket);
+  // On context i's thread, every kWatchPeriod: the oldest held reply's time into the
+  // registry (the gauge), and the stall warning.
+  void WatchDurability(size_t i);
 };
+
+void Server::Impl::WatchDurability(size_t i) {
+  Registry& registry = *registries[i];
+  const auto now = std::chrono::steady_clock::now();
+  Connection* oldest = nullptr;
+  for (Connection* c : registry.waiting) {
+    if (oldest == nullptr || c->oldest_held_since() < oldest->oldest_held_since()) oldest = c;
+  }
+  registry.oldest_held_since_ns.store(
+      oldest == nullptr
+          ? 0
+          : std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     oldest->oldest_held_since().time_since_epoch())
+                                     .count()),
+      std::memory_order_relaxed);
+  DurabilityHooks* const hooks = shared.options.durability;
+  if (oldest != nullptr && hooks != nullptr &&
+      now - oldest->oldest_held_since() >
+          absl::ToChronoNanoseconds(shared.options.durability_stall_warning) &&
+      now - registry.last_stall_log >= kLogEvery) {
+    const uint64_t durable = hooks->DurableSeq();
+    if (durable >= hooks->LastAssignedSeq()) {
+      // Nothing left to commit, so no commit will ever release this reply.
+      registry.last_stall_log = now;
+      log::Warning(
+          "durability: a reply has waited %.1f s for log seq %d, but the log has nothing "
+          "left to commit (durable up to %d; this server was told %d): replies are "
+          "stalled (%d connection(s) on this thread wait)",
+          std::chrono::duration<double>(now - oldest->oldest_held_since()).count(),
+          oldest->oldest_held_seq(), durable, shared.durable_seq.load(),
+          registry.waiting.size());
+    }
+  }
+  asio::steady_timer& timer = *watch_timers[i];
+  timer.expires_after(kWatchPeriod);
+  timer.async_wait([this, i](const error_code& ec) {
+    if (!ec && !shared.stopping.load()) WatchDurability(i);
+  });
+}
 
 void Server::Impl::Accept() {
   const size_t index = next_context++ % contexts.size();
@@ -258,6 +304,10 @@ absl::Status Server::Start() {
   if (!bound.ok()) return bound.status();
   m.bound = *std::move(bound);
   m.Accept();
+  for (size_t i = 0; i < m.contexts.size(); ++i) {
+    m.watch_timers.push_back(std::make_unique<asio::steady_timer>(*m.contexts[i]));
+    asio::post(*m.contexts[i], [&m, i] { m.WatchDurability(i); });
+  }
   for (auto& ctx : m.contexts) {
     m.threads.emplace_back([c = ctx.get()] { c->run(); });
   }
@@ -282,7 +332,9 @@ void Server::Shutdown() {
     m.retry_timer->cancel();
   });
   for (size_t i = 0; i < m.contexts.size(); ++i) {
-    asio::post(*m.contexts[i], [registry = m.registries[i].get()] {
+    asio::post(*m.contexts[i], [registry = m.registries[i].get(),
+                                timer = m.watch_timers[i].get()] {
+      timer->cancel();
       const std::vector<Connection*> live(registry->all.begin(), registry->all.end());
       for (Connection* c : live) c->Drain();
     });
@@ -323,9 +375,18 @@ ServerFacts Server::Facts() const {
   f.open_clients = impl_->shared.open.load();
   f.accepted_clients = impl_->shared.accepted.load();
   f.refused_clients = impl_->shared.refused.load(std::memory_order_relaxed);
+  int64_t oldest_ns = 0;
   for (const auto& registry : impl_->registries) {  // Constant after Start().
     f.received_bytes += registry->received_bytes.load(std::memory_order_relaxed);
     f.sent_bytes += registry->sent_bytes.load(std::memory_order_relaxed);
+    const int64_t since = registry->oldest_held_since_ns.load(std::memory_order_relaxed);
+    if (since != 0 && (oldest_ns == 0 || since < oldest_ns)) oldest_ns = since;
+  }
+  if (oldest_ns != 0) {
+    const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    f.oldest_durability_wait_ms = std::max<int64_t>(0, (now_ns - oldest_ns) / 1'000'000);
   }
   f.uptime_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::steady_clock::now() - impl_->started)

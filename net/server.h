@@ -25,7 +25,10 @@
 // Durability: the reply of a write request (Session::wait_for_seq) is held until
 // NotifyDurable() reports its sequence number durable; every later reply of the same
 // connection queues behind it, so replies keep request order. Reads on other
-// connections never wait.
+// connections never wait. Every thread samples its held replies every 250 ms: the
+// age of the oldest is ServerFacts::oldest_durability_wait_ms (the `stats` reply
+// and /metrics), and one held past durability_stall_warning while the log has
+// nothing left to commit is logged as a stall.
 // TLS (tls_cert_file and tls_key_file set): every connection first completes a TLS
 // handshake (TLS 1.2 at least, no compression, OpenSSL 3's default ciphers) within
 // idle_timeout, or is closed; then the same protocol runs inside TLS. A client that
@@ -73,6 +76,11 @@ struct ServerOptions {
   absl::Duration drain_timeout = absl::Seconds(10);  // Shutdown's bound on draining.
   LingerOptions linger;               // The close after a final reply.
   size_t max_refused_lingering = 64;  // Refused connections lingering at once.
+  // The durability watch: a reply held longer than this while `durability` says the
+  // log has nothing left to commit is a stall, logged as a warning (at most one line
+  // per thread per 10 s). Null `durability`: no such check (the gauge still works).
+  absl::Duration durability_stall_warning = absl::Seconds(1);
+  DurabilityHooks* durability = nullptr;
   // TLS: PEM certificate chain and private key; both empty = plain TCP. These are
   // the one place net/ reads files: Start() loads them through asio::ssl::context
   // (OpenSSL), and fails with InvalidArgument naming the flag when they are
@@ -114,7 +122,9 @@ class Server {
   void Wait();
   ServerFacts Facts() const;
   // The log is durable up to `seq`: replies of write requests that waited for it
-  // leave. Any thread (the log's commit thread calls it).
+  // leave. Any thread (the log's commit thread calls it); calls may arrive out of
+  // order (the largest value counts), and may come before Start() (attribd reports
+  // what recovery made durable before it serves).
   void NotifyDurable(uint64_t seq);
 
  private:

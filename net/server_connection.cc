@@ -117,8 +117,8 @@ void Connection::Drain() {
 void Connection::OnDurable() {
   const uint64_t durable = shared_->durable_seq.load(std::memory_order_acquire);
   size_t end = held_start_;
-  while (!held_.empty() && held_.front().first <= durable) {
-    end = held_.front().second;
+  while (!held_.empty() && held_.front().seq <= durable) {
+    end = held_.front().end;
     held_.pop_front();
   }
   if (end > held_start_) {
@@ -129,7 +129,7 @@ void Connection::OnDurable() {
   if (held_.empty()) {
     held_buf_.clear();
     held_start_ = 0;
-    registry_->waiting.erase(this);
+    registry_->StopWaiting(this);
   }
   MaybeWrite();
   if (!writing_ && out_pending_.empty() && held_.empty() &&
@@ -287,9 +287,19 @@ void Connection::QueueResponse(capnp::MessageBuilder& response, uint64_t wait_fo
   StringOutputStream out(&held_buf_);
   capnp::writeMessage(out, response);
   held_bytes_ += held_buf_.size() - before;
-  const uint64_t seq = std::max(wait_for_seq, held_.empty() ? 0 : held_.back().first);
-  if (held_.empty()) registry_->waiting.insert(this);
-  held_.emplace_back(seq, held_buf_.size());
+  const uint64_t seq = std::max(wait_for_seq, held_.empty() ? 0 : held_.back().seq);
+  const auto now = std::chrono::steady_clock::now();
+  if (held_.empty()) {
+    registry_->waiting.insert(this);
+    if (registry_->oldest_held_since_ns.load(std::memory_order_relaxed) == 0) {
+      registry_->oldest_held_since_ns.store(
+          std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   now.time_since_epoch())
+                                   .count()),
+          std::memory_order_relaxed);
+    }
+  }
+  held_.push_back(HeldReply{seq, held_buf_.size(), now});
 }
 
 void Connection::MaybeWrite() {
@@ -387,7 +397,7 @@ void Connection::Close(bool linger) {
   closed_ = true;
   idle_timer_.cancel();
   registry_->all.erase(this);
-  registry_->waiting.erase(this);
+  registry_->StopWaiting(this);
   auto release = [shared = shared_] {
     if (shared->open.fetch_sub(1) == 1) {
       absl::MutexLock lock(&shared->mu);  // Wakes a Shutdown() waiting for 0.

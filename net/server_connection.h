@@ -64,6 +64,16 @@ struct Registry {
   // thread only (AddBytes: no read-modify-write), read by Server::Facts().
   std::atomic<uint64_t> received_bytes{0};
   std::atomic<uint64_t> sent_bytes{0};
+  // When the oldest reply held for durability on this thread was queued, in
+  // steady-clock nanoseconds since its epoch; 0: none is held. Set when a first
+  // connection starts waiting, cleared when the last stops, refined by the server's
+  // durability watch; read by Server::Facts() (the gauge).
+  std::atomic<int64_t> oldest_held_since_ns{0};
+  std::chrono::steady_clock::time_point last_stall_log{};  // This thread's watch only.
+  void StopWaiting(Connection* c) {
+    waiting.erase(c);
+    if (waiting.empty()) oldest_held_since_ns.store(0, std::memory_order_relaxed);
+  }
   static void AddBytes(std::atomic<uint64_t>& counter, size_t n) {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -82,6 +92,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Drain();
   // The durable sequence number advanced: release the replies it covers.
   void OnDurable();
+  // The oldest reply held for durability (only while this is in Registry::waiting).
+  std::chrono::steady_clock::time_point oldest_held_since() const {
+    return held_.front().since;
+  }
+  uint64_t oldest_held_seq() const { return held_.front().seq; }
 
  private:
   void OnHandshake(const boost::system::error_code& ec);
@@ -126,9 +141,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // held_buf_[held_start_, end), and per reply (sequence number, end offset in
   // held_buf_). Once one waits, every later reply queues behind it (replies leave in
   // request order). One buffer, not a string per reply: no allocation per write.
+  struct HeldReply {
+    uint64_t seq;   // Leaves once the log is durable up to here.
+    size_t end;     // End offset of its frame in held_buf_.
+    std::chrono::steady_clock::time_point since;  // When it was queued.
+  };
   std::string held_buf_;
   size_t held_start_ = 0;
-  std::deque<std::pair<uint64_t, size_t>> held_;
+  std::deque<HeldReply> held_;
   size_t held_bytes_ = 0;
   bool reading_ = false;
   bool writing_ = false;

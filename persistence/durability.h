@@ -6,12 +6,16 @@
 // clean shutdown) with retention of the newest two, and the log segments they make
 // unnecessary deleted or archived.
 //
-// The server asks three things of it (net/ sees them as DurabilityHooks):
+// The server asks these things of it (net/ sees them as DurabilityHooks):
 //  - CanWrite(): refuse a write request up front while the log cannot be written
 //    (full disk, I/O error); reads go on.
 //  - the sequence number a request's reply must wait for (thread-local: the engine
 //    calls OnMutation on the thread that runs the request);
-//  - a callback when the durable sequence number advances.
+//  - a callback when the durable sequence number advances (and once at once with
+//    what recovery made durable, so the server never waits for a recovered
+//    sequence number that no later commit would report: issue 11);
+//  - durable_seq() and last_assigned_seq(): equal when the log has nothing left to
+//    commit (the server's stall check).
 //
 // Thread-safety: OnMutation, CanWrite, the thread-local accessors and SnapshotNow may
 // be called from any thread; Open/RecoverAndStart/Shutdown by the owner only.
@@ -78,6 +82,8 @@ class Durability final : public engine::MutationSink {
   // EndRequest() after: the last sequence number the request produced (0: none).
   static void BeginRequest();
   static uint64_t EndRequest();
+  // LogWriter::SetDurableCallback: called at once with what recovery made durable,
+  // then after each commit. Only after RecoverAndStart.
   void SetDurableCallback(std::function<void(uint64_t)> callback);
   uint64_t durable_seq() const;
   // The newest sequence number handed out (cheap: no lock; Stats() takes one).

@@ -53,8 +53,19 @@ absl::StatusOr<std::unique_ptr<LogWriter>> LogWriter::Open(FileSystem* fs,
 LogWriter::~LogWriter() { (void)Close(); }
 
 void LogWriter::SetDurableCallback(std::function<void(uint64_t)> callback) {
-  absl::MutexLock lock(&mu_);
-  on_durable_ = std::move(callback);
+  std::function<void(uint64_t)> now;
+  uint64_t durable;
+  {
+    absl::MutexLock lock(&mu_);
+    on_durable_ = callback;
+    now = std::move(callback);
+    durable = durable_.load(std::memory_order_acquire);
+  }
+  // What is durable already (everything recovery found, at Open) is reported at
+  // once: a listener that starts from 0 would otherwise wait for a commit that may
+  // never come, holding every reply that waits for a recovered sequence number
+  // (issue 11). Called outside mu_, like the commit thread's calls.
+  if (now) now(durable);
 }
 
 absl::Status LogWriter::health() const {

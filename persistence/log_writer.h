@@ -84,7 +84,10 @@ class LogWriter {
   // Bytes written to the log since Open (for the snapshot trigger).
   uint64_t bytes_written() const { return bytes_written_.load(std::memory_order_relaxed); }
   // Called on the commit thread after each batch becomes durable, with the durable
-  // sequence number. Set before the first Append.
+  // sequence number; and once at once, on the calling thread, with what is durable
+  // already (at Open: everything before `next_seq`, i.e. all that recovery found).
+  // The calls may overlap and arrive out of order: the callback must keep the
+  // largest value it was given. Set before the first Append.
   void SetDurableCallback(std::function<void(uint64_t)> callback);
 
   // Waits until everything appended before the call is written and fdatasync'ed

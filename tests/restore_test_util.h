@@ -35,7 +35,7 @@ namespace attrib::tools {
 
 inline constexpr uint32_t kTestShards = 8;
 // RestoreOptions' default, so the tools replay orders as the live engine kept them.
-inline constexpr engine::TimeMs kTestOrderWindowMs = 7 * engine::kMsPerDay;
+inline const engine::TimeMs kTestOrderWindowMs = RestoreOptions{}.order_window_ms;
 
 inline engine::EngineOptions EngineOptionsFor(engine::EmailPolicy policy,
                                               const engine::Clock* clock,

@@ -46,9 +46,10 @@ ABSL_FLAG(std::string, email_policy, "",
           "rekey: the new policy (provider | standard); import into a new directory: its "
           "policy (default provider).");
 ABSL_FLAG(uint32_t, shards, 0, "import into a new directory: its shard count (default 256).");
-ABSL_FLAG(absl::Duration, order_window, absl::Hours(24 * 7),
-          "How long remembered orders are kept while the log is replayed: give attribd's "
-          "--order_window, or a restored state may remember other orders than the server.");
+ABSL_FLAG(absl::Duration, order_window, absl::Hours(24 * 120),
+          "How long remembered orders are kept while the log is replayed (default 120 days, "
+          "as attribd's): give attribd's --order_window, or a restored state may remember "
+          "other orders than the server.");
 ABSL_FLAG(std::string, source, "", "import: the connections' source (default import).");
 ABSL_FLAG(std::string, mode, "", "import: if_absent (default) or reassign.");
 ABSL_FLAG(bool, dry_run, false, "import: report what would happen; write nothing.");

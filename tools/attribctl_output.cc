@@ -314,6 +314,7 @@ void Output::Stats(wire::StatsResult::Reader s) const {
                          .Uint("store_table_bytes", s.getStoreTableBytes())
                          .Uint("store_arena_bytes", s.getStoreArenaBytes())
                          .Int("uptime_ms", s.getUptimeMs())
+                         .Int("oldest_durability_wait_ms", s.getOldestDurabilityWaitMs())
                          .Raw("operations", ops + "]")
                          .Done());
   }
@@ -326,6 +327,11 @@ void Output::Stats(wire::StatsResult::Reader s) const {
                          mib(s.getStoreTableBytes()), ", store arena ",
                          mib(s.getStoreArenaBytes())));
   PrintLine(absl::StrCat("uptime: ", absl::FormatDuration(absl::Milliseconds(s.getUptimeMs()))));
+  PrintLine(absl::StrCat("oldest reply waiting for durability: ",
+                         s.getOldestDurabilityWaitMs() == 0
+                             ? std::string("none")
+                             : absl::FormatDuration(
+                                   absl::Milliseconds(s.getOldestDurabilityWaitMs()))));
   if (s.getOperations().size() > 0) PrintLine("operations:");
   for (wire::OperationCount::Reader op : s.getOperations()) {
     PrintLine(absl::StrCat("  ", View(op.getOperation()), " ", View(op.getResult()), ": ",

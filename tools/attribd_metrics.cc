@@ -46,6 +46,11 @@ void ServerMetrics(const net::ServerFacts& f, MetricsText& m) {
             f.sent_bytes);
   m.Gauge("attrib_uptime_seconds", "Seconds since the server started serving.",
           static_cast<double>(f.uptime_ms) / 1e3);
+  m.Gauge("attrib_durability_oldest_wait_seconds",
+          "How long the oldest reply still held for durability (the log's fdatasync) "
+          "has waited; 0 when none waits. Normally milliseconds; growing: replies are "
+          "stalled.",
+          static_cast<double>(f.oldest_durability_wait_ms) / 1e3);
 }
 
 void StoreMetrics(const engine::Engine& engine, MetricsText& m) {

@@ -2,7 +2,8 @@
 # needs, only those that are missing, quietly. Needs root (or sudo) when something is
 # missing; does nothing when everything is present.
 ATTRIB_PACKAGES=(cmake g++ make pkg-config libabsl-dev libboost-dev capnproto
-  libcapnp-dev libgtest-dev libgmock-dev libbenchmark-dev libidn2-dev libssl-dev openssl)
+  libcapnp-dev libgtest-dev libgmock-dev libbenchmark-dev libidn2-dev libssl-dev openssl
+  rapidjson-dev etcd-server etcd-client)
 
 attrib_missing_packages() {
   local p

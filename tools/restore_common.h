@@ -49,7 +49,7 @@ struct RestoreOptions {
   std::optional<uint32_t> shards;  // Import into a new dir (default 256).
   // The engine's order window for replay (attribd --order_window): remembered
   // orders are evicted by it while the log is replayed.
-  engine::TimeMs order_window_ms = 7 * engine::kMsPerDay;
+  engine::TimeMs order_window_ms = 120 * engine::kMsPerDay;  // As attribd's default.
   std::string source;  // import: default import.
   std::string mode;    // import: if_absent (default) | reassign.
   bool dry_run = false;
