@@ -53,7 +53,8 @@ ABSL_FLAG(uint32_t, batch, 128,
           "attrib's limit per request.");
 ABSL_FLAG(std::string, mix, "lookup=100",
           "Operation weights, e.g. lookup=90,connect=10. Operations: lookup (GET), batch "
-          "(MGET), connect (SET), attribute (attrib only).");
+          "(MGET), connect (SET), attribute (attrib only), ping (PING: a request that "
+          "does no work, the server's protocol and I/O cost alone).");
 ABSL_FLAG(uint64_t, keys, 1'000'000,
           "Key set size N: keys are RealisticEmail(i, --seed) for i < N, generated "
           "before anything is measured.");

@@ -1,23 +1,15 @@
 // bench/attrib_wire_fast.cc: the Lookup encoder and reply reader fast paths (see the
-// header). Cap'n Proto encoding, as used here (all little-endian):
-//
-//   frame    u32 segment count - 1 (0), u32 segment words, then the segment
-//   struct   pointer: bits 0-1 = 0, bits 2-31 signed offset in words from the end of
-//            the pointer to the struct, bits 32-47 data words, 48-63 pointer count
-//   list     pointer: bits 0-1 = 1, bits 2-31 offset, bits 32-34 element size
-//            (2 = byte), bits 35-63 element count; text = bytes + NUL, word-padded
-//   fields   stored XOR their default (all defaults used here are 0); a field past
-//            the end of a struct's section reads as its default
-//
-// The builder lays a Lookup out in allocation order: root pointer, Request, its
-// LookupRequest, the email text.
+// header; the encoding itself is described in bench/capnp_layout.h). The frame is
+// u32 segment count - 1 (0), u32 segment words, then the segment; text = bytes + NUL,
+// word-padded. The builder lays a Lookup out in allocation order: root pointer,
+// Request, its LookupRequest, the email text.
 //
 // Thread-safety: as the header.
 #include "bench/attrib_wire_fast.h"
 
 #include <cstring>
 
-#include "capnp/schema.h"
+#include "bench/capnp_layout.h"
 #include "net/attrib.capnp.h"
 #include "net/wire_codes.h"
 
@@ -25,12 +17,9 @@ namespace attrib::bench {
 namespace {
 
 namespace wire = ::attrib::net::wire;
-
-struct Sections {
-  uint16_t data_words = 0;
-  uint16_t pointers = 0;
-  uint32_t words() const { return uint32_t{data_words} + pointers; }
-};
+using capnp_layout::OffsetOf;
+using capnp_layout::Sections;
+using capnp_layout::SectionsOf;
 
 // Offsets are in units of the field's own size (u64, u16, bit) or pointer index.
 struct WireLayout {
@@ -40,15 +29,6 @@ struct WireLayout {
   uint32_t response_id, response_which, response_error, response_lookup;
   uint32_t found_bit, error_code;
 };
-
-Sections SectionsOf(capnp::StructSchema schema) {
-  const auto node = schema.getProto().getStruct();
-  return {node.getDataWordCount(), node.getPointerCount()};
-}
-
-uint32_t OffsetOf(capnp::StructSchema schema, const char* field) {
-  return schema.getFieldByName(field).getProto().getSlot().getOffset();
-}
 
 const WireLayout& Layout() {
   static const WireLayout layout = [] {
@@ -64,12 +44,12 @@ const WireLayout& Layout() {
     l.lookup_result = SectionsOf(result);
     l.error = SectionsOf(error);
     l.request_id = OffsetOf(request, "id");
-    l.request_which = request.getProto().getStruct().getDiscriminantOffset();
+    l.request_which = capnp_layout::DiscriminantOf(request);
     l.request_lookup = OffsetOf(request, "lookup");
     l.lookup_shop = OffsetOf(lookup, "shop");
     l.lookup_email = OffsetOf(lookup, "email");
     l.response_id = OffsetOf(response, "id");
-    l.response_which = response.getProto().getStruct().getDiscriminantOffset();
+    l.response_which = capnp_layout::DiscriminantOf(response);
     l.response_error = OffsetOf(response, "error");
     l.response_lookup = OffsetOf(response, "lookup");
     l.found_bit = OffsetOf(result, "found");
@@ -91,65 +71,6 @@ uint64_t BytesListPointer(int64_t offset, uint64_t count) {
 void Store64(char* segment, size_t word, uint64_t value) {
   std::memcpy(segment + 8 * word, &value, 8);
 }
-
-uint64_t Load64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return v;
-}
-
-// A struct inside the segment; sizes 0 for a null pointer (every field default).
-struct StructRef {
-  size_t start = 0;  // Word index of the data section.
-  Sections sections;
-};
-
-class SegmentReader {
- public:
-  SegmentReader(const uint8_t* segment, size_t words) : segment_(segment), words_(words) {}
-
-  // Follows the struct pointer at word `at`. False if it is not a plain in-bounds
-  // struct pointer (a far pointer, a list, out of bounds).
-  bool Follow(size_t at, StructRef* out) const {
-    *out = StructRef();
-    if (at >= words_) return false;
-    const uint64_t p = Load64(segment_ + 8 * at);
-    if (p == 0) return true;
-    if ((p & 3) != 0) return false;
-    const int64_t offset = static_cast<int32_t>(static_cast<uint32_t>(p)) >> 2;
-    const int64_t target = static_cast<int64_t>(at) + 1 + offset;
-    out->sections = {static_cast<uint16_t>(p >> 32), static_cast<uint16_t>(p >> 48)};
-    if (target < 0 || static_cast<uint64_t>(target) + out->sections.words() > words_) return false;
-    out->start = static_cast<size_t>(target);
-    return true;
-  }
-  // Pointer `index` of `parent` (null when past its pointer section).
-  bool FollowMember(const StructRef& parent, uint32_t index, StructRef* out) const {
-    if (index >= parent.sections.pointers) {
-      *out = StructRef();
-      return true;
-    }
-    return Follow(parent.start + parent.sections.data_words + index, out);
-  }
-  uint64_t U64(const StructRef& s, uint32_t index) const {
-    if (index >= s.sections.data_words) return 0;
-    return Load64(segment_ + 8 * (s.start + index));
-  }
-  uint16_t U16(const StructRef& s, uint32_t index) const {
-    if (2 * (index + 1) > 8u * s.sections.data_words) return 0;
-    uint16_t v;
-    std::memcpy(&v, segment_ + 8 * s.start + 2 * index, 2);
-    return v;
-  }
-  bool Bit(const StructRef& s, uint32_t index) const {
-    if (index / 8 >= 8u * s.sections.data_words) return false;
-    return (segment_[8 * s.start + index / 8] >> (index % 8)) & 1;
-  }
-
- private:
-  const uint8_t* segment_;
-  size_t words_;
-};
 
 }  // namespace
 
@@ -183,15 +104,15 @@ void AppendLookupFrame(std::string& out, uint64_t id, uint64_t shop, absl::strin
 bool FastDecodeReply(Op op, uint64_t expected_id, const void* frame, size_t frame_bytes,
                      ReplyResult* result) {
   const uint8_t* bytes = static_cast<const uint8_t*>(frame);
-  if (op == Op::kBatch || frame_bytes < 16) return false;
-  uint32_t table[2];
-  std::memcpy(table, bytes, 8);
-  if (table[0] != 0 || 8 + 8 * size_t{table[1]} != frame_bytes) return false;  // One segment.
+  size_t segment_words;
+  if (op == Op::kBatch || !capnp_layout::SingleSegment(bytes, frame_bytes, &segment_words)) {
+    return false;
+  }
   const WireLayout& l = Layout();
-  const SegmentReader reader(bytes + 8, table[1]);
-  StructRef root;
+  const capnp_layout::SegmentReader reader(bytes + 8, segment_words);
+  capnp_layout::StructRef root;
   if (!reader.Follow(0, &root) || reader.U64(root, l.response_id) != expected_id) return false;
-  StructRef member;
+  capnp_layout::StructRef member;
   switch (reader.U16(root, l.response_which)) {
     case wire::Response::ERROR:
       if (!reader.FollowMember(root, l.response_error, &member)) return false;
@@ -211,6 +132,8 @@ bool FastDecodeReply(Op op, uint64_t expected_id, const void* frame, size_t fram
       return op == Op::kAttribute;
     case wire::Response::AUTH:
       return op == Op::kAuth;
+    case wire::Response::PONG:
+      return op == Op::kPing;
     default:
       return false;
   }

@@ -32,7 +32,7 @@ absl::StatusOr<OpMix> ParseOpMix(absl::string_view text) {
     if (op < 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--mix: unknown operation '", kv.first,
-          "' (expected lookup, batch, connect or attribute, as op=weight,...)"));
+          "' (expected lookup, batch, connect, attribute or ping, as op=weight,...)"));
     }
     if (!absl::SimpleAtoi(kv.second, &weight) || weight > 1'000'000) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -52,7 +52,7 @@
 namespace attrib::bench {
 
 // Relative weights of the workload operations (--mix), indexed by Op (kLookup ..
-// kAttribute).
+// kPing).
 struct OpMix {
   std::array<uint32_t, kWorkloadOps> weight{};
   uint32_t total = 0;

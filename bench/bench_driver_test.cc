@@ -18,6 +18,10 @@ TEST(ParseOpMixTest, WeightsAndNormalizedText) {
   mix = ParseOpMix("batch=1,attribute=0,lookup=2,lookup=3");
   ASSERT_TRUE(mix.ok());
   EXPECT_EQ(mix->text, "lookup=5,batch=1");
+  mix = ParseOpMix("ping=100");
+  ASSERT_TRUE(mix.ok()) << mix.status();
+  EXPECT_EQ(mix->weight[static_cast<int>(Op::kPing)], 100u);
+  EXPECT_EQ(mix->text, "ping=100");
 }
 
 TEST(ParseOpMixTest, ClearErrors) {

@@ -29,6 +29,7 @@ absl::string_view OpName(Op op) {
     case Op::kBatch: return "batch";
     case Op::kConnect: return "connect";
     case Op::kAttribute: return "attribute";
+    case Op::kPing: return "ping";
     case Op::kLoad: return "load";
     case Op::kAuth: return "auth";
   }
@@ -86,6 +87,8 @@ void EncodeRespSet(std::string& out, absl::string_view key, uint64_t value) {
   while (n > 0) out.push_back(digits[--n]);
   out.append("\r\n", 2);
 }
+
+void EncodeRespPing(std::string& out) { out.append("*1\r\n$4\r\nPING\r\n"); }
 
 namespace {
 
@@ -258,6 +261,9 @@ DecodeStatus DecodeRespReply(Op op, uint32_t expected_keys, const char* data, si
     case Op::kConnect:
     case Op::kLoad:
       matches = top.type == '+';
+      break;
+    case Op::kPing:
+      matches = top.type == '+' && top.line == "PONG";
       break;
     case Op::kAttribute:
     case Op::kAuth:

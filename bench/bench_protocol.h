@@ -6,9 +6,11 @@
 //  - attrib (net/attrib.capnp): one Cap'n Proto message per frame in the standard
 //    stream framing (net/frame.h). lookup = Lookup{shop, email}; batch =
 //    LookupBatch{shop, emails}; connect = Connect{shop, email, affiliate, mode};
-//    attribute = Attribute{shop, orderId, email}; plus Auth{token}.
+//    attribute = Attribute{shop, orderId, email}; ping = Request.ping (answered by
+//    pong: the server's cost of a request that does no work); plus Auth{token}.
 //  - RESP2 (Redis): lookup = GET key; batch = MGET k1..kB; connect = SET key value
-//    (the affiliate in decimal). Keys are the raw emails.
+//    (the affiliate in decimal); ping = PING (answered +PONG). Keys are the raw
+//    emails.
 //
 // Decoders never read past the bytes they are given: a reply that is not complete
 // yet is kNeedMore (the caller reads more and tries again from the same start), so a
@@ -48,8 +50,8 @@ absl::string_view TargetName(Target target);
 
 // What a request asks. kLoad is the load phase's write (attrib: connect ifAbsent;
 // Redis: SET); kAuth is attrib's Auth (sent once per connection).
-enum class Op : uint8_t { kLookup, kBatch, kConnect, kAttribute, kLoad, kAuth };
-inline constexpr int kWorkloadOps = 4;  // kLookup .. kAttribute: the ones in --mix.
+enum class Op : uint8_t { kLookup, kBatch, kConnect, kAttribute, kPing, kLoad, kAuth };
+inline constexpr int kWorkloadOps = 5;  // kLookup .. kPing: the ones in --mix.
 absl::string_view OpName(Op op);
 
 enum class ConnectMode : uint8_t { kIfAbsent, kReassign };
@@ -72,6 +74,7 @@ class AttribEncoder {
   void Attribute(std::string& out, uint64_t id, uint64_t shop, absl::string_view order_id,
                  absl::string_view email);
   void Auth(std::string& out, uint64_t id, absl::string_view token);
+  void Ping(std::string& out, uint64_t id);
 
  private:
   std::vector<capnp::word> scratch_;  // Zero between requests (the builder re-zeroes it).
@@ -80,6 +83,7 @@ class AttribEncoder {
 void EncodeRespGet(std::string& out, absl::string_view key);
 void EncodeRespMget(std::string& out, absl::Span<const absl::string_view> keys);
 void EncodeRespSet(std::string& out, absl::string_view key, uint64_t value);
+void EncodeRespPing(std::string& out);
 
 // Appends the decimal digits of `value` (no allocation when `out` has room).
 void AppendDecimal(std::string& out, uint64_t value);

@@ -109,6 +109,10 @@ void AttribEncoder::Auth(std::string& out, uint64_t id, absl::string_view token)
   });
 }
 
+void AttribEncoder::Ping(std::string& out, uint64_t id) {
+  Build(scratch_, out, id, [](wire::Request::Builder r) { r.setPing(); });
+}
+
 namespace {
 
 // Checks that `response` answers `op` and fills `result`; false with `error` set if
@@ -165,6 +169,9 @@ bool ClassifyAttrib(Op op, uint64_t expected_id, uint32_t expected_keys,
       break;
     case Op::kAuth:
       matches = response.isAuth();
+      break;
+    case Op::kPing:
+      matches = response.isPong();
       break;
   }
   if (!matches) {

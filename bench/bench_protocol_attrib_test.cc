@@ -118,6 +118,22 @@ TEST(AttribEncoderTest, AllOperations) {
   }
 }
 
+TEST(AttribEncoderTest, PingIsTheFrameCapnpWrites) {
+  AttribEncoder encoder(1);
+  for (uint64_t id : {uint64_t{0}, uint64_t{9}, UINT64_MAX}) {
+    std::string out;
+    encoder.Ping(out, id);
+    DecodedRequest request(out);
+    EXPECT_EQ(request.get().getId(), id);
+    EXPECT_TRUE(request.get().isPing());
+    capnp::MallocMessageBuilder reference;
+    wire::Request::Builder r = reference.initRoot<wire::Request>();
+    r.setId(id);
+    r.setPing();
+    EXPECT_EQ(out, Frame(reference));
+  }
+}
+
 TEST(AttribEncoderTest, BatchLargerThanTheScratchStillEncodes) {
   AttribEncoder encoder(1);
   std::vector<std::string> storage;
@@ -309,6 +325,28 @@ std::string Reply(uint64_t id, wire::Response::Which which) {
   return Frame(m);
 }
 
+TEST(AttribDecodeTest, PingWantsPong) {
+  ReplyResult result;
+  std::string error;
+  const std::string pong = Reply(11, wire::Response::PONG);
+  ASSERT_EQ(DecodeAttrib(Op::kPing, 11, 1, pong, &result, &error), DecodeStatus::kComplete)
+      << error;
+  EXPECT_EQ(result.bytes, pong.size());
+  EXPECT_FALSE(result.is_error);
+  EXPECT_EQ(result.misses, 0u);
+  EXPECT_EQ(DecodeAttrib(Op::kPing, 11, 1, LookupReply(11, true), &result, &error),
+            DecodeStatus::kInvalid);
+  EXPECT_NE(error.find("to a ping request has the wrong result kind"), std::string::npos)
+      << error;
+  EXPECT_EQ(DecodeAttrib(Op::kLookup, 11, 1, pong, &result, &error), DecodeStatus::kInvalid);
+  EXPECT_EQ(DecodeAttrib(Op::kPing, 12, 1, pong, &result, &error), DecodeStatus::kInvalid);
+  for (size_t n = 0; n < pong.size(); ++n) {
+    ASSERT_EQ(DecodeAttrib(Op::kPing, 11, 1, pong.substr(0, n), &result, &error),
+              DecodeStatus::kNeedMore)
+        << n;
+  }
+}
+
 TEST(AttribFastDecodeTest, ReadsTheCommonRepliesLikeTheGeneralPath) {
   struct Case {
     std::string frame;
@@ -326,6 +364,9 @@ TEST(AttribFastDecodeTest, ReadsTheCommonRepliesLikeTheGeneralPath) {
       {Reply(3, wire::Response::CONNECT), Op::kLoad, false, "", 0},
       {Reply(3, wire::Response::ATTRIBUTE), Op::kAttribute, false, "", 0},
       {Reply(3, wire::Response::AUTH), Op::kAuth, false, "", 0},
+      {Reply(3, wire::Response::PONG), Op::kPing, false, "", 0},
+      {ErrorReply(3, wire::ErrorCode::UNAUTHENTICATED, "no"), Op::kPing, true,
+       "unauthenticated", 0},
   };
   for (const Case& c : cases) {
     const std::vector<capnp::word> words = Aligned(c.frame);
@@ -353,6 +394,8 @@ TEST(AttribFastDecodeTest, LeavesEverythingElseToTheGeneralPath) {
   EXPECT_FALSE(fast(Op::kLookup, 4, LookupReply(3, true)));           // Another id.
   EXPECT_FALSE(fast(Op::kConnect, 3, LookupReply(3, true)));          // Another kind.
   EXPECT_FALSE(fast(Op::kLookup, 3, Reply(3, wire::Response::PONG)));
+  EXPECT_FALSE(fast(Op::kPing, 3, LookupReply(3, false)));          // Ping wants pong.
+  EXPECT_FALSE(fast(Op::kPing, 4, Reply(3, wire::Response::PONG)));  // Another id.
   EXPECT_FALSE(fast(Op::kBatch, 3, LookupReply(3, true)));            // Batches: never.
   // Several segments (a writer with a tiny first segment): the general path reads it.
   capnp::MallocMessageBuilder m(1, capnp::AllocationStrategy::FIXED_SIZE);

@@ -18,6 +18,7 @@ TEST(ProtocolNamesTest, TargetsAndOps) {
   EXPECT_EQ(TargetName(Target::kRedis), "redis");
   EXPECT_EQ(OpName(Op::kBatch), "batch");
   EXPECT_EQ(OpName(Op::kAttribute), "attribute");
+  EXPECT_EQ(OpName(Op::kPing), "ping");
 }
 
 // -------------------------------------------------------------------- RESP
@@ -36,6 +37,9 @@ TEST(RespEncodeTest, Commands) {
   out.clear();
   EncodeRespSet(out, "a@b", 0);
   EXPECT_EQ(out, "*3\r\n$3\r\nSET\r\n$3\r\na@b\r\n$1\r\n0\r\n");
+  out.clear();
+  EncodeRespPing(out);
+  EXPECT_EQ(out, "*1\r\n$4\r\nPING\r\n");
   out.clear();
   AppendDecimal(out, UINT64_MAX);
   EXPECT_EQ(out, "18446744073709551615");
@@ -92,6 +96,28 @@ TEST(RespDecodeTest, SetWantsStatusReply) {
   EXPECT_EQ(Resp(Op::kConnect, 1, ":1\r\n", &r, &error), DecodeStatus::kInvalid);
   EXPECT_NE(error.find("connect answered by an integer reply"), std::string::npos) << error;
   EXPECT_EQ(Resp(Op::kLookup, 1, "+OK\r\n", &r, &error), DecodeStatus::kInvalid);
+}
+
+TEST(RespDecodeTest, PingWantsPong) {
+  ReplyResult r;
+  std::string error;
+  ASSERT_EQ(Resp(Op::kPing, 1, "+PONG\r\n", &r, &error), DecodeStatus::kComplete) << error;
+  EXPECT_EQ(r.bytes, 7u);
+  EXPECT_FALSE(r.is_error);
+  EXPECT_EQ(r.misses, 0u);
+  EXPECT_EQ(Resp(Op::kPing, 1, "+OK\r\n", &r, &error), DecodeStatus::kInvalid);
+  EXPECT_NE(error.find("ping answered by a status reply"), std::string::npos) << error;
+  EXPECT_EQ(Resp(Op::kPing, 1, "$4\r\nPONG\r\n", &r, &error), DecodeStatus::kInvalid);
+  EXPECT_EQ(Resp(Op::kLookup, 1, "+PONG\r\n", &r, &error), DecodeStatus::kInvalid);
+  ASSERT_EQ(Resp(Op::kPing, 1, "-NOAUTH Authentication required.\r\n", &r, &error),
+            DecodeStatus::kComplete);
+  EXPECT_TRUE(r.is_error);
+  EXPECT_EQ(r.error_kind, "NOAUTH");
+  for (size_t n = 0; n < 7; ++n) {
+    EXPECT_EQ(Resp(Op::kPing, 1, absl::string_view("+PONG\r\n", n), &r, &error),
+              DecodeStatus::kNeedMore)
+        << n;
+  }
 }
 
 TEST(RespDecodeTest, EveryFragmentNeedsMore) {

@@ -112,6 +112,9 @@ void Worker::Issue(Conn& c, int64_t intended_ns, bool measured) {
         encoder_->Attribute(c.out, id, options_.shop, c.order_id, key);
         break;
       }
+      case Op::kPing:
+        attrib ? encoder_->Ping(c.out, id) : EncodeRespPing(c.out);
+        break;
       default:
         break;
     }
