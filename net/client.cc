@@ -400,8 +400,10 @@ absl::StatusOr<Reply> Client::Call(capnp::MessageBuilder& request) {
   if (!reply.ok()) return reply.status();
   const wire::Response::Reader response = reply->get();
   if (response.getId() != id) {
-    // Id 0: the server could not decode the request; its error says why.
-    if (response.getId() == 0 && response.isError()) return ReplyStatus(response);
+    // Id 0: the server could not decode the request, or ends the connection
+    // (shutdown, a limit); it closes the connection after it: a connection error
+    // whose message says why.
+    if (response.getId() == 0 && response.isError()) return Fail(ReplyStatus(response));
     return Fail(ConnectionError(absl::StatusCode::kInternal,
                                 absl::StrCat("reply id ", response.getId(),
                                              " does not match request id ", id)));

@@ -14,8 +14,11 @@
 //    Connection refused", "server closed the connection") or DeadlineExceeded (a read
 //    or write took longer than the timeout), and carry the payload
 //    kConnectionErrorPayload (IsConnectionError()), so a caller can tell them from
-//    the same codes answered by the server (e.g. Unavailable: disk full). After one,
-//    the Client is broken: every later call returns the same error.
+//    the same codes answered by the server (e.g. Unavailable: disk full). An error
+//    reply with id 0 (a frame the server could not decode, the connection limit,
+//    shutdown, the idle timeout) is one too, with the server's code and message: the
+//    server closes the connection after it. After one, the Client is broken: every
+//    later call returns the same error.
 //  - TLS: the server's certificate is always verified, against tls_ca_file or the
 //    system's default CAs, and must name the host dialled (IP address or DNS name).
 //    Failures are connection errors: "tls: certificate verify failed: ...",

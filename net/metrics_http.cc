@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "net/lingering_close.h"
 #include "net/listen_socket.h"
 
 namespace attrib::net {
@@ -32,6 +33,11 @@ struct Shared {
   std::function<std::string()> collect;
   MetricsHttpOptions options;
   std::unordered_set<ScrapeConnection*> sessions;  // Metrics thread only.
+  // Connections in their lingering close, after a final response (metrics thread
+  // only). Those of sessions count toward max_connections (each holds a descriptor);
+  // those refused with 503 are bounded apart, by max_connections too.
+  size_t lingering = 0;
+  size_t refusing = 0;
 };
 
 class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
@@ -44,13 +50,33 @@ class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
     shared_->sessions.insert(this);
     Read();
   }
-  void Close() {
+  // Over max_connections: 503, then close (the connection was never a session).
+  void Refuse() {
+    refused_ = true;
+    ++shared_->refusing;
+    Reply(http::status::service_unavailable,
+          "too many metrics connections (--metrics_max_connections); try again later\n",
+          false, false);
+  }
+  // `linger`: a final response was written and the client may still be sending
+  // (net/lingering_close.h); else close at once (it closed first, or is gone).
+  void Close(bool linger) {
     if (closed_) return;
     closed_ = true;
     shared_->sessions.erase(this);
+    // A refusal is counted from Refuse() on; a session counts as lingering from here.
+    size_t* count = refused_ ? &shared_->refusing : &shared_->lingering;
+    if (linger) {
+      if (!refused_) ++*count;
+      // release_socket() cancels the stream's timer; the socket leaves the stream.
+      LingeringClose(stream_.release_socket(), shared_->options.linger,
+                     [count] { --*count; });
+      return;
+    }
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
+    if (refused_) --*count;
   }
 
  private:
@@ -66,13 +92,28 @@ class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
 
   void OnRead(error_code ec) {
     if (closed_) return;
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      Reply(http::status::request_header_fields_too_large,
+            "request header over --metrics_max_header_bytes\n", false, false);
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      Reply(http::status::payload_too_large, "a metrics request has no body\n", false,
+            false);
+      return;
+    }
+    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message &&
+        ec != http::error::short_read) {
+      // Not HTTP/1.x (a bad request line, header or length): say so, then close.
+      Reply(http::status::bad_request, absl::StrCat("bad request: ", ec.message(), "\n"),
+            false, false);
+      return;
+    }
     if (ec) {
-      // EOF, timeout, a malformed or oversized request: nothing more to answer.
-      if (ec == http::error::header_limit || ec == http::error::body_limit) {
-        Reply(http::status::payload_too_large, "request too large\n", false, false);
-        return;
-      }
-      Close();
+      // EOF (the client closed), the read timeout (Beast closed the socket), a reset:
+      // nobody to answer.
+      Close(/*linger=*/false);
       return;
     }
     const http::request<http::empty_body>& request = parser_->get();
@@ -105,7 +146,7 @@ class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive](error_code ec, size_t) {
                         if (ec || !keep_alive) {
-                          self->Close();
+                          self->Close(/*linger=*/!ec);
                         } else {
                           self->Read();
                         }
@@ -117,6 +158,7 @@ class ScrapeConnection : public std::enable_shared_from_this<ScrapeConnection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   bool closed_ = false;
+  bool refused_ = false;
 };
 
 }  // namespace
@@ -135,11 +177,15 @@ struct MetricsHttpServer::Impl {
     acceptor->async_accept([this](error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
       if (!ec) {
-        if (shared.sessions.size() >= shared.options.max_connections) {
+        const size_t limit = shared.options.max_connections;
+        if (shared.sessions.size() + shared.lingering < limit) {
+          std::make_shared<ScrapeConnection>(std::move(socket), &shared)->Start();
+        } else if (shared.refusing < limit) {
+          std::make_shared<ScrapeConnection>(std::move(socket), &shared)->Refuse();
+        } else {
+          // A flood: beyond the refusals in progress, close at once.
           error_code ignored;
           socket.close(ignored);
-        } else {
-          std::make_shared<ScrapeConnection>(std::move(socket), &shared)->Start();
         }
       }
       Accept();
@@ -181,7 +227,7 @@ void MetricsHttpServer::Shutdown() {
     m.acceptor->close(ignored);
     // Close() erases from the set: iterate over a copy.
     const std::unordered_set<ScrapeConnection*> sessions = m.shared.sessions;
-    for (ScrapeConnection* s : sessions) s->Close();
+    for (ScrapeConnection* s : sessions) s->Close(/*linger=*/false);
     m.context.stop();
   });
   m.thread.join();

@@ -4,14 +4,21 @@
 // GET /metrics (and HEAD) with 200 and the text the collector returns, as
 // `text/plain; version=0.0.4` (the Prometheus text format, common/metrics_text.h).
 // Any other path: 404; any other method: 405 (with Allow). Keep-alive is honoured.
+// Errors that end the connection: 431 (header over max_request_header_bytes), 413 (a
+// body), 400 (not HTTP/1.x), 503 (over max_connections), each with
+// "Connection: close", then a lingering close (net/lingering_close.h, bounded by
+// options.linger) so that request bytes still arriving do not reset the connection
+// before the client has read the response; a response to "Connection: close" ends
+// the same way.
 //
 // It runs on its own thread and io_context, apart from the request-serving threads,
 // so a scrape never delays a lookup beyond the collector's own reads (a few relaxed
 // loads per counter and a short lock per store shard). Limits (MetricsHttpOptions,
 // set by attribd's --metrics_* flags): a request's header is bounded and a body is
 // refused; a connection that sends no complete request within the read timeout is
-// closed; at most max_connections scrape connections at once (more are closed at
-// once), so a misbehaving scraper cannot grow memory or starve the thread.
+// closed; at most max_connections scrape connections at once, lingering ones
+// included (more get 503; beyond another max_connections of those, they are closed
+// at once), so a misbehaving scraper cannot grow memory or starve the thread.
 //
 // The collector runs on the metrics thread, one scrape at a time.
 //
@@ -29,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "net/linger_options.h"
 
 namespace attrib::net {
 
@@ -42,6 +50,7 @@ struct MetricsHttpOptions {
   // Scrapers are a handful of monitoring agents; more connections are closed on
   // accept so that a flood cannot exhaust descriptors or memory.
   size_t max_connections = 8;
+  LingerOptions linger;  // The close after a final response.
 };
 
 class MetricsHttpServer {

@@ -3,6 +3,7 @@
 #include "net/server.h"
 
 #include "net/server_connection.h"  // First: <utility> before <boost/asio.hpp>.
+#include "net/lingering_close.h"
 #include "net/listen_socket.h"
 
 #include <chrono>
@@ -58,6 +59,50 @@ bool IsLoopbackHost(absl::string_view host) {
   const asio::ip::address a = asio::ip::make_address(std::string(host), ec);
   return !ec && a.is_loopback();
 }
+
+namespace {
+
+// A connection over max_connections: the resource_exhausted error frame, then a
+// lingering close, so that a request the client sent at once does not turn the
+// close into a reset that discards the frame. On a TLS port no frame (it would need
+// a handshake: CPU and a round trip spent on a connection refused because the
+// server is overloaded), only the lingering close: the client's handshake sees EOF.
+// At most max_refused_lingering linger at once; beyond, a flood is closed at once.
+// On the socket's thread.
+void SendRefusal(internal::ServerShared* shared, asio::ip::tcp::socket socket) {
+  error_code ignored;
+  if (shared->refused_lingering.fetch_add(1) >= shared->options.max_refused_lingering) {
+    shared->refused_lingering.fetch_sub(1);
+    socket.close(ignored);
+    return;
+  }
+  auto done = [shared] { shared->refused_lingering.fetch_sub(1); };
+  if (shared->tls) {
+    LingeringClose(std::move(socket), shared->options.linger, std::move(done));
+    return;
+  }
+  capnp::MallocMessageBuilder message(64);
+  RequestHandler::BuildError(
+      0, wire::ErrorCode::RESOURCE_EXHAUSTED,
+      absl::StrCat("server: ", shared->options.max_connections,
+                   " connections are open, the limit; try again later"),
+      &message);
+  const kj::Array<capnp::word> words = EncodeFrame(message);
+  auto bytes = std::make_shared<std::string>(words.asChars().begin(), words.asChars().size());
+  auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+  asio::async_write(*sock, asio::buffer(*bytes),
+                    [shared, sock, bytes, done](const error_code& ec, size_t) {
+                      if (ec) {
+                        error_code ignored;
+                        sock->close(ignored);
+                        done();
+                        return;
+                      }
+                      LingeringClose(std::move(*sock), shared->options.linger, done);
+                    });
+}
+
+}  // namespace
 
 struct Server::Impl {
   internal::ServerShared shared;
@@ -169,26 +214,9 @@ void Server::Impl::Refuse(asio::ip::tcp::socket socket) {
                  refused - refused_logged, shared.options.max_connections);
     refused_logged = refused;
   }
-  if (shared.tls) {
-    // The error frame would need a TLS handshake (CPU and a round trip spent on a
-    // connection we refuse because we are overloaded): just close.
-    error_code ignored;
-    socket.close(ignored);
-    return;
-  }
-  capnp::MallocMessageBuilder message(64);
-  RequestHandler::BuildError(
-      0, wire::ErrorCode::RESOURCE_EXHAUSTED,
-      absl::StrCat("server: ", shared.options.max_connections,
-                   " connections are open, the limit; try again later"),
-      &message);
-  const kj::Array<capnp::word> words = EncodeFrame(message);
-  auto bytes = std::make_shared<std::string>(words.asChars().begin(), words.asChars().size());
-  auto sock = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
-  asio::async_write(*sock, asio::buffer(*bytes), [sock, bytes](const error_code&, size_t) {
-    error_code ignored;
-    sock->shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    sock->close(ignored);
+  // On the socket's own thread: the write and the lingering close that follows.
+  asio::post(socket.get_executor(), [shared = &shared, sock = std::move(socket)]() mutable {
+    SendRefusal(shared, std::move(sock));
   });
 }
 

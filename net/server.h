@@ -12,7 +12,16 @@
 //  - max_queued_output_bytes: a client that does not read its replies stops being
 //    read (no new requests executed) until its queued replies drain;
 //  - idle_timeout: a connection with no read or write progress for that long is
-//    closed.
+//    closed; if it holds part of a request frame, a deadline_exceeded error frame
+//    says so first (unless its replies are stuck unread: then it is just closed).
+// Closing after a final reply (an error frame, a failed auth, shutdown's
+// unavailable frame, the connection limit's frame): a lingering close
+// (net/lingering_close.h, bounded by options.linger), so that request bytes still
+// arriving do not make the kernel reset the connection and discard the reply. A
+// lingering connection still counts as open (it holds a descriptor) for at most
+// linger.timeout; refused connections linger at most max_refused_lingering at once
+// (more are closed at once, best effort). A connection whose client closed first
+// (EOF) closes at once, as before.
 // Durability: the reply of a write request (Session::wait_for_seq) is held until
 // NotifyDurable() reports its sequence number durable; every later reply of the same
 // connection queues behind it, so replies keep request order. Reads on other
@@ -25,10 +34,14 @@
 // idle_timeout, or is closed; then the same protocol runs inside TLS. A client that
 // does not speak TLS fails the handshake and is closed; nobody else notices. Over
 // the connection limit, a TLS port closes the connection without the error frame
-// (sending it would need a handshake first). The plain-TCP path is unchanged: one
+// (sending it would need a handshake first; the close lingers all the same, so the
+// client's handshake reads EOF, not a reset). The plain-TCP path is unchanged: one
 // branch per read and per write decides the stream, no virtual call, no allocation.
 // Shutdown(): stop accepting, stop reading, finish writing the replies of requests
-// already executed, close every connection, stop the threads.
+// already executed, then an unavailable error frame (id 0: the requests without a
+// reply were not executed), close every connection (lingering if request bytes are
+// unread; a quiet one at once, so idle clients do not hold the stop), stop the
+// threads.
 //
 // Boost.Asio stays inside server.cc: this header is cheap to include.
 //
@@ -48,6 +61,7 @@
 #include "absl/time/time.h"
 #include "net/frame.h"
 #include "net/handler.h"
+#include "net/linger_options.h"
 
 namespace attrib::net {
 
@@ -60,6 +74,8 @@ struct ServerOptions {
   absl::Duration idle_timeout = absl::Minutes(5);
   size_t read_chunk_bytes = 64 << 10;
   absl::Duration drain_timeout = absl::Seconds(10);  // Shutdown's bound on draining.
+  LingerOptions linger;               // The close after a final reply.
+  size_t max_refused_lingering = 64;  // Refused connections lingering at once.
   // The durability watch: a reply held longer than this while `durability` says the
   // log has nothing left to commit is a stall, logged as a warning (at most one line
   // per thread per 10 s). Null `durability`: no such check (the gauge still works).

@@ -7,9 +7,11 @@
 #include <cstring>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "capnp/serialize.h"
 #include "kj/io.h"
+#include "net/lingering_close.h"
 
 namespace attrib::net::internal {
 namespace {
@@ -86,9 +88,14 @@ void Connection::Start() {
 void Connection::OnHandshake(const error_code& ec) {
   reading_ = false;
   if (closed_) return;
-  if (ec || draining_) {
+  if (ec) {
     // Not TLS, a certificate the client refused, or shutdown: nothing was executed.
-    Close();
+    Close(/*linger=*/true);
+    return;
+  }
+  tls_ready_ = true;
+  if (draining_) {
+    EndAfterReplies();
     return;
   }
   last_progress_ = std::chrono::steady_clock::now();
@@ -98,11 +105,13 @@ void Connection::OnHandshake(const error_code& ec) {
 void Connection::Drain() {
   draining_ = true;
   if (reading_) {
-    // Completes the pending read with EOF; OnRead then closes after the writes.
+    // Completes the pending read as aborted; OnRead then ends after the writes. Not
+    // shutdown(SHUT_RD): the lingering close must still read what the client sends.
     error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+    socket_.cancel(ignored);
+    return;
   }
-  if (!reading_ && idle_output()) Close();
+  if (idle_output()) EndAfterReplies();
 }
 
 void Connection::OnDurable() {
@@ -125,7 +134,7 @@ void Connection::OnDurable() {
   MaybeWrite();
   if (!writing_ && out_pending_.empty() && held_.empty() &&
       (close_after_write_ || draining_) && !reading_) {
-    Close();
+    EndAfterReplies();
   }
 }
 
@@ -149,8 +158,8 @@ void Connection::DoRead() {
                          self->reading_ = false;
                          if (self->closed_) return;
                          if (ec || self->draining_) {
-                           // Drain()'s shutdown also wakes this wait: close like EOF.
-                           self->OnRead(ec ? ec : asio::error::eof, 0);
+                           // Drain() cancels this wait, or it ended as it drained.
+                           self->OnRead(ec ? ec : asio::error::operation_aborted, 0);
                            return;
                          }
                          self->TakeReadBuffer();
@@ -185,10 +194,15 @@ void Connection::OnRead(const error_code& ec, size_t n) {
   reading_ = false;
   if (closed_) return;
   if (ec) {
-    // EOF or error: the client sends nothing more; flush what was executed, close.
-    close_after_write_ = true;
+    if (ec != asio::error::operation_aborted) {
+      // EOF or error: the client sends nothing more; flush what was executed, close.
+      close_after_write_ = true;
+      peer_closed_ = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+                     ec == asio::error::connection_reset;
+    }
+    // Aborted: Drain() or the idle timer stopped the read.
     if (idle_output()) {
-      Close();
+      EndAfterReplies();
     } else {
       MaybeWrite();
     }
@@ -245,7 +259,7 @@ void Connection::ProcessFrames() {
   if (in_start_ == in_end_) in_start_ = in_end_ = 0;
   MaybeWrite();
   if (close_after_write_ || draining_) {
-    if (idle_output()) Close();
+    if (idle_output()) EndAfterReplies();
     return;
   }
   if (queued_bytes() > shared_->options.max_queued_output_bytes) {
@@ -309,7 +323,7 @@ void Connection::OnWrite(const error_code& ec) {
   out_inflight_.clear();
   if (closed_) return;
   if (ec) {
-    Close();
+    Close(/*linger=*/false);
     return;
   }
   last_progress_ = std::chrono::steady_clock::now();
@@ -318,7 +332,7 @@ void Connection::OnWrite(const error_code& ec) {
     return;
   }
   if ((close_after_write_ || (draining_ && !reading_)) && held_.empty()) {
-    Close();
+    EndAfterReplies();
     return;
   }
   if (paused_ && queued_bytes() <= shared_->options.max_queued_output_bytes) {
@@ -340,28 +354,75 @@ void Connection::OnIdleTimer(const error_code& ec) {
   // re-arming on every read.
   const auto idle = absl::ToChronoNanoseconds(shared_->options.idle_timeout);
   const auto since = std::chrono::steady_clock::now() - last_progress_;
-  if (since >= idle) {
-    Close();
-  } else {
+  if (since < idle) {
     ArmIdleTimer(idle - since);
+  } else if (in_end_ > in_start_ && !close_after_write_ && !writing_ && held_.empty()) {
+    // Part of a request came, then nothing: say why before closing (lingering: the
+    // client may resume sending).
+    QueueError(wire::ErrorCode::DEADLINE_EXCEEDED,
+               absl::StrCat("idle_timeout: ", in_end_ - in_start_,
+                            " bytes of an incomplete request frame, then nothing for ",
+                            absl::FormatDuration(shared_->options.idle_timeout),
+                            "; closing"));
+    close_after_write_ = true;
+    if (reading_) {
+      error_code ignored;
+      socket_.cancel(ignored);
+    }
+    MaybeWrite();
+    ArmIdleTimer(idle);  // Bounds that write too: then closed at once.
+  } else {
+    // Nothing is due, or the client does not read what is: close at once.
+    Close(/*linger=*/false);
   }
 }
 
-void Connection::Close() {
+void Connection::EndAfterReplies() {
+  if (draining_ && !close_after_write_ && (!tls_ || tls_ready_)) {
+    // Shutdown: tell the client why the connection ends, after the replies of
+    // everything it executed (replies leave in order, so every request after the
+    // last reply was not executed).
+    close_after_write_ = true;
+    QueueError(wire::ErrorCode::UNAVAILABLE,
+               "server: shutting down; requests sent after the last reply were not "
+               "executed, retry them on another connection");
+    MaybeWrite();
+    return;
+  }
+  Close(/*linger=*/true);
+}
+
+void Connection::Close(bool linger) {
   if (closed_) return;
   closed_ = true;
+  idle_timer_.cancel();
+  registry_->all.erase(this);
+  registry_->StopWaiting(this);
+  auto release = [shared = shared_] {
+    if (shared->open.fetch_sub(1) == 1) {
+      absl::MutexLock lock(&shared->mu);  // Wakes a Shutdown() waiting for 0.
+    }
+  };
   // TLS: no close_notify exchange (it would need another round trip bounded by
   // another timer). Every reply is a complete frame, so a client can tell a
   // truncated stream from a finished one without it.
   error_code ignored;
+  // Shutdown of a quiet connection (nothing unread, nothing received): no linger,
+  // so that idle pooled clients, which read the unavailable frame only when they
+  // next send, do not hold SIGTERM for linger.timeout. A request racing with the
+  // shutdown may then be reset: a connection error either way.
+  const bool quiet = draining_ && in_start_ == in_end_ && socket_.available(ignored) == 0;
+  if (linger && !peer_closed_ && !quiet) {
+    // A read the idle timer or Drain() stopped completes first (its handler sees
+    // closed_); the socket then leaves this object, which the TLS stream no longer
+    // uses. The connection counts as open until the lingering ends.
+    socket_.cancel(ignored);
+    LingeringClose(std::move(socket_), shared_->options.linger, std::move(release));
+    return;
+  }
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  idle_timer_.cancel();
-  registry_->all.erase(this);
-  registry_->StopWaiting(this);
-  if (shared_->open.fetch_sub(1) == 1) {
-    absl::MutexLock lock(&shared_->mu);  // Wakes a Shutdown() waiting for 0.
-  }
+  release();
 }
 
 }  // namespace attrib::net::internal

@@ -45,6 +45,8 @@ struct ServerShared {
   std::atomic<uint32_t> open{0};
   std::atomic<uint64_t> accepted{0};
   std::atomic<uint64_t> refused{0};
+  // Refused connections whose lingering close has not ended (max_refused_lingering).
+  std::atomic<uint32_t> refused_lingering{0};
   std::atomic<bool> stopping{false};
   // The durable sequence number (NotifyDurable); replies of write requests wait for
   // it. Stays 0 without a durability layer, where no reply waits.
@@ -114,7 +116,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return out_pending_.size() + out_inflight_.size() + held_bytes_;
   }
   bool idle_output() const { return !writing_ && out_pending_.empty() && held_.empty(); }
-  void Close();
+  // Every reply is written and nothing more will be executed: closes (lingering),
+  // after queueing shutdown's unavailable frame if no final reply was sent yet.
+  void EndAfterReplies();
+  // `linger`: a final reply was written, the client may still be sending
+  // (LingeringClose); else close at once (nothing to deliver, or the client is gone).
+  void Close(bool linger);
 
   using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
   boost::asio::ip::tcp::socket socket_;
@@ -149,6 +156,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;    // Error, peer EOF, or auth failure.
   bool draining_ = false;
   bool closed_ = false;
+  bool peer_closed_ = false;  // Read EOF: nothing more arrives, no need to linger.
+  bool tls_ready_ = false;    // The TLS handshake completed (a frame can be sent).
   std::chrono::steady_clock::time_point last_progress_;
 };
 

@@ -8,7 +8,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -41,6 +43,10 @@ RawSocket::~RawSocket() {
   if (fd_ >= 0) close(fd_);
 }
 
+void RawSocket::SetSendBuffer(int bytes) {
+  setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
 bool RawSocket::SendAll(absl::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -68,12 +74,55 @@ size_t RawSocket::SendUntilStalled(absl::string_view bytes, int stall_ms,
   return total;
 }
 
+bool RawSocket::StreamUntilClosed(absl::string_view bytes, int pause_ms, int timeout_ms,
+                                  std::string* received, size_t* sent) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto next_send = Clock::now();
+  bool read_eof = false;
+  char buf[65536];
+  size_t offset = 0;  // Where in `bytes` the next send starts (frames stay whole).
+  *sent = 0;
+  for (;;) {
+    const auto now = Clock::now();
+    if (now >= deadline) return false;
+    const bool send_due = now >= next_send;
+    pollfd p{fd_, static_cast<short>((read_eof ? 0 : POLLIN) | (send_due ? POLLOUT : 0)), 0};
+    const auto until = send_due ? deadline : std::min(deadline, next_send);
+    const int wait_ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count());
+    if (poll(&p, 1, std::max(wait_ms, 1)) < 0 && errno != EINTR) return false;
+    if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !read_eof) {
+      const ssize_t n = read(fd_, buf, sizeof(buf));
+      if (n > 0) {
+        received->append(buf, static_cast<size_t>(n));
+      } else if (n == 0) {
+        read_eof = true;  // The server's FIN: it may still be reading.
+      } else if (errno != EINTR && errno != EAGAIN) {
+        return true;  // Reset.
+      }
+    }
+    if ((p.revents & (POLLOUT | POLLERR)) != 0) {
+      const ssize_t n = send(fd_, bytes.data() + offset, bytes.size() - offset,
+                             MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        *sent += static_cast<size_t>(n);
+        offset = (offset + static_cast<size_t>(n)) % bytes.size();
+        if (pause_ms > 0) next_send = Clock::now() + std::chrono::milliseconds(pause_ms);
+      } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+        return true;  // EPIPE or reset: the server closed.
+      }
+    }
+  }
+}
+
 void RawSocket::ShutdownWrite() { shutdown(fd_, SHUT_WR); }
 
-std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed) {
+std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed, bool* reset) {
   std::string out;
   char buf[65536];
   *closed = false;
+  if (reset != nullptr) *reset = false;
   for (;;) {
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0) return out;
@@ -81,6 +130,7 @@ std::string RawSocket::ReadUntilClosed(int timeout_ms, bool* closed) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       *closed = true;
+      if (reset != nullptr) *reset = n < 0;
       return out;
     }
     out.append(buf, static_cast<size_t>(n));

@@ -204,7 +204,9 @@ TEST(ServerRobustnessTest, IdleConnectionsAreClosed) {
 }
 
 TEST(ServerRobustnessTest, SigtermFinishesWhatWasReadAndExitsZero) {
-  AttribdProcess server;
+  // Requests the server had not read yet when it drained make it linger (this
+  // client reads only after the exit): 1 s instead of --linger_timeout's 5.
+  AttribdProcess server({"--linger_timeout=1s"});
   ASSERT_TRUE(server.ok());
   auto client = Dial(server);
   ASSERT_NE(client, nullptr);
@@ -221,14 +223,24 @@ TEST(ServerRobustnessTest, SigtermFinishesWhatWasReadAndExitsZero) {
   ASSERT_TRUE(first.ok());
   ASSERT_EQ(first->get().getId(), 1u);
   const int exit_code = server.Stop();
-  // Replies keep coming in order until the server closes: a prefix, no gap.
+  // Replies keep coming in order until the server closes: a prefix, no gap, then
+  // shutdown's unavailable error (id 0), then EOF.
   uint64_t next = 2;
+  bool told = false;
   for (;;) {
     auto reply = client->Receive();
     if (!reply.ok()) break;
+    ASSERT_FALSE(told) << "a reply after the shutdown error";
+    if (reply->get().getId() == 0) {
+      ASSERT_TRUE(reply->get().isError());
+      EXPECT_EQ(reply->get().getError().getCode(), net::wire::ErrorCode::UNAVAILABLE);
+      told = true;
+      continue;
+    }
     ASSERT_EQ(reply->get().getId(), next);
     ++next;
   }
+  EXPECT_TRUE(told) << "no unavailable error after the last reply";
   EXPECT_EQ(exit_code, 0) << server.Stderr();
   RawSocket after(server.address());
   EXPECT_FALSE(after.connected());

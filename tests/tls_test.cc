@@ -6,7 +6,9 @@
 // unreadable CA bundle); clients that do not speak TLS (closed, nobody else
 // harmed); the handshake bounded by the idle timeout; a TLS client that never reads
 // its replies (the server stops reading it; memory stays bounded); the connection
-// limit and SIGTERM draining on a TLS port. Certificates are made by the test (TlsCerts).
+// limit and SIGTERM draining on a TLS port; an oversized frame's error read every
+// time although the client is still sending (issue 17). Certificates are made by
+// the test (TlsCerts).
 //
 // Synchronization is on events (replies, EOF, process exit), never on sleeps; the
 // poll bounds only stop a broken server from hanging the suite.
@@ -20,6 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -43,11 +48,13 @@ using testing::RawSocket;
 
 constexpr int kBoundMs = 30'000;  // Only bounds a hang; never a synchronization.
 
-// A TLS client that writes and never reads, which the client library can not be (it
-// reads replies while it writes). OpenSSL directly, certificate verified by `ca`.
+// A TLS client that writes and never reads, or writes a whole request before it
+// reads, which the client library can not be (it reads replies while it writes).
+// OpenSSL directly, certificate verified by `ca`. `send_buffer` > 0: SO_SNDBUF (a
+// slow network: a large request is still being sent when the server answers).
 class TlsWriter {
  public:
-  TlsWriter(const std::string& address, const std::string& ca) {
+  TlsWriter(const std::string& address, const std::string& ca, int send_buffer = 0) {
     auto hp = net::SplitHostPort(address);
     if (!hp.ok()) return;
     sockaddr_in sa{};
@@ -55,6 +62,12 @@ class TlsWriter {
     sa.sin_port = htons(static_cast<uint16_t>(std::stoi(hp->port)));
     inet_pton(AF_INET, hp->host.c_str(), &sa.sin_addr);
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    if (send_buffer > 0) {
+      setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
+    }
+    const timeval bound{kBoundMs / 1000, 0};  // Bounds the blocking calls below.
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof(bound));
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound));
     if (connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) return;
     ctx_ = SSL_CTX_new(TLS_client_method());
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
@@ -90,6 +103,31 @@ class TlsWriter {
       if (poll(&p, 1, stall_ms) <= 0) return total;  // Not writable for stall_ms.
     }
     return total;
+  }
+  // Blocking: writes all of `bytes`; false if the connection failed first (reset).
+  bool WriteAll(const std::string& bytes) {
+    signal(SIGPIPE, SIG_IGN);  // OpenSSL write()s: a reset is EPIPE, not death.
+    for (size_t offset = 0; offset < bytes.size();) {
+      const int n = SSL_write(ssl_, bytes.data() + offset, bytes.size() - offset);
+      if (n <= 0) return false;
+      offset += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  // Blocking: reads until the server closes (EOF, with or without close_notify);
+  // *reset says whether the TCP connection was reset instead.
+  std::string ReadUntilClosed(bool* reset) {
+    std::string out;
+    char buf[16384];
+    for (;;) {
+      const int n = SSL_read(ssl_, buf, sizeof(buf));
+      if (n > 0) {
+        out.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      *reset = SSL_get_error(ssl_, n) == SSL_ERROR_SYSCALL && errno == ECONNRESET;
+      return out;
+    }
   }
 
  private:
@@ -259,6 +297,30 @@ TEST_F(TlsTest, ATlsClientThatNeverReadsCannotGrowServerMemory) {
       server, setup.get(), [&slow](const std::string& burst, int stall_ms, size_t max) {
         return slow.WriteUntilStalled(burst, stall_ms, max);
       });
+  ExpectServingTls(server);
+}
+
+TEST_F(TlsTest, AWholeOversizedFrameGetsItsErrorEveryTimeOverTls) {
+  // Issue 17 over TLS: the error frame, then a lingering close at the TCP level
+  // (tests/lingering_close_test.cc has the plain-TCP cases). 50 rounds: each costs a
+  // handshake.
+  AttribdProcess server(TlsFlags());
+  ASSERT_TRUE(server.ok());
+  std::string frame(8 + 1'258'288, '\0');  // One segment of 1.2 MiB: over 1 MiB.
+  const uint32_t table[2] = {0, 1'258'288 / 8};
+  std::memcpy(frame.data(), table, sizeof(table));
+  for (int round = 0; round < 50; ++round) {
+    TlsWriter writer(server.address(), certs_->ca(), 64 << 10);
+    ASSERT_TRUE(writer.ok());
+    const bool sent = writer.WriteAll(frame);
+    bool reset = false;
+    const std::string reply = writer.ReadUntilClosed(&reset);
+    size_t frames = 0;
+    EXPECT_TRUE(sent) << "round " << round << ": the request's write failed";
+    EXPECT_FALSE(reset) << "round " << round;
+    EXPECT_EQ(testing::DescribeResponses(reply, &frames), "0:resource_exhausted")
+        << "round " << round;
+  }
   ExpectServingTls(server);
 }
 

@@ -107,8 +107,9 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "volumes and timings, never emails; a non-loopback address is allowed with a "
           "warning.");
 ABSL_FLAG(uint32_t, metrics_max_connections, 8,
-          "Scrape connections open at once at most; more are closed on accept, so a "
-          "flood on the metrics port cannot exhaust descriptors or memory.");
+          "Scrape connections open at once at most (lingering ones included); more get "
+          "503 and are closed, so a flood on the metrics port cannot exhaust "
+          "descriptors or memory.");
 ABSL_FLAG(absl::Duration, metrics_read_timeout, absl::Seconds(10),
           "A metrics connection that sends no complete request for this long (also "
           "between keep-alive requests) is closed, so silent ones do not hold a slot.");
@@ -123,6 +124,21 @@ ABSL_FLAG(std::string, tls_key, "",
           "PEM private key of --tls_cert (unencrypted; keep it readable only by attribd).");
 ABSL_FLAG(absl::Duration, drain_timeout, absl::Seconds(10),
           "On SIGTERM, how long to wait for replies still being written before exiting.");
+ABSL_FLAG(absl::Duration, linger_timeout, absl::Seconds(5),
+          "After a reply that ends a connection (an error, shutdown, the connection "
+          "limit, an HTTP error), how long the server keeps reading and discarding what "
+          "the client still sends before closing: closing with unread bytes makes the "
+          "kernel reset the connection, which can destroy the reply before the client "
+          "reads it. Bounds how long a client that keeps sending holds the socket; 0: "
+          "close at once.");
+ABSL_FLAG(uint64_t, linger_max_bytes, 4 << 20,
+          "Bytes discarded at most during that lingering close (then it closes), so a "
+          "client streaming garbage cannot keep the server reading; the bytes are read "
+          "into one small per-thread buffer and dropped.");
+ABSL_FLAG(uint32_t, linger_max_refused, 64,
+          "Connections refused over --max_connections that linger at once (each holds a "
+          "descriptor until its client closes or --linger_timeout); beyond, a flood is "
+          "closed at once without waiting. attribd reserves this many descriptors.");
 ABSL_FLAG(absl::Duration, durability_stall_warning, absl::Seconds(1),
           "A reply held for durability longer than this while the log has nothing left "
           "to commit is logged as a warning: replies are then stalled (a bug), and the "
@@ -166,11 +182,12 @@ int Fail(const absl::Status& s) {
 // Each client connection is a file descriptor: raise the soft RLIMIT_NOFILE towards
 // the hard limit so that --max_connections can actually be reached, and warn when
 // even the hard limit is too low (accept() would then fail with EMFILE first).
-void RaiseFileLimit(size_t max_connections) {
+// `client_fds`: --max_connections plus the refused connections that may linger.
+void RaiseFileLimit(size_t client_fds) {
   constexpr rlim_t kSpareFds = 256;  // Log segments, snapshots, listen sockets, stdio.
   struct rlimit limit;
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  const rlim_t want = static_cast<rlim_t>(max_connections) + kSpareFds;
+  const rlim_t want = static_cast<rlim_t>(client_fds) + kSpareFds;
   if (limit.rlim_cur < want) {
     limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? want : std::min(want, limit.rlim_max);
     setrlimit(RLIMIT_NOFILE, &limit);
@@ -178,7 +195,8 @@ void RaiseFileLimit(size_t max_connections) {
   }
   if (limit.rlim_cur < want) {
     attrib::log::Warning(
-        "open file limit is %d, below --max_connections + %d = %d: connections beyond "
+        "open file limit is %d, below --max_connections + --linger_max_refused + %d = "
+        "%d: connections beyond "
         "the limit fail at accept (raise `ulimit -n` / LimitNOFILE=)",
         static_cast<uint64_t>(limit.rlim_cur), static_cast<uint64_t>(kSpareFds),
         static_cast<uint64_t>(want));
@@ -234,6 +252,12 @@ int main(int argc, char** argv) {
   server_options.max_queued_output_bytes = absl::GetFlag(FLAGS_max_queued_output_bytes);
   server_options.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   server_options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+  server_options.linger.timeout = absl::GetFlag(FLAGS_linger_timeout);
+  server_options.linger.max_bytes = absl::GetFlag(FLAGS_linger_max_bytes);
+  server_options.max_refused_lingering = absl::GetFlag(FLAGS_linger_max_refused);
+  if (server_options.linger.timeout < absl::ZeroDuration()) {
+    return Fail(absl::InvalidArgumentError("linger_timeout: must be >= 0"));
+  }
   server_options.durability_stall_warning = absl::GetFlag(FLAGS_durability_stall_warning);
   server_options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   server_options.tls_key_file = absl::GetFlag(FLAGS_tls_key);
@@ -252,6 +276,7 @@ int main(int argc, char** argv) {
   metrics_options.max_connections = absl::GetFlag(FLAGS_metrics_max_connections);
   metrics_options.read_timeout = absl::GetFlag(FLAGS_metrics_read_timeout);
   metrics_options.max_request_header_bytes = absl::GetFlag(FLAGS_metrics_max_header_bytes);
+  metrics_options.linger = server_options.linger;
   if (metrics_options.max_connections == 0) {
     return Fail(absl::InvalidArgumentError("metrics_max_connections: must be >= 1"));
   }
@@ -289,7 +314,7 @@ int main(int argc, char** argv) {
         "clear text; give --tls_cert and --tls_key (README.md, TLS)",
         server_options.listen);
   }
-  RaiseFileLimit(server_options.max_connections);
+  RaiseFileLimit(server_options.max_connections + server_options.max_refused_lingering);
 
   attrib::persistence::DurabilityOptions durability_options;
   durability_options.data_dir = absl::GetFlag(FLAGS_data_dir);
