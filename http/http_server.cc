@@ -116,16 +116,20 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     if (!HostAllowed(req)) return;
     if (req.method() == bhttp::verb::options && cors_) return Preflight();
     const bool open = path == "/healthz" || path == "/readyz" || path == "/v1/openapi.json";
-    if (!open && !shared_->options.auth_token.empty()) {
+    service::Scope scope = service::Scope::Admin();
+    if (!open && shared_->options.api_keys != nullptr) {
       const absl::string_view auth = View(req[bhttp::field::authorization]);
       constexpr absl::string_view kBearer = "Bearer ";
-      if (!absl::StartsWithIgnoreCase(auth, kBearer) ||
-          !service::ConstantTimeEquals(auth.substr(kBearer.size()),
-                                       shared_->options.auth_token)) {
+      std::optional<service::Principal> who;
+      if (absl::StartsWithIgnoreCase(auth, kBearer)) {
+        who = shared_->options.api_keys->Authenticate(auth.substr(kBearer.size()));
+      }
+      if (!who.has_value()) {
         response_.set(bhttp::field::www_authenticate, "Bearer");
         return Fail(401, absl::UnauthenticatedError(
                              "auth: this server needs `Authorization: Bearer <key>`"));
       }
+      scope = who->scope;
     }
     if (!req.body().empty()) {
       const absl::string_view type = View(req[bhttp::field::content_type]);
@@ -141,7 +145,7 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     request.target = target;
     request.content_type = View(req[bhttp::field::content_type]);
     request.body = &req.body();
-    request.scope = service::Scope::Admin();
+    request.scope = scope;
     ApiResponse out;
     shared_->api->Handle(request, &out);
     Build(out);

@@ -8,9 +8,11 @@
 //    origin cannot reach the API through a name that resolves to loopback): the
 //    bound address, localhost / 127.0.0.1 / [::1] with the bound port, or one of
 //    allowed_hosts; else 421. No Host: 400.
-//  - Auth: with auth_token set, every request but the probes (/healthz, /readyz)
-//    and /v1/openapi.json needs `Authorization: Bearer <token>` (constant-time
-//    compare), else 401; the token acts as an admin read-write key. Never a cookie.
+//  - Auth: with api_keys set, every request but the probes (/healthz, /readyz) and
+//    /v1/openapi.json needs `Authorization: Bearer <secret>` of a key (hashed,
+//    constant-time compare), else 401; it acts with that key's scope (a shop key
+//    sees other shops as not found; a read-only key gets 403 on writes). Never a
+//    cookie.
 //  - A body is accepted only as application/json (415 otherwise).
 //  - CORS: none (no Access-Control-* headers, preflights get 405) unless cors_origin
 //    names an origin; then requests from exactly that Origin get
@@ -39,6 +41,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "service/api_keys.h"
 #include "service/service.h"
 
 namespace attrib::http {
@@ -49,7 +52,9 @@ struct HttpServerOptions {
   size_t max_body_bytes = 1 << 20;
   absl::Duration request_timeout = absl::Seconds(10);
   size_t max_connections = 1024;
-  std::string auth_token;                  // Empty: no authentication.
+  // The API keys (service/api_keys.h; must outlive the server). Null: no
+  // authentication, every request acts as admin read-write.
+  const service::ApiKeys* api_keys = nullptr;
   std::string cors_origin;                 // Empty: no CORS.
   std::vector<std::string> allowed_hosts;  // Host values accepted besides the defaults.
 };

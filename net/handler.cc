@@ -220,10 +220,25 @@ RequestHandler::RequestHandler(engine::Engine* engine, HandlerOptions options)
           engine, service::ServiceOptions{options.server_facts, options.snapshot,
                                           options.durability})),
       service_(owned_service_.get()),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  InitKeys();
+}
 
 RequestHandler::RequestHandler(Service* service, HandlerOptions options)
-    : service_(service), options_(std::move(options)) {}
+    : service_(service), options_(std::move(options)) {
+  InitKeys();
+}
+
+void RequestHandler::InitKeys() {
+  keys_ = options_.api_keys;
+  if (keys_ == nullptr && !options_.auth_token.empty()) {
+    service::ApiKey key;
+    key.name = "auth_token";
+    key.sha256 = service::Sha256(options_.auth_token);
+    owned_keys_ = std::make_unique<service::ApiKeys>(std::vector<service::ApiKey>{key});
+    keys_ = owned_keys_.get();
+  }
+}
 
 void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session* session,
                                  capnp::MessageBuilder* response,
@@ -237,7 +252,7 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
   // nesting limit, a truncated segment) by throwing kj::Exception from whichever
   // getter first meets it; everything that reads the request runs in here.
   try {
-    if (prepared_lookup && (options_.auth_token.empty() || session->authenticated)) {
+    if (prepared_lookup && (keys_ == nullptr || session->authenticated)) {
       // Decoded by PrepareFrames already.
       id = prepared->id;
       wire::Response::Builder out = response->initRoot<wire::Response>();
@@ -285,7 +300,7 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
 wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session* session,
                                          Call& call, wire::Response::Builder out) {
   const R::Which which = request.which();
-  if (!options_.auth_token.empty() && !session->authenticated && which != R::AUTH) {
+  if (keys_ != nullptr && !session->authenticated && which != R::AUTH) {
     session->close_after_reply = true;
     return Fail(absl::UnauthenticatedError("auth: this server requires `auth` first"), out);
   }
@@ -330,11 +345,14 @@ wire::ErrorCode RequestHandler::Authenticate(wire::AuthRequest::Reader request,
                                              Session* session, wire::Response::Builder out) {
   // Without a configured token there is nothing to check: a client that always sends
   // `auth` works against either kind of server.
-  if (!options_.auth_token.empty() &&
-      !service::ConstantTimeEquals(View(request.getToken()), options_.auth_token)) {
-    session->authenticated = false;
-    session->close_after_reply = true;
-    return Fail(absl::UnauthenticatedError("auth: wrong token"), out);
+  if (keys_ != nullptr) {
+    const std::optional<service::Principal> who = keys_->Authenticate(View(request.getToken()));
+    if (!who.has_value()) {
+      session->authenticated = false;
+      session->close_after_reply = true;
+      return Fail(absl::UnauthenticatedError("auth: wrong token"), out);
+    }
+    session->scope = who->scope;
   }
   session->authenticated = true;
   out.setAuth();

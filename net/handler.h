@@ -13,9 +13,11 @@
 // to be closed. A Request union member this server does not know (a newer client)
 // gets unimplemented and the connection stays open.
 //
-// Auth: with a token configured, the first request of a connection must be `auth`
-// with that token (compared in constant time); anything else gets `unauthenticated`
-// and the session is marked to be closed.
+// Auth: with keys configured (HandlerOptions::api_keys, or auth_token as one admin
+// key), the first request of a connection must be `auth` with a key's secret
+// (service/api_keys.h: hashed, compared in constant time); the connection then acts
+// with that key's scope. Anything else gets `unauthenticated` and the session is
+// marked to be closed.
 //
 // Thread-safety: HandleFrame() may be called from any thread, concurrently; a Session
 // belongs to one connection and is only touched by the thread serving it.
@@ -39,6 +41,7 @@
 #include "kj/array.h"
 #include "net/attrib.capnp.h"
 #include "net/wire_codes.h"
+#include "service/api_keys.h"
 #include "service/service.h"
 
 namespace attrib::net {
@@ -62,7 +65,10 @@ using OperationCount = service::OperationCount;
 using OperationLatency = service::OperationLatency;
 
 struct HandlerOptions {
-  std::string auth_token;                        // Empty: no authentication.
+  std::string auth_token;                        // One admin key (tests); see api_keys.
+  // The keys `auth` accepts (service/api_keys.h), each giving the connection its
+  // scope; must outlive the handler. Null (and no auth_token): no authentication.
+  const service::ApiKeys* api_keys = nullptr;
   // For the service the handler makes (the engine constructor); a handler over a
   // shared service (the service constructor) uses the service's own.
   std::function<ServerFacts()> server_facts;     // May be empty.
@@ -75,7 +81,7 @@ class RequestHandler {
   // `engine` must outlive the handler, which makes its own service over it.
   RequestHandler(engine::Engine* engine, HandlerOptions options);
   // Over a service shared with other front ends (the HTTP API), which must outlive
-  // the handler; only options.auth_token is used.
+  // the handler; only options.auth_token and options.api_keys are used.
   RequestHandler(service::Service* service, HandlerOptions options);
   RequestHandler(const RequestHandler&) = delete;
   RequestHandler& operator=(const RequestHandler&) = delete;
@@ -130,10 +136,13 @@ class RequestHandler {
                            service::Call& call, wire::Response::Builder out);
   wire::ErrorCode Authenticate(wire::AuthRequest::Reader request, Session* session,
                                wire::Response::Builder out);
+  void InitKeys();
 
   std::unique_ptr<service::Service> owned_service_;  // The engine constructor's.
+  std::unique_ptr<service::ApiKeys> owned_keys_;     // From options.auth_token.
   service::Service* const service_;
   const HandlerOptions options_;
+  const service::ApiKeys* keys_ = nullptr;  // Null: no authentication.
 };
 
 

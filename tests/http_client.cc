@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "rapidjson/stringbuffer.h"
+#include "tests/attribd_process.h"
 #include "rapidjson/writer.h"
 
 namespace attrib::testing {
@@ -91,6 +92,12 @@ void HttpClient::Record(absl::string_view method, absl::string_view path,
   str(reply.body);
   w.EndObject();
   std::ofstream(record_, std::ios::app) << buf.GetString() << "\n";
+}
+
+std::string CheckAgainstOpenApi(const std::string& record, int* status) {
+  return RunCommand(absl::StrCat("node ", ATTRIB_SOURCE_DIR, "/tests/http/check_responses.mjs ",
+                                 ATTRIB_SOURCE_DIR, "/http/openapi.json ", record, " 2>&1"),
+                    status);
 }
 
 }  // namespace attrib::testing

@@ -54,6 +54,10 @@ class HttpClient {
   std::unique_ptr<RawSocket> socket_;
 };
 
+// Runs tests/http/check_responses.mjs on the exchanges recorded in `record` against
+// http/openapi.json; returns its output, *status its exit status (0: all match).
+std::string CheckAgainstOpenApi(const std::string& record, int* status);
+
 }  // namespace attrib::testing
 
 #endif  // ATTRIB_TESTS_HTTP_CLIENT_H_

@@ -37,6 +37,7 @@
 #include "net/server.h"
 #include "persistence/durability.h"
 #include "persistence/file_system.h"
+#include "service/api_keys.h"
 #include "service/service.h"
 #include "tools/attribd_metrics.h"
 
@@ -71,6 +72,11 @@ ABSL_FLAG(int, threads, 0, "I/O threads (one io_context each); 0 = one per core.
 ABSL_FLAG(std::string, email_policy, "provider",
           "Email canonicalization policy: provider (gmail dots, +tags at providers that "
           "ignore them) or standard (case and googlemail only). Server-wide.");
+ABSL_FLAG(std::string, api_keys_file, "",
+          "API keys with scopes, for both protocols (README \"API keys\"): one per line, "
+          "NAME sha256:HEX admin|shop:N read-write|read-only. Clients then authenticate "
+          "(native `auth`, HTTP `Authorization: Bearer`) and act within their key's "
+          "scope. Reloaded on SIGHUP (a bad file keeps the old keys, with an error line).");
 ABSL_FLAG(std::string, auth_token_file, "",
           "File holding the shared secret; when set, every connection must send `auth` "
           "with it first. Required to listen on a non-loopback address.");
@@ -230,6 +236,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // Reloads the API keys (below).
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -287,23 +294,50 @@ int main(int argc, char** argv) {
   }
 
   attrib::net::HandlerOptions handler_options;
+  // The keys of both front ends: --api_keys_file, and --auth_token_file as one admin
+  // read-write key. Loaded again on SIGHUP.
   const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
-  if (!token_file.empty()) {
-    absl::StatusOr<std::string> token = ReadToken(token_file);
-    if (!token.ok()) return Fail(token.status());
-    handler_options.auth_token = *std::move(token);
+  const std::string keys_file = absl::GetFlag(FLAGS_api_keys_file);
+  const auto load_keys = [&]() -> absl::StatusOr<std::vector<attrib::service::ApiKey>> {
+    std::vector<attrib::service::ApiKey> keys;
+    if (!keys_file.empty()) {
+      std::ifstream in(keys_file);
+      if (!in) return absl::NotFoundError(absl::StrCat("api_keys_file: cannot read ", keys_file));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      absl::StatusOr<std::vector<attrib::service::ApiKey>> file_keys =
+          attrib::service::ParseApiKeys(ss.str());
+      if (!file_keys.ok()) return file_keys.status();
+      keys = *std::move(file_keys);
+    }
+    if (!token_file.empty()) {
+      absl::StatusOr<std::string> token = ReadToken(token_file);
+      if (!token.ok()) return token.status();
+      attrib::service::ApiKey key;
+      key.name = "auth_token_file";
+      key.sha256 = attrib::service::Sha256(*token);
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  };
+  std::unique_ptr<attrib::service::ApiKeys> api_keys;
+  if (!keys_file.empty() || !token_file.empty()) {
+    absl::StatusOr<std::vector<attrib::service::ApiKey>> keys = load_keys();
+    if (!keys.ok()) return Fail(keys.status());
+    api_keys = std::make_unique<attrib::service::ApiKeys>(*std::move(keys));
+    handler_options.api_keys = api_keys.get();
   }
   absl::StatusOr<attrib::net::HostPort> listen =
       attrib::net::ParseHostPort(server_options.listen);
   if (!listen.ok()) return Fail(listen.status());
   const bool loopback = attrib::net::IsLoopbackHost(listen->host);
-  if (!loopback && handler_options.auth_token.empty() && !absl::GetFlag(FLAGS_insecure)) {
+  if (!loopback && api_keys == nullptr && !absl::GetFlag(FLAGS_insecure)) {
     return Fail(absl::FailedPreconditionError(absl::StrCat(
         "listen: ", server_options.listen,
-        " is not a loopback address; give --auth_token_file (or --insecure to serve "
+        " is not a loopback address; give --api_keys_file or --auth_token_file (or --insecure to serve "
         "everyone who can reach it)")));
   }
-  if (!loopback && handler_options.auth_token.empty()) {
+  if (!loopback && api_keys == nullptr) {
     attrib::log::Warning("serving %s without authentication (--insecure)",
                          server_options.listen);
   }
@@ -323,7 +357,7 @@ int main(int argc, char** argv) {
   http_options.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
   http_options.max_connections = absl::GetFlag(FLAGS_http_max_connections);
   http_options.cors_origin = absl::GetFlag(FLAGS_http_cors_origin);
-  http_options.auth_token = handler_options.auth_token;
+  http_options.api_keys = api_keys.get();
   for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',',
                                             absl::SkipWhitespace())) {
     http_options.allowed_hosts.emplace_back(absl::StripAsciiWhitespace(h));
@@ -333,11 +367,11 @@ int main(int argc, char** argv) {
     if (!hp.ok()) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("http_listen: ", hp.status().message())));
     }
-    if (!attrib::net::IsLoopbackHost(hp->host) && http_options.auth_token.empty() &&
+    if (!attrib::net::IsLoopbackHost(hp->host) && api_keys == nullptr &&
         !absl::GetFlag(FLAGS_insecure)) {
       return Fail(absl::FailedPreconditionError(absl::StrCat(
           "http_listen: ", http_options.listen,
-          " is not a loopback address; give --auth_token_file (or --insecure to serve "
+          " is not a loopback address; give --api_keys_file or --auth_token_file (or --insecure to serve "
           "everyone who can reach it)")));
     }
     if (http_options.max_header_bytes < 1024 || http_options.max_body_bytes < 1024 ||
@@ -464,7 +498,7 @@ int main(int argc, char** argv) {
       server_options.threads > 0 ? server_options.threads
                                  : static_cast<int>(std::thread::hardware_concurrency()),
       std::string(attrib::engine::EmailPolicyName(*policy)).c_str(),
-      handler_options.auth_token.empty() ? "off" : "token",
+      api_keys == nullptr ? "off" : keys_file.empty() ? "token" : "keys",
       server_options.tls() ? "on" : "off", absl::GetFlag(FLAGS_data_dir).c_str(),
       std::string(attrib::persistence::FsyncPolicyName(*fsync)).c_str(), metrics_note.c_str(),
       http_note.c_str(),
@@ -473,7 +507,22 @@ int main(int argc, char** argv) {
 
   std::thread signal_waiter([&] {
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    for (;;) {
+      sigwait(&stop_signals, &sig);
+      if (sig != SIGHUP) break;
+      if (api_keys == nullptr) {
+        attrib::log::Warning("SIGHUP: no --api_keys_file or --auth_token_file to reload");
+        continue;
+      }
+      absl::StatusOr<std::vector<attrib::service::ApiKey>> keys = load_keys();
+      if (!keys.ok()) {
+        attrib::log::Error("SIGHUP: keeping the current API keys: %s", keys.status().message());
+        continue;
+      }
+      const size_t n = keys->size();
+      api_keys->Replace(*std::move(keys));
+      attrib::log::Info("SIGHUP: reloaded %d API keys", n);
+    }
     attrib::log::Info("%s: draining and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.Shutdown();
   });
