@@ -3,6 +3,7 @@
 
 #include "http/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -84,8 +85,9 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
 
   void OnRead(error_code ec) {
     if (closed_) return;
-    response_ = {};
+    extra_headers_.clear();
     keep_alive_ = false;
+    head_ = http10_ = cors_ = false;
     if (ec == bhttp::error::header_limit) {
       return Fail(431, absl::ResourceExhaustedError(absl::StrCat(
                            "request header: over ", shared_->options.max_header_bytes,
@@ -104,6 +106,7 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     if (ec) return Fail(400, absl::InvalidArgumentError(absl::StrCat("request: ", ec.message())));
     bhttp::request<bhttp::string_body>& req = parser_->get();
     keep_alive_ = req.keep_alive();
+    http10_ = req.version() == 10;
     head_ = req.method() == bhttp::verb::head;
     Handle(req);
   }
@@ -125,7 +128,7 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
         who = shared_->options.api_keys->Authenticate(auth.substr(kBearer.size()));
       }
       if (!who.has_value()) {
-        response_.set(bhttp::field::www_authenticate, "Bearer");
+        extra_headers_ += "WWW-Authenticate: Bearer\r\n";
         return Fail(401, absl::UnauthenticatedError(
                              "auth: this server needs `Authorization: Bearer <key>`"));
       }
@@ -174,10 +177,13 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
   }
 
   void Preflight() {
-    response_.result(bhttp::status::no_content);
-    response_.set(bhttp::field::access_control_allow_methods, "GET, POST, PATCH, DELETE");
-    response_.set(bhttp::field::access_control_allow_headers, "Authorization, Content-Type");
-    response_.set(bhttp::field::access_control_max_age, "600");
+    extra_headers_ +=
+        "Access-Control-Allow-Methods: GET, POST, PATCH, DELETE\r\n"
+        "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+        "Access-Control-Max-Age: 600\r\n";
+    status_ = 204;
+    content_type_ = nullptr;
+    body_.clear();
     Finish();
     Write();
   }
@@ -192,43 +198,46 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
   }
 
   void Build(ApiResponse& out) {
-    response_.result(static_cast<unsigned>(out.status));
-    response_.set(bhttp::field::content_type, out.content_type);
-    if (out.allow != nullptr) response_.set(bhttp::field::allow, out.allow);
-    response_.set(bhttp::field::cache_control, "no-store");
-    response_.body() = std::move(out.body);
+    status_ = out.status;
+    content_type_ = out.content_type;
+    if (out.allow != nullptr) absl::StrAppend(&extra_headers_, "Allow: ", out.allow, "\r\n");
+    body_ = std::move(out.body);
     Finish();
   }
 
+  // The response head, written by hand: a Beast header map would cost an allocation
+  // per field on every response.
   void Finish() {
-    response_.version(11);
-    response_.set(bhttp::field::server, "attribd");
-    if (cors_) {
-      response_.set(bhttp::field::access_control_allow_origin, shared_->options.cors_origin);
-      response_.set(bhttp::field::vary, "Origin");
+    const beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status_));
+    head_bytes_.clear();
+    absl::StrAppend(&head_bytes_, "HTTP/1.1 ", status_, " ", View(reason),
+                    "\r\nServer: attribd\r\nCache-Control: no-store\r\n");
+    if (content_type_ != nullptr) {
+      absl::StrAppend(&head_bytes_, "Content-Type: ", content_type_, "\r\n");
     }
-    response_.keep_alive(keep_alive_);
-    response_.content_length(response_.body().size());
-    if (head_) response_.body().clear();  // HEAD: the length GET would send, no body.
+    if (cors_) {
+      absl::StrAppend(&head_bytes_, "Access-Control-Allow-Origin: ",
+                      shared_->options.cors_origin, "\r\nVary: Origin\r\n");
+    }
+    // HTTP/1.1 keeps a connection by default; an HTTP/1.0 keep-alive is said.
+    if (!keep_alive_) {
+      head_bytes_ += "Connection: close\r\n";
+    } else if (http10_) {
+      head_bytes_ += "Connection: keep-alive\r\n";
+    }
+    absl::StrAppend(&head_bytes_, extra_headers_, "Content-Length: ", body_.size(), "\r\n\r\n");
+    if (head_) body_.clear();  // HEAD: the length GET would send, no body.
   }
 
   void Write() {
     stream_.expires_after(absl::ToChronoNanoseconds(shared_->options.request_timeout));
-    serializer_.emplace(response_);
-    if (head_) serializer_->split(true);
-    if (head_) {
-      bhttp::async_write_header(stream_, *serializer_,
-                                [self = shared_from_this()](error_code ec, size_t) {
-                                  self->OnWrite(ec);
-                                });
-      return;
-    }
-    bhttp::async_write(stream_, *serializer_,
-                       [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
+    const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_bytes_),
+                                                       asio::buffer(body_)};
+    asio::async_write(stream_, buffers,
+                      [self = shared_from_this()](error_code ec, size_t) { self->OnWrite(ec); });
   }
 
   void OnWrite(error_code ec) {
-    serializer_.reset();
     if (ec || !keep_alive_) return Close();
     Read();
   }
@@ -237,8 +246,12 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
   Shared* const shared_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  bhttp::response<bhttp::string_body> response_;
-  std::optional<bhttp::response_serializer<bhttp::string_body>> serializer_;
+  int status_ = 200;
+  const char* content_type_ = nullptr;
+  std::string extra_headers_;  // "Name: value\r\n" lines of this response.
+  std::string head_bytes_;
+  std::string body_;
+  bool http10_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
   bool cors_ = false;
