@@ -199,11 +199,10 @@ absl::StatusCode LookupBatch(Ctx& c) {
   if (absl::Status s = OnlyFields(doc, {"emails", "at"}); !s.ok()) return BadRequest(s, c.out);
   auto at = GetTime(doc, "at");
   if (!at.ok()) return BadRequest(at.status(), c.out);
-  const auto emails = doc.FindMember("emails");
-  if (emails == doc.MemberEnd() || !emails->value.IsArray()) {
+  if (!doc.HasMember("emails") || !doc["emails"].IsArray()) {
     return BadRequest(FieldError("emails", "required: an array of strings"), c.out);
   }
-  const rapidjson::Value& list = emails->value;
+  const rapidjson::Value& list = doc["emails"];
   if (list.Size() > engine::kMaxBatchLookup) {
     return BadRequest(FieldError("emails", absl::StrCat(list.Size(), " in one batch, the limit is ",
                                                         engine::kMaxBatchLookup)),
