@@ -331,6 +331,7 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
     }
     case R::AUTH: return Authenticate(request.getAuth(), session, out);
     case R::PING:
+      if (absl::Status s = sv.Ping(call); !s.ok()) return Fail(s, out);
       out.setPong();
       return kOk;
   }

@@ -183,6 +183,8 @@ class Service {
   // --- Server.
   absl::StatusOr<StatsResult> Stats(const Call& call) const;
   absl::Status Snapshot(const Call& call);
+  // Anyone may ping: OK.
+  absl::Status Ping(const Call& call) const { return absl::OkStatus(); }
   // Ready: recovered (the service exists only after recovery) and writes are not
   // refused (CanWrite). The reason when not.
   absl::Status Ready() const;
