@@ -2,6 +2,7 @@
 // durability is faked, so the test decides when the log is durable: a write's
 // response is parked until NotifyDurable() covers its sequence number, without
 // blocking the I/O thread (reads on other connections are answered meanwhile).
+#include <chrono>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -59,6 +60,40 @@ TEST(HttpServerTest, AWriteResponseWaitsForDurabilityWithoutBlockingOthers) {
   EXPECT_EQ(w.status, 201) << w.body;
   // The connection carries on.
   EXPECT_EQ(writer.Send("GET", "/healthz").status, 200);
+  server.Shutdown();
+}
+
+// Limits: over max_connections a connection gets a 503 problem and is closed; a
+// client that does not finish its request within request_timeout is closed.
+TEST(HttpServerTest, ConnectionLimitAndSlowClients) {
+  engine::EngineOptions eo;
+  eo.shard_count = 4;
+  engine::Engine engine(eo);
+  service::Service service(&engine, service::ServiceOptions{});
+  http::HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.max_connections = 1;
+  options.request_timeout = absl::Milliseconds(300);
+  http::HttpServer server(&service, options);
+  ASSERT_TRUE(server.Start().ok());
+
+  HttpClient first(server.bound_address());
+  ASSERT_EQ(first.Send("GET", "/healthz").status, 200);  // Accepted: it holds the slot.
+  HttpClient second(server.bound_address());
+  HttpReply refused = second.Read(10'000);
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("--http_max_connections"), std::string::npos) << refused.body;
+
+  // A request that never completes: the connection is closed, not held (until then,
+  // new connections are refused: the only slot is taken).
+  ASSERT_TRUE(first.SendRaw("GET /healthz HTTP/1.1\r\nHost: x", 100).status == 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  HttpReply again;
+  while (std::chrono::steady_clock::now() < deadline && again.status != 200) {
+    HttpClient next(server.bound_address());
+    again = next.Send("GET", "/healthz", "", "", 2'000);
+  }
+  EXPECT_EQ(again.status, 200) << "the slow client still holds the only slot";
   server.Shutdown();
 }
 
