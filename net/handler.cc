@@ -1,5 +1,5 @@
-// net/handler.cc: decodes a request frame, runs it on the engine, builds the reply
-// (see handler.h). Wire <-> engine value conversions are in handler_convert.cc.
+// net/handler.cc: decodes a request frame, runs it through the service layer, builds
+// the reply (see handler.h). Wire <-> engine value conversions are in handler_convert.cc.
 //
 // Hot path (lookup): no heap allocation here. The request is read in place from the
 // frame (FlatArrayMessageReader), emails go to the engine as views of the frame's
@@ -11,11 +11,8 @@
 // message (a Cap'n Proto exception) is always detected before anything changes.
 //
 // Thread-safety: HandleFrame() may run concurrently on many threads; the only shared
-// state is the engine (thread-safe) and counts_ (relaxed atomics).
+// state is the service (thread-safe).
 #include "net/handler.h"
-
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -34,58 +31,46 @@
 namespace attrib::net {
 namespace {
 
-using engine::Engine;
 using engine::TimeMs;
+using service::Call;
+using service::Operation;
+using service::Service;
 using Out = wire::Response::Builder;
 using R = wire::Request;
 
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
-constexpr size_t kUndecodable = 0;
-constexpr size_t kUnknownOperation = RequestHandler::kOperationSlots - 1;
 constexpr size_t kKnownOperations = static_cast<size_t>(R::SEARCH_AFFILIATES) + 1;
 static_assert(kKnownOperations + 2 == RequestHandler::kOperationSlots,
-              "a Request member was added: extend kOperationNames and kOperationSlots");
+              "a Request member was added: extend service::Operation");
 static_assert(static_cast<size_t>(wire::ErrorCode::UNAUTHENTICATED) + 1 ==
               RequestHandler::kCodeSlots);
-
-// Row names of counts_: the Request union's field names.
-constexpr absl::string_view kOperationNames[RequestHandler::kOperationSlots] = {
-    "undecodable", "connect",  "disconnect", "lookup",  "lookupBatch", "list",
-    "count",       "getSettings", "putSettings", "attribute", "reverse", "explain",
-    "stats",       "snapshot", "auth",       "ping",    "putAffiliate",
-    "getAffiliate", "disableAffiliate", "searchAffiliates", "unknown",
-};
-
-// Compares a client's token with the configured one without an early exit, so the
-// time taken does not tell how many leading bytes were right. It reveals only whether
-// the lengths differ, which a token's secrecy does not rest on.
-bool TokenEquals(absl::string_view given, absl::string_view expected) {
-  unsigned diff = given.size() == expected.size() ? 0u : 1u;
-  const size_t n = std::min(given.size(), expected.size());
-  for (size_t i = 0; i < n; ++i) {
-    diff |= static_cast<unsigned char>(given[i]) ^ static_cast<unsigned char>(expected[i]);
-  }
-  return diff == 0;
-}
-
-// The process's resident set, from /proc/self/statm (pages). 0 if unreadable.
-uint64_t ResidentBytes() {
-  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[128];
-  const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
-  ::close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  unsigned long long size_pages = 0, resident_pages = 0;
-  if (std::sscanf(buf, "%llu %llu", &size_pages, &resident_pages) != 2) return 0;
-  const long page = ::sysconf(_SC_PAGESIZE);
-  return resident_pages * static_cast<uint64_t>(page > 0 ? page : 4096);
-}
+// service::Operation's rows are the Request union's ordinals + 1.
+#define ATTRIB_SAME_ROW(member, op) \
+  static_assert(static_cast<size_t>(R::member) + 1 == static_cast<size_t>(Operation::op))
+ATTRIB_SAME_ROW(CONNECT, kConnect);
+ATTRIB_SAME_ROW(DISCONNECT, kDisconnect);
+ATTRIB_SAME_ROW(LOOKUP, kLookup);
+ATTRIB_SAME_ROW(LOOKUP_BATCH, kLookupBatch);
+ATTRIB_SAME_ROW(LIST, kList);
+ATTRIB_SAME_ROW(COUNT, kCount);
+ATTRIB_SAME_ROW(GET_SETTINGS, kGetSettings);
+ATTRIB_SAME_ROW(PUT_SETTINGS, kPutSettings);
+ATTRIB_SAME_ROW(ATTRIBUTE, kAttribute);
+ATTRIB_SAME_ROW(REVERSE, kReverse);
+ATTRIB_SAME_ROW(EXPLAIN, kExplain);
+ATTRIB_SAME_ROW(STATS, kStats);
+ATTRIB_SAME_ROW(SNAPSHOT, kSnapshot);
+ATTRIB_SAME_ROW(AUTH, kAuth);
+ATTRIB_SAME_ROW(PING, kPing);
+ATTRIB_SAME_ROW(PUT_AFFILIATE, kPutAffiliate);
+ATTRIB_SAME_ROW(GET_AFFILIATE, kGetAffiliate);
+ATTRIB_SAME_ROW(DISABLE_AFFILIATE, kDisableAffiliate);
+ATTRIB_SAME_ROW(SEARCH_AFFILIATES, kSearchAffiliates);
+#undef ATTRIB_SAME_ROW
 
 // ------------------------------------------------------------------ Operations
 
-wire::ErrorCode DoConnect(Engine& e, wire::ConnectRequest::Reader r, Out out) {
+wire::ErrorCode DoConnect(Service& sv, Call& call, wire::ConnectRequest::Reader r, Out out) {
   engine::ConnectRequest req;
   req.shop = r.getShop();
   const absl::string_view email = View(r.getEmail());
@@ -102,7 +87,7 @@ wire::ErrorCode DoConnect(Engine& e, wire::ConnectRequest::Reader r, Out out) {
     const absl::string_view name = View(r.getName());
     req.name.emplace(name.data(), name.size());
   }
-  absl::StatusOr<engine::ConnectResult> result = e.Connect(req);
+  absl::StatusOr<engine::ConnectResult> result = sv.Connect(call, req);
   if (!result.ok()) return Fail(result.status(), out);
   wire::ConnectResult::Builder w = out.initConnect();
   w.setOutcome(ToWire(result->outcome));
@@ -112,17 +97,17 @@ wire::ErrorCode DoConnect(Engine& e, wire::ConnectRequest::Reader r, Out out) {
   return kOk;
 }
 
-wire::ErrorCode DoDisconnect(Engine& e, wire::LookupRequest::Reader r, Out out) {
-  absl::StatusOr<engine::DisconnectResult> result = e.Disconnect(r.getShop(), View(r.getEmail()));
+wire::ErrorCode DoDisconnect(Service& sv, Call& call, wire::LookupRequest::Reader r, Out out) {
+  absl::StatusOr<engine::DisconnectResult> result = sv.Disconnect(call, r.getShop(), View(r.getEmail()));
   if (!result.ok()) return Fail(result.status(), out);
   ToWire(result->removed, out.initDisconnect());
   return kOk;
 }
 
-wire::ErrorCode DoList(const Engine& e, wire::ListRequest::Reader r, Out out) {
+wire::ErrorCode DoList(const Service& sv, const Call& call, wire::ListRequest::Reader r, Out out) {
   engine::ListRequest req;
   if (absl::Status s = FromWire(r, &req); !s.ok()) return Fail(s, out);
-  absl::StatusOr<engine::ListPage> page = e.List(req);
+  absl::StatusOr<engine::ListPage> page = sv.List(call, req);
   if (!page.ok()) return Fail(page.status(), out);
   wire::ListResult::Builder w = out.initList();
   capnp::List<wire::ListItem>::Builder items = w.initItems(page->items.size());
@@ -136,53 +121,40 @@ wire::ErrorCode DoList(const Engine& e, wire::ListRequest::Reader r, Out out) {
   return kOk;
 }
 
-wire::ErrorCode DoCount(const Engine& e, wire::CountRequest::Reader r, Out out) {
-  const engine::ShopId shop = r.getShop();
-  if (r.getAffiliate() != 0) {
-    absl::StatusOr<uint64_t> n = e.CountAffiliate(shop, r.getAffiliate());
-    if (!n.ok()) return Fail(n.status(), out);
-    out.initCount().setConnections(*n);
-    return kOk;
-  }
-  absl::StatusOr<uint64_t> total = e.CountShop(shop);
-  if (!total.ok()) return Fail(total.status(), out);
-  absl::StatusOr<absl::flat_hash_map<engine::AffiliateId, uint64_t>> by =
-      e.CountsByAffiliate(shop);
-  if (!by.ok()) return Fail(by.status(), out);
-  // Two reads of a live store: under concurrent changes the total and the breakdown
-  // may differ by the changes made in between.
-  thread_local std::vector<std::pair<engine::AffiliateId, uint64_t>> sorted;
-  sorted.assign(by->begin(), by->end());
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
+wire::ErrorCode DoCount(const Service& sv, const Call& call, wire::CountRequest::Reader r,
+                        Out out) {
+  absl::StatusOr<service::CountResult> count =
+      sv.Count(call, service::CountRequest{r.getShop(), r.getAffiliate()});
+  if (!count.ok()) return Fail(count.status(), out);
   wire::CountResult::Builder w = out.initCount();
-  w.setConnections(*total);
-  capnp::List<wire::AffiliateCount>::Builder list = w.initByAffiliate(sorted.size());
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    list[i].setAffiliate(sorted[i].first);
-    list[i].setConnections(sorted[i].second);
+  w.setConnections(count->connections);
+  if (r.getAffiliate() != 0) return kOk;
+  capnp::List<wire::AffiliateCount>::Builder list =
+      w.initByAffiliate(count->by_affiliate.size());
+  for (size_t i = 0; i < count->by_affiliate.size(); ++i) {
+    list[i].setAffiliate(count->by_affiliate[i].first);
+    list[i].setConnections(count->by_affiliate[i].second);
   }
   return kOk;
 }
 
-wire::ErrorCode DoGetSettings(const Engine& e, wire::ShopRef::Reader r, Out out) {
-  absl::StatusOr<engine::ShopSettings> settings = e.GetSettings(r.getShop());
+wire::ErrorCode DoGetSettings(const Service& sv, const Call& call, wire::ShopRef::Reader r, Out out) {
+  absl::StatusOr<engine::ShopSettings> settings = sv.GetSettings(call, r.getShop());
   if (!settings.ok()) return Fail(settings.status(), out);
   ToWire(*settings, out.initSettings());
   return kOk;
 }
 
-wire::ErrorCode DoPutSettings(Engine& e, wire::PutSettingsRequest::Reader r, Out out) {
+wire::ErrorCode DoPutSettings(Service& sv, Call& call, wire::PutSettingsRequest::Reader r, Out out) {
   absl::StatusOr<engine::ShopSettingsPatch> patch = FromWire(r.getPatch());
   if (!patch.ok()) return Fail(patch.status(), out);
-  absl::StatusOr<engine::ShopSettings> settings = e.UpdateSettings(r.getShop(), *patch);
+  absl::StatusOr<engine::ShopSettings> settings = sv.PutSettings(call, r.getShop(), *patch);
   if (!settings.ok()) return Fail(settings.status(), out);
   ToWire(*settings, out.initSettings());
   return kOk;
 }
 
-wire::ErrorCode DoAttribute(Engine& e, wire::AttributeRequest::Reader r, Out out) {
+wire::ErrorCode DoAttribute(Service& sv, Call& call, wire::AttributeRequest::Reader r, Out out) {
   engine::AttributeRequest req;
   req.shop = r.getShop();
   const absl::string_view order_id = View(r.getOrderId());
@@ -194,7 +166,7 @@ wire::ErrorCode DoAttribute(Engine& e, wire::AttributeRequest::Reader r, Out out
   if (!is_new.ok()) return Fail(is_new.status(), out);
   req.customer_is_new = *is_new;
   req.ordered_at = OptionalTime(r.getOrderedAt());
-  absl::StatusOr<engine::AttributeResult> result = e.Attribute(req);
+  absl::StatusOr<engine::AttributeResult> result = sv.Attribute(call, req);
   if (!result.ok()) return Fail(result.status(), out);
   wire::AttributeResult::Builder w = out.initAttribute();
   ToWire(result->decision, w.initDecision());
@@ -202,8 +174,8 @@ wire::ErrorCode DoAttribute(Engine& e, wire::AttributeRequest::Reader r, Out out
   return kOk;
 }
 
-wire::ErrorCode DoReverse(Engine& e, wire::OrderRef::Reader r, Out out) {
-  absl::StatusOr<engine::ReverseResult> result = e.Reverse(r.getShop(), View(r.getOrderId()));
+wire::ErrorCode DoReverse(Service& sv, Call& call, wire::OrderRef::Reader r, Out out) {
+  absl::StatusOr<engine::ReverseResult> result = sv.Reverse(call, r.getShop(), View(r.getOrderId()));
   if (!result.ok()) return Fail(result.status(), out);
   wire::ReverseResult::Builder w = out.initReverse();
   ToWire(result->decision, w.initDecision());
@@ -212,10 +184,35 @@ wire::ErrorCode DoReverse(Engine& e, wire::OrderRef::Reader r, Out out) {
   return kOk;
 }
 
-wire::ErrorCode DoExplain(Engine& e, wire::OrderRef::Reader r, Out out) {
-  absl::StatusOr<engine::AttributionDecision> d = e.Explain(r.getShop(), View(r.getOrderId()));
+wire::ErrorCode DoExplain(Service& sv, const Call& call, wire::OrderRef::Reader r, Out out) {
+  absl::StatusOr<engine::AttributionDecision> d = sv.Explain(call, r.getShop(), View(r.getOrderId()));
   if (!d.ok()) return Fail(d.status(), out);
   ToWire(*d, out.initExplain());
+  return kOk;
+}
+
+wire::ErrorCode DoStats(const Service& sv, const Call& call, Out out) {
+  absl::StatusOr<service::StatsResult> stats = sv.Stats(call);
+  if (!stats.ok()) return Fail(stats.status(), out);
+  wire::StatsResult::Builder w = out.initStats();
+  w.setConnections(stats->connections);
+  w.setRememberedOrders(stats->remembered_orders);
+  if (stats->has_server_facts) {
+    w.setOpenClients(stats->facts.open_clients);
+    w.setAcceptedClients(stats->facts.accepted_clients);
+    w.setUptimeMs(stats->facts.uptime_ms);
+    w.setOldestDurabilityWaitMs(stats->facts.oldest_durability_wait_ms);
+  }
+  w.setRssBytes(stats->rss_bytes);
+  w.setStoreTableBytes(stats->store_table_bytes);
+  w.setStoreArenaBytes(stats->store_arena_bytes);
+  capnp::List<wire::OperationCount>::Builder list = w.initOperations(stats->operations.size());
+  for (size_t i = 0; i < stats->operations.size(); ++i) {
+    const service::OperationCount& c = stats->operations[i];
+    CopyText(c.operation, list[i].initOperation(c.operation.size()));
+    CopyText(c.result, list[i].initResult(c.result.size()));
+    list[i].setCount(c.count);
+  }
   return kOk;
 }
 
@@ -224,29 +221,50 @@ wire::ErrorCode DoExplain(Engine& e, wire::OrderRef::Reader r, Out out) {
 // ------------------------------------------------------------------ RequestHandler
 
 RequestHandler::RequestHandler(engine::Engine* engine, HandlerOptions options)
-    : engine_(engine), options_(std::move(options)) {}
+    : owned_service_(std::make_unique<Service>(
+          engine, service::ServiceOptions{options.server_facts, options.snapshot,
+                                          options.durability})),
+      service_(owned_service_.get()),
+      options_(std::move(options)) {
+  InitKeys();
+}
+
+RequestHandler::RequestHandler(Service* service, HandlerOptions options)
+    : service_(service), options_(std::move(options)) {
+  InitKeys();
+}
+
+void RequestHandler::InitKeys() {
+  keys_ = options_.api_keys;
+  if (keys_ == nullptr && !options_.auth_token.empty()) {
+    service::ApiKey key;
+    key.name = "auth_token";
+    key.sha256 = service::Sha256(options_.auth_token);
+    owned_keys_ = std::make_unique<service::ApiKeys>(std::vector<service::ApiKey>{key});
+    keys_ = owned_keys_.get();
+  }
+}
 
 void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session* session,
                                  capnp::MessageBuilder* response,
                                  const PreparedFrame* prepared) {
   uint64_t id = 0;
-  size_t operation = kUndecodable;
+  Operation operation = Operation::kUndecodable;
   wire::ErrorCode code = kOk;
   const bool prepared_lookup = prepared != nullptr && prepared->lookup;
-  const int64_t started = latency_.Start(prepared_lookup);
+  Call call = service_->Begin(session->scope, prepared_lookup);
   // Cap'n Proto reports a malformed message (a pointer out of bounds, the traversal or
   // nesting limit, a truncated segment) by throwing kj::Exception from whichever
   // getter first meets it; everything that reads the request runs in here.
   try {
-    if (prepared != nullptr && prepared->lookup &&
-        (options_.auth_token.empty() || session->authenticated)) {
+    if (prepared_lookup && (keys_ == nullptr || session->authenticated)) {
       // Decoded by PrepareFrames already.
       id = prepared->id;
       wire::Response::Builder out = response->initRoot<wire::Response>();
       out.setId(id);
-      code = internal::DoLookup(*engine_, prepared->key.shop, prepared->email, prepared->at,
-                      &prepared->key, out);
-      operation = static_cast<size_t>(R::LOOKUP) + 1;
+      code = internal::DoLookup(*service_, call, prepared->key.shop, prepared->email,
+                                prepared->at, &prepared->key, out);
+      operation = Operation::kLookup;
     } else {
       capnp::FlatArrayMessageReader reader(frame,
                                            RequestReaderOptions(frame.size() * kWordBytes));
@@ -255,8 +273,10 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
       const size_t which = static_cast<size_t>(request.which());
       wire::Response::Builder out = response->initRoot<wire::Response>();
       out.setId(id);
-      code = Dispatch(request, session, out);
-      operation = which < kKnownOperations ? which + 1 : kUnknownOperation;
+      code = Dispatch(request, session, call, out);
+      operation = which < kKnownOperations ? static_cast<Operation>(which + 1)
+                                           : Operation::kUnknown;
+      session->wait_for_seq = call.wait_for_seq;
     }
   } catch (const kj::Exception& e) {
     // Counted as "undecodable" whatever member it claimed to be: it was not a valid
@@ -271,80 +291,62 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
   } catch (const std::exception& e) {
     // Not the client's fault (e.g. out of memory in the engine); still never thrown
     // to the server loop. Closing sheds this client's load.
-    operation = kUndecodable;
+    operation = Operation::kUndecodable;
     code = wire::ErrorCode::INTERNAL;
     BuildError(id, code, absl::StrCat("internal: ", e.what()), response);
     session->close_after_reply = true;
   }
-  counts_[operation][static_cast<size_t>(code)].fetch_add(1, std::memory_order_relaxed);
-  latency_.Finish(operation, prepared_lookup, started);
+  service_->Finish(call, operation, FromWireCode(code));
 }
 
+// Every read of the request happens before the service is called (a malformed
+// message is detected before anything changes); the service applies the scope, the
+// durability rules (CanWrite first; call.wait_for_seq after a write) and the engine.
 wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session* session,
-                                         wire::Response::Builder out) {
+                                         Call& call, wire::Response::Builder out) {
   const R::Which which = request.which();
-  if (!options_.auth_token.empty() && !session->authenticated && which != R::AUTH) {
+  if (keys_ != nullptr && !session->authenticated && which != R::AUTH) {
     session->close_after_reply = true;
     return Fail(absl::UnauthenticatedError("auth: this server requires `auth` first"), out);
   }
-  const bool is_write = which == R::CONNECT || which == R::DISCONNECT ||
-                        which == R::PUT_SETTINGS || which == R::ATTRIBUTE ||
-                        which == R::REVERSE || which == R::PUT_AFFILIATE ||
-                        which == R::DISABLE_AFFILIATE;
-  if (is_write && options_.durability != nullptr) {
-    // Refused before the engine is touched: the state never runs ahead of the log.
-    if (absl::Status s = options_.durability->CanWrite(); !s.ok()) return Fail(s, out);
-    const wire::ErrorCode code = DispatchOperation(request, session, out);
-    session->wait_for_seq = options_.durability->LastAssignedSeq();
-    return code;
-  }
-  return DispatchOperation(request, session, out);
-}
-
-wire::ErrorCode RequestHandler::DispatchOperation(wire::Request::Reader request,
-                                                  Session* session,
-                                                  wire::Response::Builder out) {
-  const R::Which which = request.which();
-  Engine& e = *engine_;
+  Service& sv = *service_;
   switch (which) {
-    case R::CONNECT: return DoConnect(e, request.getConnect(), out);
-    case R::DISCONNECT: return DoDisconnect(e, request.getDisconnect(), out);
+    case R::CONNECT: return DoConnect(sv, call, request.getConnect(), out);
+    case R::DISCONNECT: return DoDisconnect(sv, call, request.getDisconnect(), out);
     case R::LOOKUP: {
       const wire::LookupRequest::Reader r = request.getLookup();
-      return internal::DoLookup(e, r.getShop(), View(r.getEmail()), r.getAt(), nullptr, out);
+      return internal::DoLookup(sv, call, r.getShop(), View(r.getEmail()), r.getAt(),
+                                nullptr, out);
     }
-    case R::LOOKUP_BATCH: return internal::DoLookupBatch(e, request.getLookupBatch(), out);
-    case R::LIST: return DoList(e, request.getList(), out);
-    case R::COUNT: return DoCount(e, request.getCount(), out);
-    case R::GET_SETTINGS: return DoGetSettings(e, request.getGetSettings(), out);
-    case R::PUT_SETTINGS: return DoPutSettings(e, request.getPutSettings(), out);
-    case R::ATTRIBUTE: return DoAttribute(e, request.getAttribute(), out);
-    case R::REVERSE: return DoReverse(e, request.getReverse(), out);
-    case R::EXPLAIN: return DoExplain(e, request.getExplain(), out);
-    case R::STATS:
-      FillStats(out.initStats());
-      return kOk;
+    case R::LOOKUP_BATCH:
+      return internal::DoLookupBatch(sv, call, request.getLookupBatch(), out);
+    case R::LIST: return DoList(sv, call, request.getList(), out);
+    case R::COUNT: return DoCount(sv, call, request.getCount(), out);
+    case R::GET_SETTINGS: return DoGetSettings(sv, call, request.getGetSettings(), out);
+    case R::PUT_SETTINGS: return DoPutSettings(sv, call, request.getPutSettings(), out);
+    case R::ATTRIBUTE: return DoAttribute(sv, call, request.getAttribute(), out);
+    case R::REVERSE: return DoReverse(sv, call, request.getReverse(), out);
+    case R::EXPLAIN: return DoExplain(sv, call, request.getExplain(), out);
+    case R::STATS: return DoStats(sv, call, out);
     case R::SNAPSHOT: {
-      if (!options_.snapshot) {
-        return Fail(absl::UnimplementedError(
-                        "snapshot: not available until the durability layer exists"),
-                    out);
-      }
-      const absl::Status s = options_.snapshot();
+      const absl::Status s = sv.Snapshot(call);
       if (!s.ok()) return Fail(s, out);
       out.setSnapshot();
       return kOk;
     }
     case R::AUTH: return Authenticate(request.getAuth(), session, out);
     case R::PING:
+      if (absl::Status s = sv.Ping(call); !s.ok()) return Fail(s, out);
       out.setPong();
       return kOk;
-    case R::PUT_AFFILIATE: return internal::DoPutAffiliate(e, request.getPutAffiliate(), out);
-    case R::GET_AFFILIATE: return internal::DoGetAffiliate(e, request.getGetAffiliate(), out);
+    case R::PUT_AFFILIATE:
+      return internal::DoPutAffiliate(sv, call, request.getPutAffiliate(), out);
+    case R::GET_AFFILIATE:
+      return internal::DoGetAffiliate(sv, call, request.getGetAffiliate(), out);
     case R::DISABLE_AFFILIATE:
-      return internal::DoDisableAffiliate(e, request.getDisableAffiliate(), out);
+      return internal::DoDisableAffiliate(sv, call, request.getDisableAffiliate(), out);
     case R::SEARCH_AFFILIATES:
-      return internal::DoSearchAffiliates(e, request.getSearchAffiliates(), out);
+      return internal::DoSearchAffiliates(sv, call, request.getSearchAffiliates(), out);
   }
   // A member added to the schema after this server was built: the client can carry
   // on with the operations this server knows.
@@ -357,55 +359,18 @@ wire::ErrorCode RequestHandler::Authenticate(wire::AuthRequest::Reader request,
                                              Session* session, wire::Response::Builder out) {
   // Without a configured token there is nothing to check: a client that always sends
   // `auth` works against either kind of server.
-  if (!options_.auth_token.empty() &&
-      !TokenEquals(View(request.getToken()), options_.auth_token)) {
-    session->authenticated = false;
-    session->close_after_reply = true;
-    return Fail(absl::UnauthenticatedError("auth: wrong token"), out);
+  if (keys_ != nullptr) {
+    const std::optional<service::Principal> who = keys_->Authenticate(View(request.getToken()));
+    if (!who.has_value()) {
+      session->authenticated = false;
+      session->close_after_reply = true;
+      return Fail(absl::UnauthenticatedError("auth: wrong token"), out);
+    }
+    session->scope = who->scope;
   }
   session->authenticated = true;
   out.setAuth();
   return kOk;
-}
-
-void RequestHandler::FillStats(wire::StatsResult::Builder out) const {
-  const engine::EngineStats stats = engine_->Stats();
-  out.setConnections(stats.connections);
-  out.setRememberedOrders(stats.remembered_orders);
-  if (options_.server_facts) {
-    const ServerFacts facts = options_.server_facts();
-    out.setOpenClients(facts.open_clients);
-    out.setAcceptedClients(facts.accepted_clients);
-    out.setUptimeMs(facts.uptime_ms);
-    out.setOldestDurabilityWaitMs(facts.oldest_durability_wait_ms);
-  }
-  out.setRssBytes(ResidentBytes());
-  // The hash tables of the shards plus the (shop, affiliate) owner table they share.
-  out.setStoreTableBytes(stats.memory.table_bytes + stats.memory.owner_table_bytes);
-  out.setStoreArenaBytes(stats.memory.arena_bytes);
-
-  // One load per counter, so the list's length and contents agree.
-  uint64_t snapshot[kOperationSlots][kCodeSlots];
-  size_t nonzero = 0;
-  for (size_t op = 0; op < kOperationSlots; ++op) {
-    for (size_t code = 0; code < kCodeSlots; ++code) {
-      snapshot[op][code] = counts_[op][code].load(std::memory_order_relaxed);
-      if (snapshot[op][code] != 0) ++nonzero;
-    }
-  }
-  capnp::List<wire::OperationCount>::Builder list = out.initOperations(nonzero);
-  size_t i = 0;
-  for (size_t op = 0; op < kOperationSlots; ++op) {
-    for (size_t code = 0; code < kCodeSlots; ++code) {
-      if (snapshot[op][code] == 0) continue;
-      const absl::string_view op_name = kOperationNames[op];
-      const absl::string_view code_name = WireCodeName(static_cast<wire::ErrorCode>(code));
-      CopyText(op_name, list[i].initOperation(op_name.size()));
-      CopyText(code_name, list[i].initResult(code_name.size()));
-      list[i].setCount(snapshot[op][code]);
-      ++i;
-    }
-  }
 }
 
 void RequestHandler::BuildError(uint64_t id, wire::ErrorCode code, absl::string_view message,
@@ -418,27 +383,11 @@ void RequestHandler::BuildError(uint64_t id, wire::ErrorCode code, absl::string_
 }
 
 std::vector<OperationCount> RequestHandler::OperationCounts() const {
-  std::vector<OperationCount> result;
-  for (size_t op = 0; op < kOperationSlots; ++op) {
-    for (size_t code = 0; code < kCodeSlots; ++code) {
-      const uint64_t n = counts_[op][code].load(std::memory_order_relaxed);
-      if (n == 0) continue;
-      result.push_back(OperationCount{
-          std::string(kOperationNames[op]),
-          std::string(WireCodeName(static_cast<wire::ErrorCode>(code))), n});
-    }
-  }
-  return result;
+  return service_->OperationCounts();
 }
 
 std::vector<OperationLatency> RequestHandler::OperationLatencies() const {
-  std::vector<OperationLatency> result;
-  for (size_t op = 0; op < kOperationSlots; ++op) {
-    metrics::HistogramSnapshot latency = latency_.Read(op);
-    if ((op == kUndecodable || op == kUnknownOperation) && latency.count() == 0) continue;
-    result.push_back(OperationLatency{std::string(kOperationNames[op]), latency});
-  }
-  return result;
+  return service_->OperationLatencies();
 }
 
 }  // namespace attrib::net

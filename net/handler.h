@@ -1,8 +1,9 @@
 // net/handler.h
 //
-// Executes decoded requests on the engine and builds their responses: the mapping
-// between the wire schema (net/attrib.capnp) and the engine's C++ API. It knows
-// neither sockets nor files; the server hands it one complete frame at a time.
+// The native protocol's codec: decodes a request frame (net/attrib.capnp), runs it
+// through the service layer (service/service.h: scopes, the durability rules,
+// counting and latency) and encodes the result. It knows neither sockets nor files;
+// the server hands it one complete frame at a time.
 //
 // Errors: an engine absl::Status becomes Error{code, message} with the same code
 // (ErrorCode mirrors absl::StatusCode); an already_connected error also carries
@@ -12,9 +13,11 @@
 // to be closed. A Request union member this server does not know (a newer client)
 // gets unimplemented and the connection stays open.
 //
-// Auth: with a token configured, the first request of a connection must be `auth`
-// with that token (compared in constant time); anything else gets `unauthenticated`
-// and the session is marked to be closed.
+// Auth: with keys configured (HandlerOptions::api_keys, or auth_token as one admin
+// key), the first request of a connection must be `auth` with a key's secret
+// (service/api_keys.h: hashed, compared in constant time); the connection then acts
+// with that key's scope. Anything else gets `unauthenticated` and the session is
+// marked to be closed.
 //
 // Thread-safety: HandleFrame() may be called from any thread, concurrently; a Session
 // belongs to one connection and is only touched by the thread serving it.
@@ -25,6 +28,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,8 +40,9 @@
 #include "engine/engine.h"
 #include "kj/array.h"
 #include "net/attrib.capnp.h"
-#include "net/request_latency.h"
 #include "net/wire_codes.h"
+#include "service/api_keys.h"
+#include "service/service.h"
 
 namespace attrib::net {
 
@@ -48,58 +53,36 @@ struct Session {
   // Set by the handler for write requests: the reply may leave only once the log is
   // durable up to this sequence number (0: no wait).
   uint64_t wait_for_seq = 0;
+  // Who the connection acts for (service/scope.h): every shop, read-write, until
+  // API keys with scopes exist.
+  service::Scope scope;
 };
 
-// What the handler needs from the durability layer, without knowing files.
-class DurabilityHooks {
- public:
-  virtual ~DurabilityHooks() = default;
-  // OK, or why writes are refused right now (full disk, I/O error): Unavailable.
-  virtual absl::Status CanWrite() = 0;
-  // The newest sequence number handed out. A write request's reply waits for it:
-  // that covers the request's own change and any not-yet-durable change it saw.
-  virtual uint64_t LastAssignedSeq() = 0;
-  // The log is durable up to here. DurableSeq() == LastAssignedSeq(): the log has
-  // nothing left to commit, so no reply should still be waiting (the server's stall
-  // check).
-  virtual uint64_t DurableSeq() = 0;
-};
-
-// Facts only the server knows, for the `stats` reply and the metrics.
-struct ServerFacts {
-  uint32_t open_clients = 0;
-  uint64_t accepted_clients = 0;
-  int64_t uptime_ms = 0;
-  // Metrics only (kept after the first three: callers initialize those in order).
-  uint64_t refused_clients = 0;  // Over --max_connections.
-  uint64_t received_bytes = 0;   // From clients, since start.
-  uint64_t sent_bytes = 0;       // To clients (replies written), since start.
-  // How long the oldest reply still held for durability has waited (0: none).
-  int64_t oldest_durability_wait_ms = 0;
-};
+// The service layer's types, under the names the server and attribd know.
+using DurabilityHooks = service::DurabilityHooks;
+using ServerFacts = service::ServerFacts;
+using OperationCount = service::OperationCount;
+using OperationLatency = service::OperationLatency;
 
 struct HandlerOptions {
-  std::string auth_token;                        // Empty: no authentication.
+  std::string auth_token;                        // One admin key (tests); see api_keys.
+  // The keys `auth` accepts (service/api_keys.h), each giving the connection its
+  // scope; must outlive the handler. Null (and no auth_token): no authentication.
+  const service::ApiKeys* api_keys = nullptr;
+  // For the service the handler makes (the engine constructor); a handler over a
+  // shared service (the service constructor) uses the service's own.
   std::function<ServerFacts()> server_facts;     // May be empty.
   std::function<absl::Status()> snapshot;        // Empty: `snapshot` is unimplemented.
   DurabilityHooks* durability = nullptr;         // Null: in memory only.
 };
 
-struct OperationCount {
-  std::string operation;  // The Request union's field name, e.g. "lookup".
-  std::string result;     // "ok" or the error code's name.
-  uint64_t count = 0;
-};
-
-struct OperationLatency {
-  std::string operation;  // As OperationCount::operation.
-  metrics::HistogramSnapshot latency;
-};
-
 class RequestHandler {
  public:
-  // `engine` must outlive the handler.
+  // `engine` must outlive the handler, which makes its own service over it.
   RequestHandler(engine::Engine* engine, HandlerOptions options);
+  // Over a service shared with other front ends (the HTTP API), which must outlive
+  // the handler; only options.auth_token and options.api_keys are used.
+  RequestHandler(service::Service* service, HandlerOptions options);
   RequestHandler(const RequestHandler&) = delete;
   RequestHandler& operator=(const RequestHandler&) = delete;
 
@@ -141,25 +124,25 @@ class RequestHandler {
   // counts_ rows: 0 = a frame that was not a valid Request, 1..19 = the Request
   // union's members in schema order (which() + 1), 20 = a member this server does not
   // know (a newer client).
-  static constexpr size_t kOperationSlots = 21;
-  static constexpr size_t kCodeSlots = 17;  // wire::ErrorCode ok..unauthenticated.
+  static constexpr size_t kOperationSlots = service::kOperationCount;
+  static constexpr size_t kCodeSlots = kStatusCodeCount;  // wire::ErrorCode ok..unauthenticated.
+
+  service::Service& service() const { return *service_; }
 
  private:
-  // Runs one decoded request, building its result (or error) into `out`, whose id is
-  // already set. Returns the code counted for it.
+  // Runs one decoded request through the service, building its result (or error)
+  // into `out`, whose id is already set. Returns the code counted for it.
   wire::ErrorCode Dispatch(wire::Request::Reader request, Session* session,
-                           wire::Response::Builder out);
-  wire::ErrorCode DispatchOperation(wire::Request::Reader request, Session* session,
-                                    wire::Response::Builder out);
+                           service::Call& call, wire::Response::Builder out);
   wire::ErrorCode Authenticate(wire::AuthRequest::Reader request, Session* session,
                                wire::Response::Builder out);
-  void FillStats(wire::StatsResult::Builder out) const;
+  void InitKeys();
 
-  engine::Engine* const engine_;
+  std::unique_ptr<service::Service> owned_service_;  // The engine constructor's.
+  std::unique_ptr<service::ApiKeys> owned_keys_;     // From options.auth_token.
+  service::Service* const service_;
   const HandlerOptions options_;
-  // [operation][code]: operation = Request union ordinal (0 = undecodable).
-  std::array<std::array<std::atomic<uint64_t>, kCodeSlots>, kOperationSlots> counts_{};
-  RequestLatency<kOperationSlots> latency_;  // Same rows as counts_.
+  const service::ApiKeys* keys_ = nullptr;  // Null: no authentication.
 };
 
 

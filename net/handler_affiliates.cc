@@ -69,7 +69,8 @@ void ToWire(const engine::Affiliate& a, uint64_t connections, wire::Affiliate::B
   out.setConnections(connections);
 }
 
-wire::ErrorCode DoPutAffiliate(engine::Engine& e, wire::PutAffiliateRequest::Reader r, Out out) {
+wire::ErrorCode DoPutAffiliate(service::Service& sv, service::Call& call,
+                               wire::PutAffiliateRequest::Reader r, Out out) {
   engine::PutAffiliateRequest req;
   req.shop = r.getShop();
   req.id = r.getId();
@@ -90,28 +91,32 @@ wire::ErrorCode DoPutAffiliate(engine::Engine& e, wire::PutAffiliateRequest::Rea
   if (!s.ok()) return Fail(s.status(), out);
   req.status = *s;
   req.created_at = OptionalTime(r.getCreatedAt());
-  absl::StatusOr<engine::PutAffiliateResult> result = e.PutAffiliate(req);
+  uint64_t connections = 0;
+  absl::StatusOr<engine::PutAffiliateResult> result = sv.PutAffiliate(call, req, &connections);
   if (!result.ok()) return Fail(result.status(), out);
-  ResultToWire(*result, e.store().CountAffiliate(req.shop, req.id), out);
+  ResultToWire(*result, connections, out);
   return kOk;
 }
 
-wire::ErrorCode DoGetAffiliate(const engine::Engine& e, wire::AffiliateRef::Reader r, Out out) {
-  absl::StatusOr<engine::AffiliateInfo> info = e.GetAffiliate(r.getShop(), r.getId());
+wire::ErrorCode DoGetAffiliate(const service::Service& sv, const service::Call& call,
+                               wire::AffiliateRef::Reader r, Out out) {
+  absl::StatusOr<engine::AffiliateInfo> info = sv.GetAffiliate(call, r.getShop(), r.getId());
   if (!info.ok()) return Fail(info.status(), out);
   ToWire(info->affiliate, info->connections, out.initAffiliate().initAffiliate());
   return kOk;
 }
 
-wire::ErrorCode DoDisableAffiliate(engine::Engine& e, wire::AffiliateRef::Reader r, Out out) {
-  absl::StatusOr<engine::PutAffiliateResult> result =
-      e.SetAffiliateStatus(r.getShop(), r.getId(), engine::AffiliateStatus::kDisabled);
+wire::ErrorCode DoDisableAffiliate(service::Service& sv, service::Call& call,
+                                   wire::AffiliateRef::Reader r, Out out) {
+  uint64_t connections = 0;
+  absl::StatusOr<engine::PutAffiliateResult> result = sv.SetAffiliateStatus(
+      call, r.getShop(), r.getId(), engine::AffiliateStatus::kDisabled, &connections);
   if (!result.ok()) return Fail(result.status(), out);
-  ResultToWire(*result, e.store().CountAffiliate(r.getShop(), r.getId()), out);
+  ResultToWire(*result, connections, out);
   return kOk;
 }
 
-wire::ErrorCode DoSearchAffiliates(const engine::Engine& e,
+wire::ErrorCode DoSearchAffiliates(const service::Service& sv, const service::Call& call,
                                    wire::SearchAffiliatesRequest::Reader r, Out out) {
   engine::AffiliateQuery q;
   q.shop = r.getShop();
@@ -126,7 +131,7 @@ wire::ErrorCode DoSearchAffiliates(const engine::Engine& e,
   q.status = *s;
   q.cursor = std::string(View(r.getCursor()));
   q.limit = r.getLimit();
-  absl::StatusOr<engine::AffiliatePage> page = e.SearchAffiliates(q);
+  absl::StatusOr<engine::AffiliatePage> page = sv.SearchAffiliates(call, q);
   if (!page.ok()) return Fail(page.status(), out);
   wire::AffiliateList::Builder w = out.initAffiliateList();
   auto items = w.initItems(page->items.size());

@@ -1,25 +1,27 @@
 // net/handler_affiliates.h
 //
 // The affiliate directory's operations of the request handler (putAffiliate,
-// getAffiliate, disableAffiliate, searchAffiliates): wire request -> engine call ->
-// wire result. Internal to attrib_handler (handler.cc dispatches to these).
+// getAffiliate, disableAffiliate, searchAffiliates): wire request -> service call
+// (scope, durability, the engine) -> wire result. Internal to attrib_handler
+// (handler.cc dispatches to these).
 //
-// Thread-safety: pure functions of the engine (thread-safe) and the messages.
+// Thread-safety: pure functions of the service (thread-safe) and the messages.
 #ifndef ATTRIB_NET_HANDLER_AFFILIATES_H_
 #define ATTRIB_NET_HANDLER_AFFILIATES_H_
 
 #include "engine/engine.h"
 #include "net/attrib.capnp.h"
+#include "service/service.h"
 
 namespace attrib::net::internal {
 
-wire::ErrorCode DoPutAffiliate(engine::Engine& e, wire::PutAffiliateRequest::Reader r,
-                               wire::Response::Builder out);
-wire::ErrorCode DoGetAffiliate(const engine::Engine& e, wire::AffiliateRef::Reader r,
-                               wire::Response::Builder out);
-wire::ErrorCode DoDisableAffiliate(engine::Engine& e, wire::AffiliateRef::Reader r,
-                                   wire::Response::Builder out);
-wire::ErrorCode DoSearchAffiliates(const engine::Engine& e,
+wire::ErrorCode DoPutAffiliate(service::Service& sv, service::Call& call,
+                               wire::PutAffiliateRequest::Reader r, wire::Response::Builder out);
+wire::ErrorCode DoGetAffiliate(const service::Service& sv, const service::Call& call,
+                               wire::AffiliateRef::Reader r, wire::Response::Builder out);
+wire::ErrorCode DoDisableAffiliate(service::Service& sv, service::Call& call,
+                                   wire::AffiliateRef::Reader r, wire::Response::Builder out);
+wire::ErrorCode DoSearchAffiliates(const service::Service& sv, const service::Call& call,
                                    wire::SearchAffiliatesRequest::Reader r,
                                    wire::Response::Builder out);
 

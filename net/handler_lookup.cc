@@ -13,7 +13,6 @@
 
 namespace attrib::net {
 
-using engine::Engine;
 using Out = wire::Response::Builder;
 using R = wire::Request;
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
@@ -32,8 +31,9 @@ void ToWireItem(const engine::LookupItemView& item, wire::LookupResult::Builder 
 
 }  // namespace
 
-wire::ErrorCode DoLookup(const Engine& e, uint64_t shop, absl::string_view email,
-                         int64_t at, const engine::Engine::PreparedKey* key, Out out) {
+wire::ErrorCode DoLookup(const service::Service& sv, const service::Call& call,
+                         uint64_t shop, absl::string_view email, int64_t at,
+                         const engine::Engine::PreparedKey* key, Out out) {
   absl::Status invalid;
   const auto fill = [&](size_t, const engine::LookupItemView& item) {
     if (item.invalid != nullptr) {
@@ -44,17 +44,18 @@ wire::ErrorCode DoLookup(const Engine& e, uint64_t shop, absl::string_view email
   };
   absl::Status s;
   if (key != nullptr) {
-    s = e.LookupPrepared(*key, email, OptionalTime(at), fill);
+    s = sv.LookupPrepared(call, *key, email, OptionalTime(at), fill);
   } else {
     const absl::string_view one[1] = {email};
-    s = e.LookupEach(shop, one, OptionalTime(at), fill);
+    s = sv.LookupEach(call, shop, one, OptionalTime(at), fill);
   }
   if (!s.ok()) return Fail(s, out);
   if (!invalid.ok()) return Fail(invalid, out);
   return kOk;
 }
 
-wire::ErrorCode DoLookupBatch(const Engine& e, wire::LookupBatchRequest::Reader r, Out out) {
+wire::ErrorCode DoLookupBatch(const service::Service& sv, const service::Call& call,
+                              wire::LookupBatchRequest::Reader r, Out out) {
   const capnp::List<capnp::Text>::Reader emails = r.getEmails();
   // Checked before building the views: a frame of pointers could name ~130k emails.
   if (emails.size() > engine::kMaxBatchLookup) {
@@ -70,8 +71,8 @@ wire::ErrorCode DoLookupBatch(const Engine& e, wire::LookupBatchRequest::Reader 
   // holds only the error.
   capnp::List<wire::BatchItem>::Builder w;
   bool started = false;
-  const absl::Status s = e.LookupEach(
-      r.getShop(), views, OptionalTime(r.getAt()),
+  const absl::Status s = sv.LookupEach(
+      call, r.getShop(), views, OptionalTime(r.getAt()),
       [&](size_t i, const engine::LookupItemView& item) {
         if (!started) {
           w = out.initLookupBatch(static_cast<unsigned>(views.size()));
@@ -103,7 +104,7 @@ void RequestHandler::PrepareFrames(absl::Span<const kj::ArrayPtr<const capnp::wo
       if (request.which() == R::CONNECT) {
         // Only the prefetch: a connect runs through the normal path.
         const wire::ConnectRequest::Reader c = request.getConnect();
-        engine_->PrepareKey(c.getShop(), View(c.getEmail()), &prepared[i].key);
+        service_->PrepareKey(c.getShop(), View(c.getEmail()), &prepared[i].key);
         continue;
       }
       prepared[i].key.valid = false;
@@ -113,17 +114,17 @@ void RequestHandler::PrepareFrames(absl::Span<const kj::ArrayPtr<const capnp::wo
       p.id = request.getId();
       p.at = r.getAt();
       p.email = View(r.getEmail());
-      engine_->PrepareKey(r.getShop(), p.email, &p.key);
+      service_->PrepareKey(r.getShop(), p.email, &p.key);
       p.lookup = true;
     } catch (const kj::Exception&) {
       // Not a valid Request: HandleFrame will say so.
     }
   }
-  for (size_t i = 0; i < frames.size(); ++i) engine_->PrefetchRecords(prepared[i].key);
+  for (size_t i = 0; i < frames.size(); ++i) service_->PrefetchRecords(prepared[i].key);
   // The batch's lookups are timed together from here (request_latency.h).
   size_t lookups = 0;
   for (size_t i = 0; i < frames.size(); ++i) lookups += prepared[i].lookup ? 1 : 0;
-  latency_.BeginLookupRun(lookups, static_cast<size_t>(R::LOOKUP) + 1);
+  service_->BeginLookupRun(lookups);
 }
 
 }  // namespace attrib::net

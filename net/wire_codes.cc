@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "common/status_code_name.h"
+
 namespace attrib::net {
 namespace {
 
@@ -50,16 +52,8 @@ absl::StatusCode FromWireCode(wire::ErrorCode code) {
 }
 
 absl::string_view WireCodeName(wire::ErrorCode code) {
-  static constexpr absl::string_view kNames[] = {
-      "ok",          "cancelled",         "unknown",        "invalid_argument",
-      "deadline_exceeded", "not_found",   "already_exists", "permission_denied",
-      "resource_exhausted", "failed_precondition", "aborted", "out_of_range",
-      "unimplemented", "internal",        "unavailable",    "data_loss",
-      "unauthenticated",
-  };
-  static_assert(sizeof(kNames) / sizeof(kNames[0]) == kLastWireCode + 1);
   if (U(code) > kLastWireCode) return "unknown_code";
-  return kNames[U(code)];
+  return StatusCodeName(static_cast<absl::StatusCode>(U(code)));
 }
 
 }  // namespace attrib::net

@@ -72,6 +72,11 @@ AttribdProcess::AttribdProcess(std::vector<std::string> extra_flags) {
     const size_t from = m + metrics_marker.size();
     metrics_address_ = line.substr(from, line.find_first_of("), ", from) - from);
   }
+  const std::string http_marker = "http on http://";
+  if (const size_t m = line.find(http_marker); m != std::string::npos) {
+    const size_t from = m + http_marker.size();
+    http_address_ = line.substr(from, line.find_first_of("), ", from) - from);
+  }
 }
 
 AttribdProcess::~AttribdProcess() {

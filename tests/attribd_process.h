@@ -36,6 +36,8 @@ class AttribdProcess {
   // With --metrics_listen: the metrics address from the startup line ("metrics on
   // 127.0.0.1:40124"); else empty.
   const std::string& metrics_address() const { return metrics_address_; }
+  // The HTTP API's address from the startup line ("http on http://127.0.0.1:40125").
+  const std::string& http_address() const { return http_address_; }
   pid_t pid() const { return pid_; }
   // The first stdout line.
   const std::string& banner() const { return banner_; }
@@ -59,6 +61,7 @@ class AttribdProcess {
   std::string owned_data_dir_;  // A temporary --data_dir, removed at the end.
   std::string address_;
   std::string metrics_address_;
+  std::string http_address_;
   std::string banner_;
 };
 

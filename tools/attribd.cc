@@ -28,15 +28,19 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/log.h"
 #include "engine/engine.h"
+#include "http/http_server.h"
 #include "net/handler.h"
 #include "net/metrics_http.h"
 #include "net/server.h"
 #include "persistence/durability.h"
 #include "persistence/file_system.h"
+#include "service/api_keys.h"
+#include "service/service.h"
 #include "tools/attribd_metrics.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7411",
@@ -70,6 +74,11 @@ ABSL_FLAG(int, threads, 0, "I/O threads (one io_context each); 0 = one per core.
 ABSL_FLAG(std::string, email_policy, "provider",
           "Email canonicalization policy: provider (gmail dots, +tags at providers that "
           "ignore them) or standard (case and googlemail only). Server-wide.");
+ABSL_FLAG(std::string, api_keys_file, "",
+          "API keys with scopes, for both protocols (README \"API keys\"): one per line, "
+          "NAME sha256:HEX admin|shop:N read-write|read-only. Clients then authenticate "
+          "(native `auth`, HTTP `Authorization: Bearer`) and act within their key's "
+          "scope. Reloaded on SIGHUP (a bad file keeps the old keys, with an error line).");
 ABSL_FLAG(std::string, auth_token_file, "",
           "File holding the shared secret; when set, every connection must send `auth` "
           "with it first. Required to listen on a non-loopback address.");
@@ -116,6 +125,32 @@ ABSL_FLAG(absl::Duration, metrics_read_timeout, absl::Seconds(10),
 ABSL_FLAG(uint32_t, metrics_max_header_bytes, 8 << 10,
           "Largest HTTP request header accepted on the metrics port (a scrape needs a "
           "few hundred bytes), bounding what one connection makes attribd buffer.");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:7412",
+          "Serve the HTTP/JSON API (README \"HTTP API\") at http://ADDR (host:port; port 0 "
+          "picks a free port; the startup line says which). Empty: off. Left at its "
+          "default while --listen's port is 0 (tests), it picks a free port too. A "
+          "non-loopback address needs --auth_token_file (or --insecure), as --listen does.");
+ABSL_FLAG(uint32_t, http_max_header_bytes, 16 << 10,
+          "Largest HTTP request header (request line and headers) accepted, 431 beyond: "
+          "bounds what one API connection makes attribd buffer before it is answered.");
+ABSL_FLAG(uint32_t, http_max_body_bytes, 1 << 20,
+          "Largest HTTP request body accepted, 413 beyond: the largest request, a "
+          "batch lookup of 10,000 emails, is ~0.5 MB; more is a mistake or an attack.");
+ABSL_FLAG(absl::Duration, http_request_timeout, absl::Seconds(10),
+          "A whole HTTP request must arrive within this time (also the keep-alive idle "
+          "limit), else the connection is closed: slow or silent clients do not hold "
+          "connections and buffers.");
+ABSL_FLAG(uint32_t, http_max_connections, 1024,
+          "HTTP API connections open at once at most; more get a 503 and are closed, so "
+          "a flood cannot exhaust descriptors or memory.");
+ABSL_FLAG(std::string, http_cors_origin, "",
+          "The one browser origin (e.g. https://admin.example.com) allowed to call the "
+          "HTTP API cross-origin (CORS). Empty: no CORS headers at all, so other sites' "
+          "pages cannot read API responses.");
+ABSL_FLAG(std::string, http_allowed_hosts, "",
+          "Comma-separated Host header values the HTTP API answers for besides the "
+          "listen address and localhost/127.0.0.1/[::1] with its port (e.g. "
+          "attrib.internal:7412). Other Hosts get 421: against DNS rebinding.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain (server certificate first): serve TLS instead of plain "
           "TCP, so tokens and customer emails do not cross the network in clear text. "
@@ -224,6 +259,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // Reloads the API keys (below).
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -288,23 +324,50 @@ int main(int argc, char** argv) {
   }
 
   attrib::net::HandlerOptions handler_options;
+  // The keys of both front ends: --api_keys_file, and --auth_token_file as one admin
+  // read-write key. Loaded again on SIGHUP.
   const std::string token_file = absl::GetFlag(FLAGS_auth_token_file);
-  if (!token_file.empty()) {
-    absl::StatusOr<std::string> token = ReadToken(token_file);
-    if (!token.ok()) return Fail(token.status());
-    handler_options.auth_token = *std::move(token);
+  const std::string keys_file = absl::GetFlag(FLAGS_api_keys_file);
+  const auto load_keys = [&]() -> absl::StatusOr<std::vector<attrib::service::ApiKey>> {
+    std::vector<attrib::service::ApiKey> keys;
+    if (!keys_file.empty()) {
+      std::ifstream in(keys_file);
+      if (!in) return absl::NotFoundError(absl::StrCat("api_keys_file: cannot read ", keys_file));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      absl::StatusOr<std::vector<attrib::service::ApiKey>> file_keys =
+          attrib::service::ParseApiKeys(ss.str());
+      if (!file_keys.ok()) return file_keys.status();
+      keys = *std::move(file_keys);
+    }
+    if (!token_file.empty()) {
+      absl::StatusOr<std::string> token = ReadToken(token_file);
+      if (!token.ok()) return token.status();
+      attrib::service::ApiKey key;
+      key.name = "auth_token_file";
+      key.sha256 = attrib::service::Sha256(*token);
+      keys.push_back(std::move(key));
+    }
+    return keys;
+  };
+  std::unique_ptr<attrib::service::ApiKeys> api_keys;
+  if (!keys_file.empty() || !token_file.empty()) {
+    absl::StatusOr<std::vector<attrib::service::ApiKey>> keys = load_keys();
+    if (!keys.ok()) return Fail(keys.status());
+    api_keys = std::make_unique<attrib::service::ApiKeys>(*std::move(keys));
+    handler_options.api_keys = api_keys.get();
   }
   absl::StatusOr<attrib::net::HostPort> listen =
       attrib::net::ParseHostPort(server_options.listen);
   if (!listen.ok()) return Fail(listen.status());
   const bool loopback = attrib::net::IsLoopbackHost(listen->host);
-  if (!loopback && handler_options.auth_token.empty() && !absl::GetFlag(FLAGS_insecure)) {
+  if (!loopback && api_keys == nullptr && !absl::GetFlag(FLAGS_insecure)) {
     return Fail(absl::FailedPreconditionError(absl::StrCat(
         "listen: ", server_options.listen,
-        " is not a loopback address; give --auth_token_file (or --insecure to serve "
+        " is not a loopback address; give --api_keys_file or --auth_token_file (or --insecure to serve "
         "everyone who can reach it)")));
   }
-  if (!loopback && handler_options.auth_token.empty()) {
+  if (!loopback && api_keys == nullptr) {
     attrib::log::Warning("serving %s without authentication (--insecure)",
                          server_options.listen);
   }
@@ -314,7 +377,44 @@ int main(int argc, char** argv) {
         "clear text; give --tls_cert and --tls_key (README.md, TLS)",
         server_options.listen);
   }
-  RaiseFileLimit(server_options.max_connections + server_options.max_refused_lingering);
+  attrib::http::HttpServerOptions http_options;
+  http_options.listen = absl::GetFlag(FLAGS_http_listen);
+  if (http_options.listen == "127.0.0.1:7412" && listen->port == 0) {
+    http_options.listen = "127.0.0.1:0";
+  }
+  http_options.max_header_bytes = absl::GetFlag(FLAGS_http_max_header_bytes);
+  http_options.max_body_bytes = absl::GetFlag(FLAGS_http_max_body_bytes);
+  http_options.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
+  http_options.max_connections = absl::GetFlag(FLAGS_http_max_connections);
+  http_options.cors_origin = absl::GetFlag(FLAGS_http_cors_origin);
+  http_options.api_keys = api_keys.get();
+  for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',',
+                                            absl::SkipWhitespace())) {
+    http_options.allowed_hosts.emplace_back(absl::StripAsciiWhitespace(h));
+  }
+  if (!http_options.listen.empty()) {
+    absl::StatusOr<attrib::net::HostPort> hp = attrib::net::ParseHostPort(http_options.listen);
+    if (!hp.ok()) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat("http_listen: ", hp.status().message())));
+    }
+    if (!attrib::net::IsLoopbackHost(hp->host) && api_keys == nullptr &&
+        !absl::GetFlag(FLAGS_insecure)) {
+      return Fail(absl::FailedPreconditionError(absl::StrCat(
+          "http_listen: ", http_options.listen,
+          " is not a loopback address; give --api_keys_file or --auth_token_file (or --insecure to serve "
+          "everyone who can reach it)")));
+    }
+    if (http_options.max_header_bytes < 1024 || http_options.max_body_bytes < 1024 ||
+        http_options.max_connections == 0 ||
+        http_options.request_timeout <= absl::ZeroDuration()) {
+      return Fail(absl::InvalidArgumentError(
+          "http_max_header_bytes and http_max_body_bytes must be >= 1024, "
+          "http_max_connections >= 1, http_request_timeout > 0"));
+    }
+  }
+  // The HTTP listener's connections need descriptors too.
+  RaiseFileLimit(server_options.max_connections + server_options.max_refused_lingering +
+                 (http_options.listen.empty() ? 0 : http_options.max_connections));
 
   attrib::persistence::DurabilityOptions durability_options;
   durability_options.data_dir = absl::GetFlag(FLAGS_data_dir);
@@ -363,11 +463,33 @@ int main(int argc, char** argv) {
   handler_options.durability = &hooks;
   server_options.durability = &hooks;
   handler_options.snapshot = [d = durability->get()] { return d->SnapshotNow().status(); };
-  attrib::net::RequestHandler handler(&engine, handler_options);
+  // One service layer under both front ends: the same scopes, durability rules and
+  // counters whichever protocol a request came in by.
+  attrib::service::Service service(
+      &engine, attrib::service::ServiceOptions{handler_options.server_facts,
+                                               handler_options.snapshot, &hooks});
+  attrib::net::RequestHandler handler(&service, handler_options);
   attrib::net::Server server(&handler, server_options);
   server_ptr = &server;
-  (*durability)->SetDurableCallback([&server](uint64_t seq) { server.NotifyDurable(seq); });
+  std::unique_ptr<attrib::http::HttpServer> http;
+  if (!http_options.listen.empty()) {
+    http = std::make_unique<attrib::http::HttpServer>(&service, http_options);
+  }
+  // The log's commit thread releases the held replies of both front ends.
+  (*durability)->SetDurableCallback([&server, http = http.get()](uint64_t seq) {
+    server.NotifyDurable(seq);
+    if (http != nullptr) http->NotifyDurable(seq);
+  });
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
+  std::string http_note;
+  if (http != nullptr) {
+    if (absl::Status s = http->Start(); !s.ok()) {
+      server.Shutdown();
+      server.Wait();
+      return Fail(s);
+    }
+    http_note = absl::StrCat(", http on http://", http->bound_address());
+  }
 
   // Metrics: a separate HTTP server on its own thread, reading every layer's figures.
   attrib::tools::AttribdMetricsSources metrics_sources;
@@ -403,14 +525,15 @@ int main(int argc, char** argv) {
   const std::string address = server.bound_address();
   std::printf(
       "attribd: listening on %s (threads %d, email policy %s, auth %s, tls %s, data dir "
-      "%s, fsync %s%s); try: attribctl %s--server %s ping\n",
+      "%s, fsync %s%s%s); try: attribctl %s--server %s ping\n",
       address.c_str(),
       server_options.threads > 0 ? server_options.threads
                                  : static_cast<int>(std::thread::hardware_concurrency()),
       std::string(attrib::engine::EmailPolicyName(*policy)).c_str(),
-      handler_options.auth_token.empty() ? "off" : "token",
+      api_keys == nullptr ? "off" : keys_file.empty() ? "token" : "keys",
       server_options.tls() ? "on" : "off", absl::GetFlag(FLAGS_data_dir).c_str(),
       std::string(attrib::persistence::FsyncPolicyName(*fsync)).c_str(), metrics_note.c_str(),
+      http_note.c_str(),
       server_options.tls() ? "--tls_ca=CA.pem " : "", address.c_str());
   std::fflush(stdout);
 
@@ -431,12 +554,28 @@ int main(int argc, char** argv) {
 
   std::thread signal_waiter([&] {
     int sig = 0;
-    sigwait(&stop_signals, &sig);
+    for (;;) {
+      sigwait(&stop_signals, &sig);
+      if (sig != SIGHUP) break;
+      if (api_keys == nullptr) {
+        attrib::log::Warning("SIGHUP: no --api_keys_file or --auth_token_file to reload");
+        continue;
+      }
+      absl::StatusOr<std::vector<attrib::service::ApiKey>> keys = load_keys();
+      if (!keys.ok()) {
+        attrib::log::Error("SIGHUP: keeping the current API keys: %s", keys.status().message());
+        continue;
+      }
+      const size_t n = keys->size();
+      api_keys->Replace(*std::move(keys));
+      attrib::log::Info("SIGHUP: reloaded %d API keys", n);
+    }
     attrib::log::Info("%s: draining and stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.Shutdown();
   });
   server.Wait();
   signal_waiter.join();
+  if (http != nullptr) http->Shutdown();
   if (list_order_warmer.joinable()) list_order_warmer.join();
   if (metrics != nullptr) metrics->Shutdown();  // Before the sources it reads go away.
   // A final snapshot makes the next start fast; the log is flushed and closed.

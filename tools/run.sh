@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages), builds Release, and starts attribd on
-# 127.0.0.1:7411 with its data directory ./data. Extra arguments go to attribd:
+# 127.0.0.1:7411 with its data directory ./data (and the HTTP API at
+# http://127.0.0.1:7412: its startup line names both URLs). Extra arguments go to attribd:
 #   tools/run.sh --threads=2 --listen=127.0.0.1:7500
 set -euo pipefail
 cd "$(dirname "$0")/.."

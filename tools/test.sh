@@ -23,6 +23,12 @@ for arg in "$@"; do
 done
 
 source tools/install_deps.sh
+# The Node packages of the HTTP API tests (tests/http/package-lock.json), once.
+if [ ! -d tests/http/node_modules ] ||
+    [ tests/http/package-lock.json -nt tests/http/node_modules ]; then
+  npm ci --prefix tests/http --no-audit --no-fund --loglevel=error >/dev/null
+  touch tests/http/node_modules
+fi
 
 JOBS=${JOBS:-2}
 

@@ -94,13 +94,18 @@ void Deliverer::Disable(std::string reason) {
   DeliveryStatus copy;
   {
     absl::MutexLock lock(&mu_);
-    status_.disabled = true;
-    status_.disabled_reason = std::move(reason);
     copy = status_;
   }
+  copy.disabled = true;
+  copy.disabled_reason = std::move(reason);
   log::Warning("webhooks %s (%s): endpoint disabled: %s", endpoint_.id, endpoint_.url,
                copy.disabled_reason);
+  // Told before Status() shows it: whoever sees `disabled` may rely on on_disabled
+  // having run (e.g. the disabled state stored).
   if (on_disabled_) on_disabled_(copy);
+  absl::MutexLock lock(&mu_);
+  status_.disabled = true;
+  status_.disabled_reason = copy.disabled_reason;
 }
 
 bool Deliverer::DeliverOne(uint64_t seq, const std::string& id, const std::string& body) {

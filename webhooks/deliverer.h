@@ -71,7 +71,8 @@ class Deliverer {
  public:
   // `feed` reads the log; `durable` gives its durable sequence number;
   // `save_cursor(cursor)` makes progress durable (OK or why not); `on_disabled(status)`
-  // is told when the endpoint is disabled. All must outlive the Deliverer.
+  // is told when the endpoint is disabled, before Status() says so. All must outlive
+  // the Deliverer.
   Deliverer(Endpoint endpoint, uint64_t cursor, persistence::ChangeFeed* feed,
             std::function<uint64_t()> durable,
             std::function<absl::Status(uint64_t)> save_cursor,

@@ -1,0 +1,59 @@
+// http/api_internal.h
+//
+// PRIVATE to the HTTP API codec (http/api*.cc): the decoded request a resource
+// handler sees, and the handlers. Each handler decodes (a failure is a 400 problem),
+// calls the service, encodes the result, and returns the status code the request is
+// counted under.
+//
+// Thread-safety: as Api: any thread, concurrently.
+#ifndef ATTRIB_HTTP_API_INTERNAL_H_
+#define ATTRIB_HTTP_API_INTERNAL_H_
+
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "http/api.h"
+#include "service/service.h"
+
+namespace attrib::http::internal {
+
+struct Ctx {
+  service::Service* sv = nullptr;
+  service::Call* call = nullptr;
+  engine::ShopId shop = 0;
+  std::string param;  // The path's {email} or {order_id}, percent-decoded.
+  std::vector<std::pair<std::string, std::string>> query;  // Decoded, in order.
+  std::string* body = nullptr;
+  ApiResponse* out = nullptr;
+
+  // The query value of `name` (nullptr: absent).
+  const std::string* Query(absl::string_view name) const;
+  // InvalidArgument naming the first query parameter not in `allowed`.
+  absl::Status OnlyQuery(std::initializer_list<absl::string_view> allowed) const;
+};
+
+// A 400 problem for a request that could not be decoded; returns its code.
+absl::StatusCode BadRequest(const absl::Status& status, ApiResponse* out);
+// The error of a service call (its code's HTTP status; InvalidArgument: 422).
+absl::StatusCode Failed(const absl::Status& status, ApiResponse* out);
+
+absl::StatusCode Connect(Ctx& c);
+absl::StatusCode List(Ctx& c);
+absl::StatusCode Lookup(Ctx& c);
+absl::StatusCode Disconnect(Ctx& c);
+absl::StatusCode LookupBatch(Ctx& c);
+absl::StatusCode Counts(Ctx& c);
+absl::StatusCode GetSettings(Ctx& c);
+absl::StatusCode PatchSettings(Ctx& c);
+absl::StatusCode Attribute(Ctx& c);
+absl::StatusCode Explain(Ctx& c);
+absl::StatusCode Reverse(Ctx& c);
+absl::StatusCode Stats(Ctx& c);
+
+}  // namespace attrib::http::internal
+
+#endif  // ATTRIB_HTTP_API_INTERNAL_H_
