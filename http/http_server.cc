@@ -19,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "net/lingering_close.h"
 #include "absl/strings/string_view.h"
 #include "http/api.h"
 #include "net/listen_socket.h"
@@ -44,6 +45,10 @@ struct Shared {
   // entry keeps its connection alive: no I/O is pending on it meanwhile.
   std::multimap<uint64_t, std::shared_ptr<ApiConnection>> parked;
   std::atomic<uint64_t> durable_seq{0};
+  std::atomic<size_t> refused_lingering{0};  // Refuse(): 503s still lingering.
+  // Connections closed by CloseLingering() that still linger: they count against
+  // max_connections (each holds a descriptor until its client closes or the bound).
+  size_t lingering = 0;  // I/O thread only.
 };
 
 absl::string_view View(beast::string_view s) { return absl::string_view(s.data(), s.size()); }
@@ -63,6 +68,18 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
+  }
+  // After a response that ends the connection: the client may still be sending (the
+  // rest of a body over the limit, garbage), and closing now would reset the
+  // connection and could discard the response; linger instead (bounded).
+  void CloseLingering() {
+    if (closed_) return;
+    closed_ = true;
+    shared_->connections.erase(this);
+    stream_.expires_never();
+    ++shared_->lingering;
+    net::LingeringClose(stream_.release_socket(), shared_->options.linger,
+                        [shared = shared_] { --shared->lingering; });
   }
   // The log became durable up to what the parked response waits for.
   void Release() {
@@ -238,7 +255,8 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
   }
 
   void OnWrite(error_code ec) {
-    if (ec || !keep_alive_) return Close();
+    if (ec) return Close();
+    if (!keep_alive_) return CloseLingering();
     Read();
   }
 
@@ -259,8 +277,9 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
   bool closed_ = false;
 };
 
-// Answers a connection over the limit with a 503 and closes it.
-void Refuse(tcp::socket socket) {
+// Answers a connection over the limit with a 503 and closes it, lingering (at most
+// max_refused_lingering at once; beyond, a flood is closed at once).
+void Refuse(tcp::socket socket, Shared* shared) {
   static const std::string kReply = [] {
     const std::string body =
         "{\"type\":\"urn:attrib:problem:unavailable\",\"title\":\"Service Unavailable\","
@@ -270,11 +289,22 @@ void Refuse(tcp::socket socket) {
                         "application/problem+json\r\nConnection: close\r\nContent-Length: ",
                         body.size(), "\r\n\r\n", body);
   }();
-  auto s = std::make_shared<tcp::socket>(std::move(socket));
-  asio::async_write(*s, asio::buffer(kReply), [s](error_code, size_t) {
+  if (shared->refused_lingering.fetch_add(1) >= shared->options.max_refused_lingering) {
+    shared->refused_lingering.fetch_sub(1);
     error_code ignored;
-    s->shutdown(tcp::socket::shutdown_both, ignored);
-    s->close(ignored);
+    socket.close(ignored);
+    return;
+  }
+  auto s = std::make_shared<tcp::socket>(std::move(socket));
+  asio::async_write(*s, asio::buffer(kReply), [s, shared](error_code ec, size_t) {
+    const auto done = [shared] { shared->refused_lingering.fetch_sub(1); };
+    if (ec) {
+      error_code ignored;
+      s->close(ignored);
+      done();
+      return;
+    }
+    net::LingeringClose(std::move(*s), shared->options.linger, done);
   });
 }
 
@@ -295,8 +325,8 @@ struct HttpServer::Impl {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        if (shared.connections.size() >= shared.options.max_connections) {
-          Refuse(std::move(socket));
+        if (shared.connections.size() + shared.lingering >= shared.options.max_connections) {
+          Refuse(std::move(socket), &shared);
         } else {
           std::make_shared<ApiConnection>(std::move(socket), &shared)->Start();
         }

@@ -41,6 +41,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "net/linger_options.h"
 #include "service/api_keys.h"
 #include "service/service.h"
 
@@ -57,6 +58,11 @@ struct HttpServerOptions {
   const service::ApiKeys* api_keys = nullptr;
   std::string cors_origin;                 // Empty: no CORS.
   std::vector<std::string> allowed_hosts;  // Host values accepted besides the defaults.
+  // After a response that ends the connection (an error such as 413, 431, 400, a 503
+  // over max_connections, or "Connection: close"), the close lingers
+  // (net/lingering_close.h), so the response reaches a client that is still sending.
+  net::LingerOptions linger;
+  size_t max_refused_lingering = 64;  // Refused (503) connections lingering at once.
 };
 
 class HttpServer {

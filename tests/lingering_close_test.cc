@@ -440,5 +440,60 @@ TEST(LingeringCloseTest, MetricsPortOverItsConnectionLimitSays503) {
             0);
 }
 
+// The HTTP API listener (issue 13): the errors that end a connection, with the
+// request still arriving, read every time: a header over --http_max_header_bytes
+// (431), a body over --http_max_body_bytes (413), bytes that are not HTTP (400).
+TEST(LingeringCloseTest, HttpApiErrorsReachTheClient) {
+  AttribdProcess server({"--http_max_header_bytes=8192", "--http_max_body_bytes=65536"});
+  ASSERT_TRUE(server.ok());
+  const std::string& http = server.http_address();
+  const std::string host = absl::StrCat("Host: ", http, "\r\n");
+  const std::string big_header = absl::StrCat("GET /healthz HTTP/1.1\r\n", host, "X-Big: ",
+                                              std::string(256 << 10, 'x'), "\r\n\r\n");
+  const std::string junk = "\x16\x03\x01" + Garbage(256 << 10, 5);
+  const std::string body = absl::StrCat(
+      "POST /v1/shops/1/connections HTTP/1.1\r\n", host,
+      "Content-Type: application/json\r\nContent-Length: ", 1 << 20, "\r\n\r\n",
+      std::string(1 << 20, ' '));
+  EXPECT_EQ(RunRounds(
+                200,
+                [&](int round) {
+                  switch (round % 3) {
+                    case 0:
+                      return Expect(StatusLine(http, big_header),
+                                    "HTTP/1.1 431 Request Header Fields Too Large");
+                    case 1:
+                      return Expect(StatusLine(http, junk), "HTTP/1.1 400 Bad Request");
+                    default:
+                      return Expect(StatusLine(http, body), "HTTP/1.1 413 Payload Too Large");
+                  }
+                },
+                2),
+            0);
+}
+
+// Over --http_max_connections: 503, with requests sent at once.
+TEST(LingeringCloseTest, HttpApiOverItsConnectionLimitSays503) {
+  constexpr int kSlots = 4;
+  AttribdProcess server({absl::StrCat("--http_max_connections=", kSlots),
+                         "--http_request_timeout=60s"});
+  ASSERT_TRUE(server.ok());
+  const std::string& http = server.http_address();
+  std::vector<std::unique_ptr<RawSocket>> silent;
+  for (int i = 0; i < kSlots; ++i) {
+    silent.push_back(std::make_unique<RawSocket>(http));
+    ASSERT_TRUE(silent.back()->connected());
+  }
+  const std::string get = Repeat(absl::StrCat("GET /healthz HTTP/1.1\r\nHost: ", http,
+                                              "\r\n\r\n"), 2'000);
+  EXPECT_EQ(RunRounds(
+                100,
+                [&](int) {
+                  return Expect(StatusLine(http, get), "HTTP/1.1 503 Service Unavailable");
+                },
+                1),
+            0);
+}
+
 }  // namespace
 }  // namespace attrib

@@ -387,6 +387,8 @@ int main(int argc, char** argv) {
   http_options.request_timeout = absl::GetFlag(FLAGS_http_request_timeout);
   http_options.max_connections = absl::GetFlag(FLAGS_http_max_connections);
   http_options.cors_origin = absl::GetFlag(FLAGS_http_cors_origin);
+  http_options.linger = server_options.linger;
+  http_options.max_refused_lingering = server_options.max_refused_lingering;
   http_options.api_keys = api_keys.get();
   for (absl::string_view h : absl::StrSplit(absl::GetFlag(FLAGS_http_allowed_hosts), ',',
                                             absl::SkipWhitespace())) {
