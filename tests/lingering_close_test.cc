@@ -383,6 +383,49 @@ std::string StatusLine(const std::string& address, const std::string& request) {
   return line;
 }
 
+// `rounds` connections, two at a time (with the connections still lingering, within
+// the listener's slots), cycling through three requests that end the connection:
+// a header over the limit (431), bytes that are not HTTP (400), a body over the
+// limit (413). Returns the rounds whose status line was not the one due.
+int HttpErrorRounds(const std::string& address, int rounds, const std::string& big_header,
+                    const std::string& junk, const std::string& body) {
+  return RunRounds(
+      rounds,
+      [&](int round) {
+        switch (round % 3) {
+          case 0:
+            return Expect(StatusLine(address, big_header),
+                          "HTTP/1.1 431 Request Header Fields Too Large");
+          case 1:
+            return Expect(StatusLine(address, junk), "HTTP/1.1 400 Bad Request");
+          default:
+            return Expect(StatusLine(address, body), "HTTP/1.1 413 Payload Too Large");
+        }
+      },
+      2);
+}
+
+// A listener with `slots` connections: silent connections take every slot
+// (accepted first: the accept queue is FIFO), then `rounds` connections, one at a
+// time (refusals still lingering count, up to the listener's bound; beyond, a flood
+// is closed without a response), each send `request` at once and must read a 503.
+// Returns the rounds that did not (every round fails if a slot could not be taken).
+int RefusedRounds(const std::string& address, int slots, const std::string& request,
+                  int rounds) {
+  std::vector<std::unique_ptr<RawSocket>> silent;
+  for (int i = 0; i < slots; ++i) {
+    silent.push_back(std::make_unique<RawSocket>(address));
+    if (!silent.back()->connected()) {
+      ADD_FAILURE() << "silent connection " << i << " did not connect";
+      return rounds;
+    }
+  }
+  return RunRounds(
+      rounds,
+      [&](int) { return Expect(StatusLine(address, request), "HTTP/1.1 503 Service Unavailable"); },
+      1);
+}
+
 TEST(LingeringCloseTest, MetricsPortErrorsReachTheClient) {
   AttribdProcess server({"--metrics_listen=127.0.0.1:0", "--metrics_max_connections=8"});
   ASSERT_TRUE(server.ok());
@@ -395,22 +438,7 @@ TEST(LingeringCloseTest, MetricsPortErrorsReachTheClient) {
   // A body (a scrape has none), sent whole: 413.
   const std::string body = absl::StrCat("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: ",
                                         256 << 10, "\r\n\r\n", std::string(256 << 10, 'b'));
-  // Two rounds at a time: with the connections still lingering, within the slots.
-  EXPECT_EQ(RunRounds(
-                120,
-                [&](int round) {
-                  switch (round % 3) {
-                    case 0:
-                      return Expect(StatusLine(metrics, big_header),
-                                    "HTTP/1.1 431 Request Header Fields Too Large");
-                    case 1:
-                      return Expect(StatusLine(metrics, junk), "HTTP/1.1 400 Bad Request");
-                    default:
-                      return Expect(StatusLine(metrics, body), "HTTP/1.1 413 Payload Too Large");
-                  }
-                },
-                2),
-            0);
+  EXPECT_EQ(HttpErrorRounds(metrics, 120, big_header, junk, body), 0);
 }
 
 // Over --metrics_max_connections: 503, with the request sent at once (a server of
@@ -421,23 +449,8 @@ TEST(LingeringCloseTest, MetricsPortOverItsConnectionLimitSays503) {
                          absl::StrCat("--metrics_max_connections=", kSlots),
                          "--metrics_read_timeout=60s"});
   ASSERT_TRUE(server.ok());
-  // Silent connections take every slot (accepted first: the accept queue is FIFO).
-  std::vector<std::unique_ptr<RawSocket>> silent;
-  for (int i = 0; i < kSlots; ++i) {
-    silent.push_back(std::make_unique<RawSocket>(server.metrics_address()));
-    ASSERT_TRUE(silent.back()->connected());
-  }
   const std::string get = Repeat("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 2'000);
-  // One round at a time: refusals still lingering count (up to
-  // --metrics_max_connections of them; beyond, a flood is closed without a response).
-  EXPECT_EQ(RunRounds(
-                40,
-                [&](int) {
-                  return Expect(StatusLine(server.metrics_address(), get),
-                                "HTTP/1.1 503 Service Unavailable");
-                },
-                1),
-            0);
+  EXPECT_EQ(RefusedRounds(server.metrics_address(), kSlots, get, 40), 0);
 }
 
 // The HTTP API listener (issue 13): the errors that end a connection, with the
@@ -455,21 +468,7 @@ TEST(LingeringCloseTest, HttpApiErrorsReachTheClient) {
       "POST /v1/shops/1/connections HTTP/1.1\r\n", host,
       "Content-Type: application/json\r\nContent-Length: ", 1 << 20, "\r\n\r\n",
       std::string(1 << 20, ' '));
-  EXPECT_EQ(RunRounds(
-                200,
-                [&](int round) {
-                  switch (round % 3) {
-                    case 0:
-                      return Expect(StatusLine(http, big_header),
-                                    "HTTP/1.1 431 Request Header Fields Too Large");
-                    case 1:
-                      return Expect(StatusLine(http, junk), "HTTP/1.1 400 Bad Request");
-                    default:
-                      return Expect(StatusLine(http, body), "HTTP/1.1 413 Payload Too Large");
-                  }
-                },
-                2),
-            0);
+  EXPECT_EQ(HttpErrorRounds(http, 200, big_header, junk, body), 0);
 }
 
 // Over --http_max_connections: 503, with requests sent at once.
@@ -479,20 +478,9 @@ TEST(LingeringCloseTest, HttpApiOverItsConnectionLimitSays503) {
                          "--http_request_timeout=60s"});
   ASSERT_TRUE(server.ok());
   const std::string& http = server.http_address();
-  std::vector<std::unique_ptr<RawSocket>> silent;
-  for (int i = 0; i < kSlots; ++i) {
-    silent.push_back(std::make_unique<RawSocket>(http));
-    ASSERT_TRUE(silent.back()->connected());
-  }
   const std::string get = Repeat(absl::StrCat("GET /healthz HTTP/1.1\r\nHost: ", http,
                                               "\r\n\r\n"), 2'000);
-  EXPECT_EQ(RunRounds(
-                100,
-                [&](int) {
-                  return Expect(StatusLine(http, get), "HTTP/1.1 503 Service Unavailable");
-                },
-                1),
-            0);
+  EXPECT_EQ(RefusedRounds(http, kSlots, get, 100), 0);
 }
 
 }  // namespace
