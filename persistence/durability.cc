@@ -2,6 +2,7 @@
 #include "persistence/durability.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -79,9 +80,12 @@ absl::StatusOr<SnapshotInfo> Durability::SnapshotNow() {
   }
   const uint64_t bytes_before = writer_->bytes_written();
   LogWriter* writer = writer_.get();
+  std::optional<absl::WriterMutexLock> gate;
+  if (options_.capture_gate != nullptr) gate.emplace(options_.capture_gate);
   absl::StatusOr<SnapshotInfo> info = WriteSnapshot(
       fs_, dir_->snapshot_dir(), *engine_, [writer] { return writer->last_assigned_seq(); },
       absl::ToUnixMillis(absl::Now()), [writer] { return writer->Flush(); });
+  gate.reset();
   if (!info.ok()) return info.status();
   log::Info("snapshot %s: %d connections, %d orders, %.1f MiB in %.2f s (log seq %d)",
             info->path, info->connections, info->orders, info->bytes / 1048576.0,

@@ -51,6 +51,12 @@ struct DurabilityOptions {
   uint64_t snapshot_every_bytes = 256 << 20;  // 0: only on request and shutdown.
   std::string wal_archive;                    // Empty: covered segments are deleted.
   bool point_in_time_recovery = false;
+  // A replica (replication/follower.h) applies the primary's mutations with
+  // Engine::Apply and appends them here in two steps, so a snapshot must not be
+  // captured between them: with a gate, SnapshotNow holds it exclusively for the
+  // capture and the follower holds it shared per mutation. Null on a primary (the
+  // engine calls OnMutation under its own locks). Must outlive the Durability.
+  absl::Mutex* capture_gate = nullptr;
 };
 
 struct DurabilityStats {
