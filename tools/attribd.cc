@@ -22,6 +22,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
@@ -42,6 +43,7 @@
 #include "service/api_keys.h"
 #include "service/service.h"
 #include "tools/attribd_metrics.h"
+#include "tools/attribd_replication.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7411",
           "Address to serve on: host:port or [v6]:port (port 0 picks a free port). A "
@@ -200,13 +202,19 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
 // The server's view of the durability layer.
 class DurabilityAdapter final : public attrib::net::DurabilityHooks {
  public:
-  explicit DurabilityAdapter(attrib::persistence::Durability* d) : d_(d) {}
-  absl::Status CanWrite() override { return d_->CanWrite(); }
+  DurabilityAdapter(attrib::persistence::Durability* d,
+                    const attrib::tools::AttribdReplication* replication)
+      : d_(d), replication_(replication) {}
+  absl::Status CanWrite() override {
+    if (absl::Status s = replication_->CanWrite(); !s.ok()) return s;
+    return d_->CanWrite();
+  }
   uint64_t LastAssignedSeq() override { return d_->last_assigned_seq(); }
   uint64_t DurableSeq() override { return d_->durable_seq(); }
 
  private:
   attrib::persistence::Durability* d_;
+  const attrib::tools::AttribdReplication* replication_;
 };
 
 int Fail(const absl::Status& s) {
@@ -439,6 +447,8 @@ int main(int argc, char** argv) {
   if (durability_options.segment_bytes < 4096) {
     return Fail(absl::InvalidArgumentError("wal_segment_bytes: must be >= 4096"));
   }
+  attrib::tools::AttribdReplication replication;
+  if (absl::Status s = replication.Configure(&durability_options); !s.ok()) return Fail(s);
   absl::StatusOr<std::unique_ptr<attrib::persistence::Durability>> durability =
       attrib::persistence::Durability::Open(attrib::persistence::PosixFileSystem(),
                                             durability_options);
@@ -461,7 +471,15 @@ int main(int argc, char** argv) {
   handler_options.server_facts = [&server_ptr] {
     return server_ptr ? server_ptr->Facts() : attrib::net::ServerFacts{};
   };
-  DurabilityAdapter hooks(durability->get());
+  // On every way out, replication stops (it applies to the engine and the log)
+  // before they go away.
+  absl::Cleanup stop_replication = [&replication] { replication.Shutdown(); };
+  if (absl::Status s = replication.Start(attrib::persistence::PosixFileSystem(),
+                                         durability->get(), &engine);
+      !s.ok()) {
+    return Fail(s);
+  }
+  DurabilityAdapter hooks(durability->get(), &replication);
   handler_options.durability = &hooks;
   server_options.durability = &hooks;
   handler_options.snapshot = [d = durability->get()] { return d->SnapshotNow().status(); };
@@ -478,7 +496,8 @@ int main(int argc, char** argv) {
     http = std::make_unique<attrib::http::HttpServer>(&service, http_options);
   }
   // The log's commit thread releases the held replies of both front ends.
-  (*durability)->SetDurableCallback([&server, http = http.get()](uint64_t seq) {
+  (*durability)->SetDurableCallback([&server, http = http.get(), &replication](uint64_t seq) {
+    replication.NotifyDurable(seq);
     server.NotifyDurable(seq);
     if (http != nullptr) http->NotifyDurable(seq);
   });
@@ -501,6 +520,9 @@ int main(int argc, char** argv) {
   metrics_sources.durability = durability->get();
   metrics_sources.recovery = *report;
   metrics_sources.recovered_connections = recovered_connections;
+  metrics_sources.more = [&replication](attrib::metrics::MetricsText& m) {
+    replication.WriteMetrics(m);
+  };
   std::unique_ptr<attrib::net::MetricsHttpServer> metrics;
   std::string metrics_note;
   if (const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -523,6 +545,7 @@ int main(int argc, char** argv) {
     }
     metrics_note = absl::StrCat(", metrics on ", metrics->bound_address());
   }
+  metrics_note += replication.Describe();
 
   const std::string address = server.bound_address();
   std::printf(
@@ -579,6 +602,7 @@ int main(int argc, char** argv) {
   signal_waiter.join();
   if (http != nullptr) http->Shutdown();
   if (list_order_warmer.joinable()) list_order_warmer.join();
+  replication.Shutdown();  // Stops following before the log closes.
   if (metrics != nullptr) metrics->Shutdown();  // Before the sources it reads go away.
   // A final snapshot makes the next start fast; the log is flushed and closed.
   if (absl::Status s = (*durability)->Shutdown(/*final_snapshot=*/true); !s.ok()) {

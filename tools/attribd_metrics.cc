@@ -134,6 +134,7 @@ std::string CollectAttribdMetrics(const AttribdMetricsSources& sources) {
           static_cast<double>(ProcessResidentBytes()));
   if (sources.durability != nullptr) DurabilityMetrics(sources.durability->Stats(), m);
   RecoveryMetrics(sources, m);
+  if (sources.more) sources.more(m);
   return m.Release();
 }
 

@@ -13,8 +13,10 @@
 #define ATTRIB_TOOLS_ATTRIBD_METRICS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "common/metrics_text.h"
 #include "engine/engine.h"
 #include "net/handler.h"
 #include "net/server.h"
@@ -31,6 +33,8 @@ struct AttribdMetricsSources {
   // What recovery did at start (constant afterwards).
   persistence::RecoveryReport recovery;
   uint64_t recovered_connections = 0;  // In the store once recovery ended.
+  // More families, written last (replication: tools/attribd_replication.h).
+  std::function<void(metrics::MetricsText&)> more;
 };
 
 // The body of a /metrics reply (Prometheus text format 0.0.4).
