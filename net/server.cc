@@ -108,6 +108,10 @@ struct Server::Impl {
   internal::ServerShared shared;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<std::unique_ptr<Registry>> registries;  // One per context.
+  // Set (release) once `contexts` and `registries` are built and never change again:
+  // NotifyDurable, which may come from the log's commit thread before and during
+  // Start() (a replica commits as soon as it follows), reads them only after.
+  std::atomic<bool> contexts_ready{false};
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::optional<asio::ip::tcp::acceptor> acceptor;
   std::optional<asio::steady_timer> retry_timer;  // Accept errors (EMFILE...).
@@ -297,6 +301,7 @@ absl::Status Server::Start() {
     m.registries.push_back(std::make_unique<Registry>());
     m.guards.push_back(asio::make_work_guard(*m.contexts.back()));
   }
+  m.contexts_ready.store(true, std::memory_order_release);
   m.acceptor.emplace(*m.contexts[0]);
   m.retry_timer.emplace(*m.contexts[0]);
   absl::StatusOr<std::string> bound =
@@ -361,6 +366,9 @@ void Server::NotifyDurable(uint64_t seq) {
   uint64_t prev = m.shared.durable_seq.load();
   while (prev < seq && !m.shared.durable_seq.compare_exchange_weak(prev, seq)) {
   }
+  // Before Start() built the contexts no connection can be waiting: the value above
+  // is what new connections read.
+  if (!m.contexts_ready.load(std::memory_order_acquire)) return;
   for (size_t i = 0; i < m.contexts.size(); ++i) {
     asio::post(*m.contexts[i], [registry = m.registries[i].get()] {
       const std::vector<Connection*> waiting(registry->waiting.begin(),

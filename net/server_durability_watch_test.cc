@@ -209,5 +209,27 @@ TEST_F(ServerDurabilityWatchTest, AReplyWaitingForAPendingCommitIsNotAStall) {
   ASSERT_TRUE(Eventually([&] { return server_->Facts().oldest_durability_wait_ms == 0; }));
 }
 
+// The log's commit thread may report durability while the server is still starting
+// (a replica commits what it follows before the listeners are up): NotifyDurable
+// racing Start() must be safe. TSan (tools/test.sh --tsan) reported a data race on
+// the server's context list here before the fix; afterwards the reported value is
+// what a write's reply sees.
+TEST_F(ServerDurabilityWatchTest, NotifyDurableWhileAnotherServerStarts) {
+  ServerOptions so;
+  so.listen = "127.0.0.1:0";
+  so.threads = 2;
+  so.durability = &hooks_;
+  Server starting(handler_.get(), so);
+  std::atomic<bool> started{false};
+  std::thread committer([&] {
+    for (uint64_t seq = 1; !started.load() || seq < 1000; ++seq) starting.NotifyDurable(seq);
+  });
+  ASSERT_TRUE(starting.Start().ok());
+  started.store(true);
+  committer.join();
+  starting.Shutdown();
+  starting.Wait();
+}
+
 }  // namespace
 }  // namespace attrib::net
