@@ -354,6 +354,15 @@ try {
   await shot(phone, 'phone');
 
   check(consoleErrors.length === 0, `no console errors:\n${consoleErrors.join('\n')}`);
+
+  // 14. The server unreachable: a banner says so (the failed requests are expected).
+  await page.setOfflineMode(true);
+  await page.evaluate(() => { location.hash = '#/affiliates'; });
+  await page.waitForFunction(() => !document.querySelector('#banner').hidden &&
+      document.querySelector('#banner').textContent.includes('cannot be reached'));
+  check(true, 'an unreachable server shows a banner');
+  await page.setOfflineMode(false);
+  consoleErrors.length = 0;
   console.log(`admin page: ${checks} checks ok`);
   await browser.close();
 } catch (e) {
