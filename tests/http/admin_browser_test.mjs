@@ -237,6 +237,15 @@ try {
   await page.waitForFunction(() => !document.querySelector('dialog[open]'));
   expectHttpErrors(422);
 
+  // The navigation's New connection opens the dialog, every time.
+  for (let i = 0; i < 2; i++) {
+    await page.click('#nav a[data-screen=new]');
+    await page.waitForSelector('dialog[open] input[role=combobox]');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+  }
+  check(await page.evaluate(() => location.hash === '#/connections'), 'the dialog leaves the list\'s address');
+
   // 8. Keyboard only: Tab to New connection, pick with arrows and Enter, submit with Enter.
   await visit(page, `connections`);
   await summaryIs(page, 'Showing 1–100');

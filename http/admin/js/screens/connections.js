@@ -85,6 +85,15 @@ export async function render(main, {name, params, go}) {
   next.addEventListener('click', () => { stack.push(nextCursor); load(nextCursor); });
   prev.addEventListener('click', () => { stack.pop(); load(stack[stack.length - 1]); });
   await load('');
-  if (name === 'new') openNewConnection({onDone: () => load(stack[stack.length - 1])});
+  if (name === 'new') {
+    // Opened from the navigation: the address becomes the list's again, so the
+    // New connection link works a second time.
+    history.replaceState(null, '', '#/connections');
+    for (const a of document.querySelectorAll('#nav a')) {
+      if (a.dataset.screen === 'connections') a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+    openNewConnection({onDone: () => load(stack[stack.length - 1])});
+  }
   else if (!params.toString()) email.focus();
 }
