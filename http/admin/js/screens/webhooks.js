@@ -10,7 +10,8 @@ function unavailable(main) {
   main.append(h('h1', {}, 'Webhooks'), h('p', {class: 'notice card'}, 'Webhooks: not available on this server.'));
 }
 
-export async function render(main, {go}) {
+// `note`: a message to show above the list (a new secret, shown once).
+export async function render(main, ctx, note = '') {
   const caps = await capabilities();
   if (!caps.webhooks) return unavailable(main);
   let list;
@@ -22,8 +23,8 @@ export async function render(main, {go}) {
   }
   const url = h('input', {type: 'url', name: 'url', required: true, autocomplete: 'off', placeholder: 'https://example.com/hooks/attrib'});
   const f = field('Endpoint URL', url);
-  const secretNote = h('p', {class: 'notice', hidden: true, 'aria-live': 'polite'});
-  const reload = () => go('webhooks', {t: Date.now()});
+  const secretNote = h('p', {class: 'notice', hidden: !note, 'aria-live': 'polite'}, note);
+  const reload = (message = '') => { main.replaceChildren(); return render(main, ctx, message); };
   const items = list.items || [];
   const rows = items.map((w) => {
     const base = shopPath(`/webhooks/${encodeURIComponent(w.id)}`);
@@ -54,9 +55,7 @@ export async function render(main, {go}) {
         try {
           const r = await api('POST', shopPath('/webhooks'), {url: url.value.trim()});
           toast('Endpoint added');
-          secretNote.hidden = false;
-          secretNote.textContent = `Secret (shown once): ${r.secret || ''}`;
-          reload();
+          reload(`Secret of the new endpoint (shown once): ${r.secret || ''}`);
         } catch (err) {
           if (!(err instanceof ApiError)) throw err;
           showApiError(err, {url: f}, formError);
