@@ -365,6 +365,7 @@ try {
   check(consoleErrors.length === 0, `no console errors:\n${consoleErrors.join('\n')}`);
 
   // 14. The server unreachable: a banner says so (the failed requests are expected).
+  await page.bringToFront();  // The phone page was in front: rAF polling needs this one.
   await page.setOfflineMode(true);
   await page.evaluate(() => { location.hash = '#/affiliates'; });
   await page.waitForFunction(() => !document.querySelector('#banner').hidden &&
