@@ -1,6 +1,6 @@
 // http/api.cc: routing, problem documents and the server-level resources of the
-// HTTP API (see api.h). The shop resources are in api_connections.cc and
-// api_orders.cc.
+// HTTP API (see api.h). The shop resources are in api_connections.cc,
+// api_orders.cc and api_affiliates.cc.
 #include "http/api.h"
 
 #include <string>
@@ -66,7 +66,41 @@ const char* TitleOf(int status) {
   }
 }
 
+// /v1/shops/{shop}/affiliates[/{id}[/disable]] (api_affiliates.cc).
+template <typename NotAllowed>
+absl::StatusCode RouteAffiliates(internal::Ctx& c, const std::vector<std::string>& seg,
+                                 absl::string_view method, Operation* op,
+                                 const NotAllowed& not_allowed) {
+  const bool get = method == "GET" || method == "HEAD";
+  const size_t n = seg.size();
+  if (n == 4) {
+    *op = Operation::kSearchAffiliates;
+    return get ? internal::SearchAffiliates(c) : not_allowed("GET");
+  }
+  c.param = seg[4];
+  if (n == 5) {
+    const bool put = method == "PUT";
+    *op = put ? Operation::kPutAffiliate : Operation::kGetAffiliate;
+    return get ? internal::GetAffiliate(c) : put ? internal::PutAffiliate(c)
+                                                 : not_allowed("GET, PUT");
+  }
+  if (seg[5] != "disable") return absl::StatusCode::kNotFound;
+  *op = Operation::kDisableAffiliate;
+  return method == "POST" ? internal::DisableAffiliate(c) : not_allowed("POST");
+}
+
 void Healthz(ApiResponse* out) { out->body = "{\"status\":\"ok\"}"; }
+
+// The caller's own scope, so a client (the admin page) knows which shops it may
+// ask about: {"admin":true,..} or {"admin":false,"shop":"7",..}.
+void Whoami(const service::Scope& scope, ApiResponse* out) {
+  JsonOut j(&out->body);
+  j.w().StartObject();
+  j.Bool("admin", scope.admin);
+  if (!scope.admin) j.Id("shop", scope.shop);
+  j.Bool("read_only", scope.read_only);
+  j.w().EndObject();
+}
 
 void Readyz(const service::Service& sv, ApiResponse* out) {
   const absl::Status s = sv.Ready();
@@ -246,6 +280,13 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
   if (bad_query || bad_path) {
     code = internal::BadRequest(
         absl::InvalidArgumentError("target: a bad percent-encoding in the path or query"), out);
+  } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "whoami") {
+    op = Operation::kAuth;
+    if (get) {
+      Whoami(request.scope, out);
+    } else {
+      code = not_allowed("GET");
+    }
   } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "stats") {
     op = Operation::kStats;
     code = get ? internal::Stats(c) : not_allowed("GET");
@@ -285,6 +326,8 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
         op = patch ? Operation::kPutSettings : Operation::kGetSettings;
         code = get ? internal::GetSettings(c) : patch ? internal::PatchSettings(c)
                                                       : not_allowed("GET, PATCH");
+      } else if (res == "affiliates" && n >= 4 && n <= 6) {
+        code = RouteAffiliates(c, seg, method, &op, not_allowed);
       } else if (n == 4 && res == "counts") {
         op = Operation::kCount;
         code = get ? internal::Counts(c) : not_allowed("GET");

@@ -18,6 +18,10 @@
 //   POST   /v1/shops/{shop}/orders/{order_id}/reverse   reverse
 //   GET    /v1/shops/{shop}/settings, PATCH same        settings
 //   GET    /v1/shops/{shop}/counts                      counts (?affiliate=)
+//   PUT    /v1/shops/{shop}/affiliates/{id}, GET same   affiliate directory entry
+//   POST   /v1/shops/{shop}/affiliates/{id}/disable     disable an affiliate
+//   GET    /v1/shops/{shop}/affiliates                  search (name_prefix, email, ..)
+//   GET    /v1/whoami                                   the key's own scope
 //   GET    /v1/stats, /healthz, /readyz, /v1/openapi.json
 // Errors are RFC 9457 problem documents (application/problem+json): type, title,
 // status, detail, plus `code` (attrib's error code name), `field` (invalid

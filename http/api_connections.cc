@@ -147,13 +147,7 @@ absl::StatusCode List(Ctx& c) {
     j.w().EndObject();
   }
   j.w().EndArray();
-  j.Key("next_cursor");
-  if (page->next_cursor.empty()) {
-    j.w().Null();
-  } else {
-    j.w().String(page->next_cursor.data(),
-                 static_cast<rapidjson::SizeType>(page->next_cursor.size()));
-  }
+  j.NextCursor(page->next_cursor);
   j.w().EndObject();
   return kOk;
 }

@@ -53,6 +53,11 @@ absl::StatusCode Attribute(Ctx& c);
 absl::StatusCode Explain(Ctx& c);
 absl::StatusCode Reverse(Ctx& c);
 absl::StatusCode Stats(Ctx& c);
+// The affiliate directory (api_affiliates.cc); c.param is the path's {id}.
+absl::StatusCode PutAffiliate(Ctx& c);
+absl::StatusCode GetAffiliate(Ctx& c);
+absl::StatusCode DisableAffiliate(Ctx& c);
+absl::StatusCode SearchAffiliates(Ctx& c);
 
 }  // namespace attrib::http::internal
 

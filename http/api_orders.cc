@@ -108,7 +108,9 @@ absl::StatusCode PatchSettings(Ctx& c) {
   if (absl::Status s = ParseObject(c.body, &doc); !s.ok()) return BadRequest(s, c.out);
   if (absl::Status s = OnlyFields(doc, {"connections_enabled", "auto_connect",
                                         "auto_connect_new_customers_only", "validity_days",
-                                        "validity_mode", "validity_max_orders", "precedence"});
+                                        "validity_mode", "validity_max_orders", "precedence",
+                                        "require_registered_affiliates", "block_self_referrals",
+                                        "on_customer_becomes_affiliate"});
       !s.ok()) {
     return BadRequest(s, c.out);
   }
@@ -120,9 +122,13 @@ absl::StatusCode PatchSettings(Ctx& c) {
   auto mode = GetString(doc, "validity_mode");
   auto max_orders = GetUint32(doc, "validity_max_orders");
   auto precedence = GetString(doc, "precedence");
+  auto registered = GetBool(doc, "require_registered_affiliates");
+  auto block_self = GetBool(doc, "block_self_referrals");
+  auto becomes = GetString(doc, "on_customer_becomes_affiliate");
   for (const absl::Status& s : {enabled.status(), auto_connect.status(), new_only.status(),
                                 days.status(), mode.status(), max_orders.status(),
-                                precedence.status()}) {
+                                precedence.status(), registered.status(), block_self.status(),
+                                becomes.status()}) {
     if (!s.ok()) return BadRequest(s, c.out);
   }
   patch.connections_enabled = *enabled;
@@ -130,6 +136,14 @@ absl::StatusCode PatchSettings(Ctx& c) {
   patch.auto_connect_new_customers_only = *new_only;
   patch.validity_days = *days;
   patch.validity_max_orders = *max_orders;
+  patch.require_registered_affiliates = *registered;
+  patch.block_self_referrals = *block_self;
+  if (becomes->has_value()) {
+    absl::StatusOr<engine::CustomerBecomesAffiliate> v =
+        engine::ParseCustomerBecomesAffiliate(**becomes);
+    if (!v.ok()) return BadRequest(v.status(), c.out);
+    patch.on_customer_becomes_affiliate = *v;
+  }
   if (mode->has_value()) {
     absl::StatusOr<engine::ValidityMode> v = engine::ParseValidityMode(**mode);
     if (!v.ok()) return BadRequest(v.status(), c.out);

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "net/lingering_close.h"
 #include "absl/strings/string_view.h"
+#include "http/admin_assets.h"
 #include "http/api.h"
 #include "net/listen_socket.h"
 
@@ -105,6 +106,7 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     extra_headers_.clear();
     keep_alive_ = false;
     head_ = http10_ = cors_ = false;
+    cache_control_ = "no-store";
     if (ec == bhttp::error::header_limit) {
       return Fail(431, absl::ResourceExhaustedError(absl::StrCat(
                            "request header: over ", shared_->options.max_header_bytes,
@@ -135,6 +137,7 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     cors_ = !shared_->options.cors_origin.empty() && origin == shared_->options.cors_origin;
     if (!HostAllowed(req)) return;
     if (req.method() == bhttp::verb::options && cors_) return Preflight();
+    if (path == "/admin" || absl::StartsWith(path, "/admin/")) return ServeAdmin(req, path);
     const bool open = path == "/healthz" || path == "/readyz" || path == "/v1/openapi.json";
     service::Scope scope = service::Scope::Admin();
     if (!open && shared_->options.api_keys != nullptr) {
@@ -193,9 +196,44 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     return false;
   }
 
+  // The admin page's files (admin_assets.h): no key needed, the page holds no data.
+  void ServeAdmin(const bhttp::request<bhttp::string_body>& req, absl::string_view path) {
+    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
+      extra_headers_ += "Allow: GET, HEAD\r\n";
+      return Fail(405, absl::InvalidArgumentError(absl::StrCat(path, ": only GET and HEAD")));
+    }
+    if (path == "/admin") {
+      extra_headers_ += "Location: /admin/\r\n";
+      status_ = 308;
+      content_type_ = nullptr;
+      body_.clear();
+      Finish();
+      return Write();
+    }
+    const AdminAsset* asset = FindAdminAsset(path);
+    if (asset == nullptr) {
+      return Fail(404, absl::NotFoundError(absl::StrCat(path, ": no such file of the admin page")));
+    }
+    cache_control_ = nullptr;  // AdminAssetHeaders() says it.
+    absl::StrAppend(&extra_headers_, AdminAssetHeaders(), "ETag: ", asset->etag, "\r\n");
+    content_type_ = asset->content_type;
+    if (View(req[bhttp::field::if_none_match]) == asset->etag) {
+      // Content-Length as the 200 would have it, no body (as for HEAD).
+      status_ = 304;
+      body_.assign(asset->body.data(), asset->body.size());
+      head_ = true;
+      Finish();
+      return Write();
+    }
+    status_ = 200;
+    body_.assign(asset->body.data(), asset->body.size());
+    Finish();
+    Write();
+  }
+
   void Preflight() {
     extra_headers_ +=
-        "Access-Control-Allow-Methods: GET, POST, PATCH, DELETE\r\n"
+        "Access-Control-Allow-Methods: GET, POST, PUT, PATCH, DELETE\r\n"
         "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
         "Access-Control-Max-Age: 600\r\n";
     status_ = 204;
@@ -227,8 +265,10 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
   void Finish() {
     const beast::string_view reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status_));
     head_bytes_.clear();
-    absl::StrAppend(&head_bytes_, "HTTP/1.1 ", status_, " ", View(reason),
-                    "\r\nServer: attribd\r\nCache-Control: no-store\r\n");
+    absl::StrAppend(&head_bytes_, "HTTP/1.1 ", status_, " ", View(reason), "\r\nServer: attribd\r\n");
+    if (cache_control_ != nullptr) {
+      absl::StrAppend(&head_bytes_, "Cache-Control: ", cache_control_, "\r\n");
+    }
     if (content_type_ != nullptr) {
       absl::StrAppend(&head_bytes_, "Content-Type: ", content_type_, "\r\n");
     }
@@ -266,6 +306,7 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   int status_ = 200;
   const char* content_type_ = nullptr;
+  const char* cache_control_ = "no-store";  // Null: extra_headers_ says it.
   std::string extra_headers_;  // "Name: value\r\n" lines of this response.
   std::string head_bytes_;
   std::string body_;

@@ -33,7 +33,11 @@ std::string FieldOf(const absl::Status& status) {
   const size_t colon = m.find(": ");
   if (colon == absl::string_view::npos || colon == 0) return "";
   for (char c : m.substr(0, colon)) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return "";
+    // Identifier characters, and an index ("emails[0]").
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '[' &&
+        c != ']') {
+      return "";
+    }
   }
   return std::string(m.substr(0, colon));
 }

@@ -31,7 +31,8 @@ namespace attrib::http {
 // An InvalidArgument for `field` ("field: why"), carrying the field's name.
 absl::Status FieldError(absl::string_view field, absl::string_view why);
 // The field an InvalidArgument names: the payload FieldError sets, else the
-// message's leading identifier before ": " (the engine's convention), else "".
+// message's leading identifier (with an index: "emails[0]") before ": " (the
+// engine's convention), else "".
 std::string FieldOf(const absl::Status& status);
 
 // Parses `body` (modified in place; must outlive `doc`) as one JSON object.

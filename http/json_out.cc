@@ -102,6 +102,10 @@ void JsonOut::Settings(const engine::ShopSettings& s) {
   Str("validity_mode", engine::ValidityModeName(s.validity_mode));
   Uint("validity_max_orders", s.validity_max_orders);
   Str("precedence", engine::PrecedenceName(s.precedence));
+  Bool("require_registered_affiliates", s.require_registered_affiliates);
+  Bool("block_self_referrals", s.block_self_referrals);
+  Str("on_customer_becomes_affiliate",
+      engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
   w_.EndObject();
 }
 

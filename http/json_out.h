@@ -60,6 +60,15 @@ class JsonOut {
     Key(k);
     w_.Bool(v);
   }
+  // "next_cursor": the cursor, or null when `cursor` is empty (the last page).
+  void NextCursor(absl::string_view cursor) {
+    Key("next_cursor");
+    if (cursor.empty()) {
+      w_.Null();
+    } else {
+      w_.String(cursor.data(), static_cast<rapidjson::SizeType>(cursor.size()));
+    }
+  }
   // `k` (ms) and `k`_rfc3339.
   void Time(absl::string_view k, engine::TimeMs ms);
 

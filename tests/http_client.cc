@@ -1,6 +1,10 @@
 // tests/http_client.cc: see http_client.h.
 #include "tests/http_client.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
 #include "rapidjson/stringbuffer.h"
 #include "tests/attribd_process.h"
 #include "rapidjson/writer.h"
@@ -66,7 +71,9 @@ HttpReply HttpClient::Read(int timeout_ms, bool head) {
   }
   size_t length = 0;
   if (!absl::SimpleAtoi(reply.Header("content-length"), &length)) length = 0;
-  if (!head && length > 0 && !socket_->ReadExactly(length, &reply.body, timeout_ms)) return HttpReply{};
+  // HEAD, 204 and 304 responses have no body whatever their Content-Length says.
+  const bool no_body = head || status == 204 || status == 304;
+  if (!no_body && length > 0 && !socket_->ReadExactly(length, &reply.body, timeout_ms)) return HttpReply{};
   reply.status = status;
   return reply;
 }
@@ -98,6 +105,22 @@ std::string CheckAgainstOpenApi(const std::string& record, int* status) {
   return RunCommand(absl::StrCat("node ", ATTRIB_SOURCE_DIR, "/tests/http/check_responses.mjs ",
                                  ATTRIB_SOURCE_DIR, "/http/openapi.json ", record, " 2>&1"),
                     status);
+}
+
+RecordedExchanges::RecordedExchanges() {
+  char tmpl[] = "/tmp/attrib_http_record_XXXXXX";
+  const int fd = mkstemp(tmpl);
+  if (fd >= 0) close(fd);
+  path_ = tmpl;
+}
+
+RecordedExchanges::~RecordedExchanges() { std::remove(path_.c_str()); }
+
+void RecordedExchanges::ExpectMatchOpenApi() const {
+  int status = 0;
+  const std::string out = CheckAgainstOpenApi(path_, &status);
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("exchanges match the document"), std::string::npos) << out;
 }
 
 }  // namespace attrib::testing

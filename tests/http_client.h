@@ -58,6 +58,21 @@ class HttpClient {
 // http/openapi.json; returns its output, *status its exit status (0: all match).
 std::string CheckAgainstOpenApi(const std::string& record, int* status);
 
+// A temporary record of exchanges (removed at the end) for HttpClient, and the
+// gtest expectation that every exchange in it matches http/openapi.json.
+class RecordedExchanges {
+ public:
+  RecordedExchanges();
+  ~RecordedExchanges();
+  RecordedExchanges(const RecordedExchanges&) = delete;
+  RecordedExchanges& operator=(const RecordedExchanges&) = delete;
+  const std::string& path() const { return path_; }
+  void ExpectMatchOpenApi() const;
+
+ private:
+  std::string path_;
+};
+
 }  // namespace attrib::testing
 
 #endif  // ATTRIB_TESTS_HTTP_CLIENT_H_

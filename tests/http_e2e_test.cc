@@ -31,30 +31,15 @@ rapidjson::Document Json(const HttpReply& r) {
 
 class HttpE2eTest : public ::testing::Test {
  protected:
-  HttpE2eTest() {
-    char tmpl[] = "/tmp/attrib_http_e2e_XXXXXX";
-    const int fd = mkstemp(tmpl);
-    if (fd >= 0) close(fd);
-    record_ = tmpl;
-  }
-  ~HttpE2eTest() override { std::remove(record_.c_str()); }
-
-  // Every recorded exchange matches the OpenAPI document.
-  void ExpectResponsesMatchOpenApi() {
-    int status = 0;
-    const std::string out = CheckAgainstOpenApi(record_, &status);
-    EXPECT_EQ(status, 0) << out;
-    EXPECT_THAT(out, HasSubstr("exchanges match the document")) << out;
-  }
-
-  std::string record_;
+  void ExpectResponsesMatchOpenApi() { record_.ExpectMatchOpenApi(); }
+  RecordedExchanges record_;
 };
 
 TEST_F(HttpE2eTest, EveryResourceOverOneKeepAliveConnectionMatchesTheDocument) {
   AttribdProcess server;
   ASSERT_TRUE(server.ok());
   ASSERT_FALSE(server.http_address().empty()) << server.banner();
-  HttpClient http(server.http_address(), record_);
+  HttpClient http(server.http_address(), record_.path());
   const std::string shop = "/v1/shops/42";
 
   HttpReply r = http.Send("POST", shop + "/connections",
@@ -160,7 +145,7 @@ TEST_F(HttpE2eTest, HostAuthCorsMediaTypeAndLimits) {
   ASSERT_TRUE(server.ok());
   const std::string auth = "Authorization: Bearer s3cret\r\n";
   {
-    HttpClient http(server.http_address(), record_);
+    HttpClient http(server.http_address(), record_.path());
     HttpReply r = http.Send("GET", "/v1/shops/1/settings");
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.Header("www-authenticate"), "Bearer");

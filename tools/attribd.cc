@@ -509,7 +509,8 @@ int main(int argc, char** argv) {
       server.Wait();
       return Fail(s);
     }
-    http_note = absl::StrCat(", http on http://", http->bound_address());
+    http_note = absl::StrCat(", http on http://", http->bound_address(), ", admin page http://",
+                            http->bound_address(), "/admin/");
   }
 
   // Metrics: a separate HTTP server on its own thread, reading every layer's figures.

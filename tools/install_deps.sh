@@ -2,9 +2,11 @@
 # needs, only those that are missing, quietly. Needs root (or sudo) when something is
 # missing; does nothing when everything is present.
 # rapidjson-dev: the HTTP API's JSON (header-only; README "HTTP API").
+# chromium: the admin page's browser tests (headless, driven by puppeteer-core;
+# README "Admin page").
 ATTRIB_PACKAGES=(cmake g++ make pkg-config libabsl-dev libboost-dev capnproto
   libcapnp-dev libgtest-dev libgmock-dev libbenchmark-dev libidn2-dev libssl-dev openssl
-  rapidjson-dev etcd-server etcd-client)
+  rapidjson-dev etcd-server etcd-client chromium)
 # The HTTP API tests run Node (an OpenAPI 3.1 linter, ajv): Debian's nodejs and npm,
 # unless node and npm are already on PATH (e.g. from nodesource, which bundles npm).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

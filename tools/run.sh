@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages), builds Release, and starts attribd on
 # 127.0.0.1:7411 with its data directory ./data (and the HTTP API at
-# http://127.0.0.1:7412: its startup line names both URLs). Extra arguments go to attribd:
+# http://127.0.0.1:7412 and the admin page at http://127.0.0.1:7412/admin/: its startup
+# line names these URLs). Extra arguments go to attribd:
 #   tools/run.sh --threads=2 --listen=127.0.0.1:7500
 set -euo pipefail
 cd "$(dirname "$0")/.."
