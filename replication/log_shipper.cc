@@ -15,6 +15,7 @@
 #include "persistence/change_feed.h"
 #include "persistence/log_format.h"
 #include "persistence/mutation_codec.h"
+#include "persistence/snapshot.h"
 #include "replication/socket_io.h"
 #include "replication/stream_format.h"
 
@@ -45,6 +46,8 @@ struct LogShipper::Impl {
   void Serve(Peer* peer);
   // Sends records from `from` on until the connection ends.
   absl::Status Stream(Peer* peer, uint64_t from);
+  // Sends the newest snapshot file.
+  absl::Status SendSnapshot(Peer* peer);
   void Refuse(int fd, RefusedReason reason, absl::string_view message) {
     std::string out;
     AppendFrame(FrameType::kRefused, RefusedBody(reason, message), &out);
@@ -109,6 +112,13 @@ void LogShipper::Impl::Serve(Peer* peer) {
   uint64_t from = 0, epoch = 0;
   if (!hello.ok()) {
     status = hello.status();
+  } else if (hello->type == FrameType::kSnapshotRequest) {
+    status = SendSnapshot(peer);
+    if (!status.ok()) Refuse(peer->fd, RefusedReason::kError, status.message());
+    ::close(peer->fd);
+    absl::MutexLock lock(&mu);
+    peer->done = true;
+    return;
   } else if (hello->type != FrameType::kHello) {
     status = absl::InvalidArgumentError("replication: the first frame must be a hello");
   } else {
@@ -218,6 +228,34 @@ absl::Status LogShipper::Impl::Stream(Peer* peer, uint64_t from) {
       peer->info.sent_seq = next - 1;
     }
   }
+}
+
+absl::Status LogShipper::Impl::SendSnapshot(Peer* peer) {
+  absl::StatusOr<std::vector<std::string>> snaps =
+      persistence::ListSnapshots(fs, options.snapshot_dir);
+  if (!snaps.ok()) return snaps.status();
+  if (snaps->empty()) {
+    return absl::NotFoundError("replication: the primary has no snapshot yet");
+  }
+  const std::string& path = snaps->front();
+  // A mapping stays readable if retention removes the file meanwhile.
+  absl::StatusOr<std::unique_ptr<persistence::FileContents>> file = fs->MapFile(path);
+  if (!file.ok()) return file.status();
+  const absl::string_view bytes = (*file)->bytes();
+  const size_t chunk = options.max_frame_bytes / 2;
+  std::string out;
+  for (size_t off = 0; off < bytes.size(); off += chunk) {
+    out.clear();
+    AppendFrame(FrameType::kSnapshotChunk, bytes.substr(off, chunk), &out);
+    if (absl::Status s = WriteAll(peer->fd, out, kPeerTimeout, stop); !s.ok()) return s;
+  }
+  out.clear();
+  const size_t slash = path.rfind('/');
+  AppendFrame(FrameType::kSnapshotEnd,
+              slash == std::string::npos ? path : path.substr(slash + 1), &out);
+  log::Info("replication: sent snapshot %s (%d bytes) to %s", path, bytes.size(),
+            peer->info.peer);
+  return WriteAll(peer->fd, out, kPeerTimeout, stop);
 }
 
 LogShipper::LogShipper(persistence::FileSystem* fs, std::function<uint64_t()> durable_seq,

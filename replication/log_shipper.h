@@ -6,7 +6,9 @@
 // (replication/stream_format.h). Records are read back from the write-ahead log with
 // persistence::ChangeFeed, so a replica that disconnects resumes exactly where it
 // stopped, and a replica that asks for records the log no longer keeps is refused
-// with kNeedSnapshot (it must start from a snapshot).
+// with kNeedSnapshot (it must start from a snapshot). A replica that sends
+// kSnapshotRequest instead of a hello gets the newest snapshot file
+// (replication/bootstrap.h).
 //
 // Each replica gets two threads: one sends (wakes on NotifyDurable, and sends a
 // heartbeat after `heartbeat` of quiet), one reads its acknowledgements (the
@@ -37,6 +39,7 @@ struct LogShipperOptions {
   std::string listen = "127.0.0.1:0";  // host:port; port 0 = any free.
   std::string wal_dir;                 // DATA/wal of the primary.
   std::string archive_dir;             // --wal_archive; empty: none.
+  std::string snapshot_dir;            // DATA/snapshots: served to empty replicas.
   uint64_t epoch = 0;                  // The primary's epoch (sent in kWelcome).
   size_t max_replicas = 8;             // --replication_max_replicas.
   size_t max_frame_bytes = 4 << 20;    // --replication_max_frame_bytes.

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "persistence/fault_injecting_file_system.h"
+#include "replication/bootstrap.h"
 #include "replication/log_shipper.h"
 #include "replication/replica_client.h"
 #include "replication/replication_test_util.h"
@@ -47,6 +48,7 @@ struct Primary {
     LogShipperOptions o;
     o.listen = listen;
     o.wal_dir = "/primary/wal";
+    o.snapshot_dir = "/primary/snapshots";
     o.epoch = epoch;
     o.heartbeat = absl::Milliseconds(50);
     shipper = std::make_unique<LogShipper>(
@@ -127,23 +129,65 @@ TEST(ReplicationStreamTest, AReplicaThatFollowedANewerEpochRefusesAnOlderPrimary
   EXPECT_FALSE(client->Status().connected);
 }
 
-TEST(ReplicationStreamTest, AReplicaBehindTheKeptLogIsToldToStartFromASnapshot) {
+TEST(ReplicationStreamTest, AnEmptyReplicaBehindTheKeptLogStartsFromThePrimarysSnapshot) {
   SCOPED_TRACE(::testing::Message() << "seed " << kSeed);
   persistence::FaultInjectingFileSystem fs(1);
   Primary p(&fs);
   engine::replay_testing::RandomWorkload w(p.node.engine.get(), &p.node.clock, kSeed);
-  // Two snapshots with writes between: retention drops the segments before the
-  // older one's fences.
+  // Snapshots with writes between (and during: fuzzy fences): retention drops the
+  // segments before the older one's fences.
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 400; ++i) w.Step();
+    std::thread more([&] {
+      for (int i = 0; i < 200; ++i) w.Step();
+    });
     ASSERT_TRUE(p.node.durability->SnapshotNow().ok());
+    more.join();
   }
-  Node replica(&fs, "/replica", true);  // Empty: needs record 1.
+  ASSERT_TRUE(Eventually([&] {
+    return p.node.durability->durable_seq() == p.node.durability->last_assigned_seq();
+  }));
+
+  // Following from record 1 is refused: the log no longer reaches back.
+  {
+    Node empty(&fs, "/empty", true);
+    auto client = Follow(&empty, p.shipper->bound_address());
+    ASSERT_TRUE(Eventually([&] { return client->Status().stopped_retrying; }));
+    EXPECT_NE(client->Status().last_error.find("refused"), std::string::npos)
+        << client->Status().last_error;
+    EXPECT_EQ(empty.follower->next_seq(), 1u);
+  }
+
+  // With the bootstrap before recovery, an empty replica copies the newest snapshot
+  // and the records after its oldest fence, recovers to a prefix of the primary and
+  // follows on to its exact state while the primary keeps writing.
+  ReplicaClientOptions o;
+  o.primary = p.shipper->bound_address();
+  BootstrapReport report;
+  Node replica(&fs, "/replica", true, 0, [&](const persistence::DataDir& dir) {
+    auto r = BootstrapIfNeeded(&fs, dir, o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    report = *r;
+  });
+  EXPECT_TRUE(report.copied) << report.note;
+  EXPECT_GT(report.snapshot_bytes, 0u);
+  EXPECT_GT(replica.follower->next_seq(), 1u);
   auto client = Follow(&replica, p.shipper->bound_address());
-  ASSERT_TRUE(Eventually([&] { return client->Status().stopped_retrying; }));
-  EXPECT_NE(client->Status().last_error.find("refused"), std::string::npos)
-      << client->Status().last_error;
-  EXPECT_EQ(replica.follower->next_seq(), 1u);
+  for (int i = 0; i < 300; ++i) w.Step();
+  ASSERT_TRUE(Eventually([&] {
+    return replica.follower->next_seq() == p.node.durability->last_assigned_seq() + 1 &&
+           p.node.durability->durable_seq() == p.node.durability->last_assigned_seq();
+  })) << client->Status().last_error;
+  EXPECT_TRUE(replica.State() == p.node.State());
+  // And it restarts from what it copied and followed.
+  client->Shutdown();
+  replica.Reopen();
+  EXPECT_TRUE(replica.State() == p.node.State());
+
+  // A replica with its own log is not bootstrapped again.
+  auto again = BootstrapIfNeeded(&fs, replica.durability->data_dir(), o);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(again->copied);
 }
 
 }  // namespace

@@ -26,8 +26,10 @@ namespace attrib::replication::testing {
 
 struct Node {
   Node(persistence::FileSystem* fs, std::string dir, bool replica,
-       uint64_t snapshot_every_bytes = 0)
-      : fs(fs), dir(std::move(dir)), replica(replica), snapshot_every(snapshot_every_bytes) {
+       uint64_t snapshot_every_bytes = 0,
+       std::function<void(const persistence::DataDir&)> before_recovery_hook = nullptr)
+      : fs(fs), dir(std::move(dir)), replica(replica), snapshot_every(snapshot_every_bytes),
+        before_recovery(std::move(before_recovery_hook)) {
     Open();
   }
   ~Node() { Close(); }
@@ -42,6 +44,7 @@ struct Node {
     auto d = persistence::Durability::Open(fs, o);
     ASSERT_TRUE(d.ok()) << d.status();
     durability = *std::move(d);
+    if (before_recovery) before_recovery(durability->data_dir());
     engine::EngineOptions eo;
     eo.shard_count = 4;
     eo.order_window_ms = 30 * engine::kMsPerDay;
@@ -79,6 +82,8 @@ struct Node {
   engine::FakeClock clock{1'700'000'000'000};
   absl::Mutex gate;
   std::function<void(uint64_t)> on_durable;  // Set before Open() to see commits.
+  // Runs between opening the data directory and recovery (a replica's bootstrap).
+  std::function<void(const persistence::DataDir&)> before_recovery;
   std::atomic<uint64_t> durable{0};
   std::unique_ptr<persistence::Durability> durability;
   std::unique_ptr<engine::Engine> engine;

@@ -73,7 +73,7 @@ absl::StatusOr<bool> FrameReader::Next(Frame* frame) {
   const char* p = buffer_.data() + start_;
   const uint8_t type = static_cast<uint8_t>(p[0]);
   if (type < static_cast<uint8_t>(FrameType::kHello) ||
-      type > static_cast<uint8_t>(FrameType::kRefused)) {
+      type > static_cast<uint8_t>(FrameType::kSnapshotEnd)) {
     return absl::InvalidArgumentError(
         absl::StrCat("replication: unknown frame type ", type, " (not a replication peer?)"));
   }

@@ -14,6 +14,7 @@
 //     kHello      u64 from_seq (the first record the replica needs), u64 epoch (the
 //                 highest primary epoch the replica has followed; 0: none)
 //     kAck        u64 durable_seq (fdatasync'ed in the replica's log), u64 applied_seq
+//     kSnapshotRequest  (empty; instead of a hello) send me your newest snapshot
 //   primary -> replica
 //     kWelcome    u64 epoch, u64 durable_seq: the stream follows
 //     kRecords    log records exactly as in the write-ahead log (persistence/
@@ -23,6 +24,10 @@
 //                 replica can tell a quiet primary from a dead connection and knows
 //                 its lag
 //     kRefused    u8 RefusedReason, then a UTF-8 message; the primary closes
+//     kSnapshotChunk    the next bytes of the snapshot file
+//     kSnapshotEnd      the file's name (snapshot-<oldest fence>.snap); the primary
+//                       closes. The replica then asks for the records from the
+//                       snapshot's oldest fence + 1 (replication/bootstrap.h).
 //
 // Why a separate listener and not the client protocol: the stream is long-lived,
 // one-way and binary (log records are shipped as they are on disk and verified with
@@ -49,6 +54,9 @@ enum class FrameType : uint8_t {
   kRecords = 4,
   kHeartbeat = 5,
   kRefused = 6,
+  kSnapshotRequest = 7,
+  kSnapshotChunk = 8,
+  kSnapshotEnd = 9,
 };
 
 enum class RefusedReason : uint8_t {

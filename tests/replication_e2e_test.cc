@@ -80,6 +80,7 @@ class ReplicationE2eTest : public ::testing::Test {
   void StartPrimary(const std::string& replication_listen = "127.0.0.1:0") {
     primary_ = std::make_unique<AttribdProcess>(std::vector<std::string>{
         "--data_dir=" + root_ + "/primary", "--fsync=always", "--http_listen=",
+        "--wal_segment_bytes=4096",  // Small segments: snapshots let old ones go.
         "--replication_listen=" + replication_listen, "--replication_heartbeat=50ms",
         "--metrics_listen=127.0.0.1:0"});
     ASSERT_TRUE(primary_->ok()) << primary_->Stderr();
@@ -178,6 +179,26 @@ TEST_F(ReplicationE2eTest, AKilledReplicaRestartsFromItsOwnLogAndCatchesUp) {
     StartReplica();
     ExpectReplicaAgrees();
   }
+}
+
+TEST_F(ReplicationE2eTest, AnEmptyReplicaStartsFromThePrimarysSnapshot) {
+  StartPrimary();
+  // Writes and two snapshots: the primary's log no longer starts at record 1.
+  for (int round = 0; round < 2; ++round) {
+    Write(round * 200, 200, 5 + round);
+    auto client = testing::Dial(*primary_);
+    ASSERT_NE(client, nullptr);
+    ASSERT_TRUE(client->Snapshot().ok());
+  }
+  Write(100, 100, 9);  // Reassigned after the snapshots.
+  StartReplica();
+  EXPECT_NE(replica_->Stderr().find("copied the primary's snapshot"), std::string::npos)
+      << replica_->Stderr();
+  Write(400, 100, 10);  // While the replica follows.
+  ExpectReplicaAgrees();
+  replica_->Kill();  // It restarts from its own copy, not the primary's again.
+  StartReplica();
+  ExpectReplicaAgrees();
 }
 
 TEST_F(ReplicationE2eTest, TheReplicaFollowsAKilledAndRestartedPrimary) {

@@ -454,6 +454,11 @@ int main(int argc, char** argv) {
                                             durability_options);
   if (!durability.ok()) return Fail(durability.status());
 
+  if (absl::Status s = replication.Bootstrap(attrib::persistence::PosixFileSystem(),
+                                             (*durability)->data_dir());
+      !s.ok()) {
+    return Fail(s);
+  }
   engine_options.sink = durability->get();
   Engine engine(engine_options);
   absl::StatusOr<attrib::persistence::RecoveryReport> report =

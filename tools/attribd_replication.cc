@@ -5,6 +5,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/log.h"
+#include "replication/bootstrap.h"
 
 ABSL_FLAG(std::string, replication_listen, "",
           "host:port where replicas connect to follow this node's log (empty: none). "
@@ -51,6 +53,7 @@ absl::Status AttribdReplication::Configure(persistence::DurabilityOptions* optio
   shipper_options_.listen = listen_;
   shipper_options_.wal_dir = absl::StrCat(options->data_dir, "/wal");
   shipper_options_.archive_dir = options->wal_archive;
+  shipper_options_.snapshot_dir = absl::StrCat(options->data_dir, "/snapshots");
   shipper_options_.max_replicas = absl::GetFlag(FLAGS_replication_max_replicas);
   shipper_options_.max_frame_bytes = max_frame;
   shipper_options_.heartbeat = heartbeat;
@@ -59,6 +62,20 @@ absl::Status AttribdReplication::Configure(persistence::DurabilityOptions* optio
   client_options_.heartbeat_timeout = timeout;
   client_options_.retry_max = absl::GetFlag(FLAGS_replication_retry_max);
   if (is_replica()) options->capture_gate = &gate_;
+  return absl::OkStatus();
+}
+
+absl::Status AttribdReplication::Bootstrap(persistence::FileSystem* fs,
+                                           const persistence::DataDir& dir) {
+  if (!is_replica()) return absl::OkStatus();
+  absl::StatusOr<replication::BootstrapReport> r =
+      replication::BootstrapIfNeeded(fs, dir, client_options_);
+  if (!r.ok()) {
+    return absl::Status(r.status().code(),
+                        absl::StrCat("replica_of: starting from the primary's snapshot: ",
+                                     r.status().message()));
+  }
+  if (r->copied) log::Info("replication: %s", r->note);
   return absl::OkStatus();
 }
 

@@ -42,6 +42,9 @@ class AttribdReplication {
 
   // Reads and checks the flags; a replica's snapshots need the capture gate.
   absl::Status Configure(persistence::DurabilityOptions* options);
+  // Before recovery, on a replica: an empty data directory whose primary no longer
+  // keeps its whole log gets the primary's snapshot (replication/bootstrap.h).
+  absl::Status Bootstrap(persistence::FileSystem* fs, const persistence::DataDir& dir);
   // After recovery: starts the listener and/or follows the primary.
   absl::Status Start(persistence::FileSystem* fs, persistence::Durability* durability,
                      engine::Engine* engine);
