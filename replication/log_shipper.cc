@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <functional>
 #include <list>
 #include <thread>
 #include <utility>
@@ -150,9 +152,12 @@ void LogShipper::Impl::Serve(Peer* peer) {
           ::shutdown(peer->fd, SHUT_RDWR);  // Ends Stream() too.
           return;
         }
-        absl::MutexLock lock(&mu);
-        peer->info.durable_seq = durable_ack;
-        peer->info.applied_seq = applied_ack;
+        {
+          absl::MutexLock lock(&mu);
+          peer->info.durable_seq = durable_ack;
+          peer->info.applied_seq = applied_ack;
+        }
+        if (options.on_ack) options.on_ack();
       }
     });
     status = Stream(peer, from);
@@ -286,6 +291,19 @@ std::vector<ReplicaInfo> LogShipper::Replicas() const {
     if (!p.done) out.push_back(p.info);
   }
   return out;
+}
+
+uint64_t LogShipper::DurableOnReplicas(size_t k) const {
+  std::vector<uint64_t> acked;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    for (const Impl::Peer& p : impl_->peers) {
+      if (!p.done && p.info.from_seq != 0) acked.push_back(p.info.durable_seq);
+    }
+  }
+  if (k == 0 || acked.size() < k) return 0;
+  std::nth_element(acked.begin(), acked.begin() + (k - 1), acked.end(), std::greater<>());
+  return acked[k - 1];
 }
 
 void LogShipper::Shutdown() {

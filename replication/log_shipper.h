@@ -44,6 +44,9 @@ struct LogShipperOptions {
   size_t max_replicas = 8;             // --replication_max_replicas.
   size_t max_frame_bytes = 4 << 20;    // --replication_max_frame_bytes.
   absl::Duration heartbeat = absl::Milliseconds(500);
+  // Called (on a replica's reader thread) after each acknowledgement is recorded;
+  // --sync_replicas recomputes what is acknowledged. Null: none.
+  std::function<void()> on_ack;
 };
 
 struct ReplicaInfo {
@@ -69,6 +72,10 @@ class LogShipper {
   // The log is durable up to `seq` (wakes the senders; any order, any thread).
   void NotifyDurable(uint64_t seq);
   std::vector<ReplicaInfo> Replicas() const;
+  // The k-th highest durable sequence number acknowledged by the replicas connected
+  // now (k >= 1): everything up to it is durable on at least k replicas. 0 when
+  // fewer than k are connected.
+  uint64_t DurableOnReplicas(size_t k) const;
   void Shutdown();
 
  private:

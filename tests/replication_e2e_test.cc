@@ -11,8 +11,10 @@
 // every key the test wrote.
 //
 // Thread-safety: one test thread; each attribd is its own process.
+#include <signal.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -77,8 +79,10 @@ class ReplicationE2eTest : public ::testing::Test {
     int status = 0;
     RunCommand("rm -rf '" + root_ + "'", &status);
   }
-  void StartPrimary(const std::string& replication_listen = "127.0.0.1:0") {
+  void StartPrimary(const std::string& replication_listen = "127.0.0.1:0",
+                    const std::string& extra_flag = "--sync_replicas=0") {
     primary_ = std::make_unique<AttribdProcess>(std::vector<std::string>{
+        extra_flag,
         "--data_dir=" + root_ + "/primary", "--fsync=always", "--http_listen=",
         "--wal_segment_bytes=4096",  // Small segments: snapshots let old ones go.
         "--replication_listen=" + replication_listen, "--replication_heartbeat=50ms",
@@ -199,6 +203,71 @@ TEST_F(ReplicationE2eTest, AnEmptyReplicaStartsFromThePrimarysSnapshot) {
   replica_->Kill();  // It restarts from its own copy, not the primary's again.
   StartReplica();
   ExpectReplicaAgrees();
+}
+
+// Connects `email` on the primary in a thread: the reply may be held.
+struct HeldWrite {
+  HeldWrite(const AttribdProcess& primary, std::string email) {
+    thread = std::thread([this, &primary, email] {
+      net::ClientOptions o;
+      o.timeout = absl::Minutes(3);
+      auto client = testing::Dial(primary, o);
+      engine::ConnectRequest r;
+      r.shop = kShop;
+      r.email = email;
+      r.affiliate = 77;
+      result = client == nullptr ? absl::UnavailableError("dial") : client->Connect(r).status();
+      done.store(true);
+    });
+  }
+  ~HeldWrite() {
+    if (thread.joinable()) thread.join();
+  }
+  std::thread thread;
+  std::atomic<bool> done{false};
+  absl::Status result;
+};
+
+TEST_F(ReplicationE2eTest, WithSyncReplicasAWriteWaitsUntilAReplicaHasItDurable) {
+  StartPrimary("127.0.0.1:0", "--sync_replicas=1");
+  EXPECT_NE(primary_->banner().find("sync replicas 1"), std::string::npos) << primary_->banner();
+  const auto held = [&] {
+    const std::string v = Metric(*primary_, "attrib_durability_oldest_wait_seconds");
+    return !v.empty() && v != "0";
+  };
+  {
+    // No replica: the write is applied and in the primary's log, but not acknowledged.
+    HeldWrite w(*primary_, "first@x.com");
+    ASSERT_TRUE(Eventually(held)) << primary_->Stderr();
+    EXPECT_FALSE(w.done.load());
+    StartReplica();  // It copies the record and makes it durable: the reply comes.
+    w.thread.join();
+    EXPECT_TRUE(w.result.ok()) << w.result;
+  }
+  auto r = testing::Dial(*replica_);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(Eventually([&] {
+    auto got = r->Lookup(kShop, "first@x.com");
+    return got.ok() && got->get().getLookup().getFound();
+  }));
+  {
+    // The replica stopped (SIGSTOP): the next write waits until it runs again.
+    ASSERT_EQ(::kill(replica_->pid(), SIGSTOP), 0);
+    HeldWrite w(*primary_, "second@x.com");
+    ASSERT_TRUE(Eventually(held)) << primary_->Stderr();
+    EXPECT_FALSE(w.done.load());
+    ASSERT_EQ(::kill(replica_->pid(), SIGCONT), 0);
+    w.thread.join();
+    EXPECT_TRUE(w.result.ok()) << w.result;
+  }
+  // Without --replication_listen the flag is refused at startup, naming it.
+  int status = 0;
+  const std::string out = RunCommand(
+      absl::StrCat(ATTRIBD_PATH, " --sync_replicas=1 --listen=127.0.0.1:0 --http_listen= "
+                   "--data_dir=", root_, "/refused 2>&1"),
+      &status);
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("sync_replicas: needs --replication_listen"), std::string::npos) << out;
 }
 
 TEST_F(ReplicationE2eTest, TheReplicaFollowsAKilledAndRestartedPrimary) {

@@ -210,7 +210,9 @@ class DurabilityAdapter final : public attrib::net::DurabilityHooks {
     return d_->CanWrite();
   }
   uint64_t LastAssignedSeq() override { return d_->last_assigned_seq(); }
-  uint64_t DurableSeq() override { return d_->durable_seq(); }
+  uint64_t DurableSeq() override {
+    return std::min(d_->durable_seq(), replication_->AcknowledgedSeq());
+  }
 
  private:
   attrib::persistence::Durability* d_;
@@ -501,11 +503,13 @@ int main(int argc, char** argv) {
     http = std::make_unique<attrib::http::HttpServer>(&service, http_options);
   }
   // The log's commit thread releases the held replies of both front ends.
-  (*durability)->SetDurableCallback([&server, http = http.get(), &replication](uint64_t seq) {
-    replication.NotifyDurable(seq);
+  // With --sync_replicas, through the replicas' acknowledgements first.
+  replication.SetDurableSink([&server, http = http.get()](uint64_t seq) {
     server.NotifyDurable(seq);
     if (http != nullptr) http->NotifyDurable(seq);
   });
+  (*durability)->SetDurableCallback(
+      [&replication](uint64_t seq) { replication.OnLocalDurable(seq); });
   if (absl::Status s = server.Start(); !s.ok()) return Fail(s);
   std::string http_note;
   if (http != nullptr) {

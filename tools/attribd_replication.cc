@@ -2,6 +2,8 @@
 // header).
 #include "tools/attribd_replication.h"
 
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -15,6 +17,10 @@ ABSL_FLAG(std::string, replication_listen, "",
 ABSL_FLAG(std::string, replica_of, "",
           "host:port of a primary's --replication_listen: run as its replica (follow its "
           "log, serve reads, refuse writes). Empty: this node is a primary.");
+ABSL_FLAG(uint32_t, sync_replicas, 0,
+          "With --replication_listen: acknowledge a write only once this many replicas "
+          "have also made it durable (0: asynchronous replication; a failover can then "
+          "lose the writes acknowledged but not yet on the new primary).");
 ABSL_FLAG(uint32_t, replication_max_replicas, 8,
           "Replicas that may follow this node at once: each costs two threads and a "
           "log reader.");
@@ -44,6 +50,15 @@ absl::Status AttribdReplication::Configure(persistence::DurabilityOptions* optio
   if (absl::GetFlag(FLAGS_replication_max_replicas) == 0) {
     return absl::InvalidArgumentError("replication_max_replicas: must be >= 1");
   }
+  sync_replicas_ = absl::GetFlag(FLAGS_sync_replicas);
+  if (sync_replicas_ > 0 && listen_.empty()) {
+    return absl::InvalidArgumentError(
+        "sync_replicas: needs --replication_listen (replicas to wait for)");
+  }
+  if (sync_replicas_ > absl::GetFlag(FLAGS_replication_max_replicas)) {
+    return absl::InvalidArgumentError(
+        "sync_replicas: more than --replication_max_replicas (no write could be acknowledged)");
+  }
   const absl::Duration heartbeat = absl::GetFlag(FLAGS_replication_heartbeat);
   const absl::Duration timeout = absl::GetFlag(FLAGS_replication_timeout);
   if (heartbeat <= absl::ZeroDuration() || timeout <= heartbeat * 2) {
@@ -57,6 +72,7 @@ absl::Status AttribdReplication::Configure(persistence::DurabilityOptions* optio
   shipper_options_.max_replicas = absl::GetFlag(FLAGS_replication_max_replicas);
   shipper_options_.max_frame_bytes = max_frame;
   shipper_options_.heartbeat = heartbeat;
+  if (sync_replicas_ > 0) shipper_options_.on_ack = [this] { Publish(); };
   client_options_.primary = replica_of_;
   client_options_.max_frame_bytes = max_frame;
   client_options_.heartbeat_timeout = timeout;
@@ -103,9 +119,36 @@ absl::Status AttribdReplication::CanWrite() const {
       " (--replica_of); send writes to the primary"));
 }
 
-void AttribdReplication::NotifyDurable(uint64_t seq) {
+void AttribdReplication::OnLocalDurable(uint64_t seq) {
+  uint64_t cur = local_durable_.load();
+  while (seq > cur && !local_durable_.compare_exchange_weak(cur, seq)) {
+  }
   if (shipper_ != nullptr) shipper_->NotifyDurable(seq);
   if (client_ != nullptr) client_->NotifyDurable(seq);
+  Publish();
+}
+
+uint64_t AttribdReplication::AcknowledgedSeq() const {
+  const uint64_t local = local_durable_.load();
+  if (sync_replicas_ == 0) return local;
+  const uint64_t replicas = shipper_ == nullptr ? 0 : shipper_->DurableOnReplicas(sync_replicas_);
+  return std::min(local, replicas);
+}
+
+void AttribdReplication::SetDurableSink(std::function<void(uint64_t)> sink) {
+  {
+    absl::MutexLock lock(&publish_mu_);
+    sink_ = std::move(sink);
+  }
+  Publish();
+}
+
+void AttribdReplication::Publish() {
+  absl::MutexLock lock(&publish_mu_);
+  const uint64_t acked = AcknowledgedSeq();
+  if (acked <= published_ && published_ != 0) return;
+  published_ = std::max(published_, acked);
+  if (sink_) sink_(published_);
 }
 
 void AttribdReplication::WriteMetrics(metrics::MetricsText& m) const {
@@ -134,6 +177,12 @@ void AttribdReplication::WriteMetrics(metrics::MetricsText& m) const {
     const std::vector<replication::ReplicaInfo> replicas = shipper_->Replicas();
     m.Gauge("attrib_replication_replicas", "Replicas following this node now.",
             static_cast<double>(replicas.size()));
+    m.Gauge("attrib_replication_sync_replicas", "--sync_replicas: replicas a write waits for.",
+            sync_replicas_);
+    m.Gauge("attrib_replication_acknowledged_seq",
+            "The last log record a write's reply may count as durable (with "
+            "--sync_replicas: durable here and on that many replicas).",
+            static_cast<double>(AcknowledgedSeq()));
     constexpr char kLag[] = "attrib_replication_replica_lag_records";
     m.Family(kLag, metrics::MetricType::kGauge,
              "Per replica: records sent that it has not acknowledged as durable yet.");
@@ -147,6 +196,7 @@ void AttribdReplication::WriteMetrics(metrics::MetricsText& m) const {
 std::string AttribdReplication::Describe() const {
   std::string out;
   if (shipper_ != nullptr) absl::StrAppend(&out, ", replication on ", shipper_->bound_address());
+  if (sync_replicas_ > 0) absl::StrAppend(&out, ", sync replicas ", sync_replicas_);
   if (is_replica()) absl::StrAppend(&out, ", replica of ", replica_of_);
   return out;
 }
