@@ -305,17 +305,17 @@ TEST_F(WebhooksE2eTest, ALaggingEndpointHoldsTheLogUpToTheLimit) {
   ASSERT_TRUE(Eventually([&] { return Endpoint(http, id).HasMember("delivery"); }));
   std::unique_ptr<net::Client> native = Dial(server);
   ASSERT_NE(native, nullptr);
-  // A segment or two, which snapshots would release (the log must reach back to the
+  // Two segments, which snapshots would release (the log must reach back to the
   // older of the two snapshots kept): kept for the endpoint.
   // (Two snapshots of the same fence are one file: a change between them.)
-  for (int i = 0; i < 60; ++i) Connect(http, 1, i);
+  for (int i = 0; i < 150; ++i) Connect(http, 1, i);
   ASSERT_TRUE(native->Snapshot().ok());
   Connect(http, 2, 0);
   ASSERT_TRUE(native->Snapshot().ok());
   EXPECT_TRUE(Endpoint(http, id)["enabled"].GetBool());
   EXPECT_EQ(http.Send("GET", "/v1/changes?from=2&limit=1").status, 200);
   // Many more: past the limit, the endpoint is disabled and the log released.
-  for (int i = 60; i < 400; ++i) Connect(http, 1, i);
+  for (int i = 150; i < 400; ++i) Connect(http, 1, i);
   ASSERT_TRUE(native->Snapshot().ok());
   Connect(http, 2, 1);
   ASSERT_TRUE(native->Snapshot().ok());

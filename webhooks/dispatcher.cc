@@ -236,17 +236,24 @@ uint64_t Dispatcher::RetainUpTo(uint64_t floor) {
     }
     return bytes;
   };
-  std::vector<std::pair<engine::WebhookEndpoint, std::string>> give_up;
-  uint64_t up_to = floor;
+  // Copied under the lock, judged outside it (file sizes are system calls, and the
+  // commit thread takes this lock to wake the deliverers).
+  std::vector<std::pair<engine::WebhookEndpoint, uint64_t>> cursors;
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, r] : running_) {
-      const uint64_t cursor = r->saved_cursor.load(std::memory_order_relaxed);
+      cursors.emplace_back(r->config, r->saved_cursor.load(std::memory_order_relaxed));
+    }
+  }
+  std::vector<std::pair<engine::WebhookEndpoint, std::string>> give_up;
+  uint64_t up_to = floor;
+  {
+    for (const auto& [config, cursor] : cursors) {
       if (cursor == 0 || cursor > floor) continue;
       const uint64_t bytes = held_bytes(cursor);
       if (bytes > options_.max_retained_log_bytes) {
         give_up.emplace_back(
-            r->config,
+            config,
             absl::StrCat("delivery fell too far behind: the ", bytes,
                          " bytes of log from seq ", cursor, " it still needed exceed "
                          "--webhook_max_retained_log_bytes=", options_.max_retained_log_bytes,
