@@ -18,6 +18,9 @@
 //   POST   /v1/shops/{shop}/orders/{order_id}/reverse   reverse
 //   GET    /v1/shops/{shop}/settings, PATCH same        settings
 //   GET    /v1/shops/{shop}/counts                      counts (?affiliate=)
+//   POST, GET /v1/shops/{shop}/webhooks; GET, PATCH, DELETE .../webhooks/{id};
+//   POST .../webhooks/{id}/rotate_secret                 webhook endpoints (api_webhooks.cc)
+//   GET    /v1/changes?from=SEQ                           the change feed (JSON lines)
 //   GET    /v1/stats, /healthz, /readyz, /v1/openapi.json
 // Errors are RFC 9457 problem documents (application/problem+json): type, title,
 // status, detail, plus `code` (attrib's error code name), `field` (invalid
