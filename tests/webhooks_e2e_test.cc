@@ -138,10 +138,17 @@ TEST_F(WebhooksE2eTest, EndpointResourcesMatchTheDocument) {
   const std::string fresh = Str(Json(reply), "secret");
   ASSERT_TRUE(absl::StartsWith(fresh, "whsec_"));
   EXPECT_THAT(reply.body, HasSubstr("previous_secret_expires_at"));
-  r.SetSecrets({fresh});  // A receiver that already switched: still valid.
-  Connect(http, 1, 2);
+  Connect(http, 1, 2);  // A receiver that knows only the old secret: still valid.
   ASSERT_TRUE(Eventually([&] { return r.Log().size() == 2; }));
-  EXPECT_TRUE(r.Log()[1].valid) << "signed with the new secret too";
+  EXPECT_TRUE(r.Log()[1].valid) << "signed with the old secret during the overlap";
+  r.SetSecrets({fresh});  // A receiver that switched: valid too.
+  Connect(http, 1, 3);
+  ASSERT_TRUE(Eventually([&] { return r.Log().size() == 3; }));
+  EXPECT_TRUE(r.Log()[2].valid) << "signed with the new secret";
+  r.SetSecrets({"whsec_c29tZXRoaW5nIGVsc2U="});  // And the check can fail.
+  Connect(http, 1, 4);
+  ASSERT_TRUE(Eventually([&] { return r.Log().size() == 4; }));
+  EXPECT_FALSE(r.Log()[3].valid);
 
   reply = http.Send("PATCH", "/v1/shops/1/webhooks/ep_1", R"({"enabled":false})");
   ASSERT_EQ(reply.status, 200) << reply.body;
