@@ -53,8 +53,8 @@ class Receiver {
  public:
   // `secret`: the secret to verify with; empty: the ones SetSecrets() writes (attrib
   // generates an endpoint's secret after its URL, the receiver's, is known).
-  // `mode`: ok | fail:N | gone | hang (receiver.mjs).
-  Receiver(const std::string& secret, const std::string& mode) {
+  // `mode`: ok | fail:N | gone | hang (receiver.mjs). `port`: 0 picks a free one.
+  Receiver(const std::string& secret, const std::string& mode, const std::string& port = "0") {
     char tmpl[] = "/tmp/attrib-receiver-XXXXXX";
     dir_ = mkdtemp(tmpl);
     const std::string port_file = dir_ + "/port";
@@ -64,7 +64,8 @@ class Receiver {
     pid_ = fork();
     if (pid_ == 0) {
       execlp("node", "node", ATTRIB_SOURCE_DIR "/webhooks/testdata/receiver.mjs",
-             port_file.c_str(), log_.c_str(), arg.c_str(), mode.c_str(), nullptr);
+             port_file.c_str(), log_.c_str(), arg.c_str(), mode.c_str(), port.c_str(),
+             nullptr);
       _exit(127);
     }
     Eventually([&] {  // Until the port file appears.
@@ -84,6 +85,7 @@ class Receiver {
   Receiver& operator=(const Receiver&) = delete;
 
   std::string url() const { return absl::StrCat("http://127.0.0.1:", port_, "/hooks"); }
+  const std::string& port() const { return port_; }
   bool ok() const { return !port_.empty(); }
   // Replaces the secrets a signature may match (written whole, then renamed).
   void SetSecrets(const std::vector<std::string>& secrets) const {

@@ -247,6 +247,40 @@ TEST_F(WebhooksE2eTest, FiveHundredsAreRetriedWithTheSameIdUntilDelivered) {
   ExpectResponsesMatchOpenApi();
 }
 
+// A receiver that is down for a while (connection refused) and comes back on the
+// same port: the events committed meanwhile arrive, in order, each valid.
+TEST_F(WebhooksE2eTest, AReceiverDownForAWhileGetsEverythingWhenItIsBack) {
+  std::string port, secret;
+  AttribdProcess server(Flags());
+  ASSERT_TRUE(server.ok());
+  HttpClient http(server.http_address(), record_);
+  {
+    Receiver first("", "ok");
+    ASSERT_TRUE(first.ok());
+    port = first.port();
+    const HttpReply reply = http.Send("POST", "/v1/shops/1/webhooks",
+                                      absl::StrCat(R"({"url":")", first.url(), R"("})"));
+    ASSERT_EQ(reply.status, 201) << reply.body;
+    secret = Str(Json(reply), "secret");
+  }  // Down.
+  for (int i = 0; i < 20; ++i) Connect(http, 1, i);
+  ASSERT_TRUE(Eventually([&] {
+    rapidjson::Document d = Endpoint(http, "ep_1");
+    return d.HasMember("delivery") && d["delivery"]["failures"].GetUint() >= 3;
+  })) << "retried while down";
+  Receiver back(secret, "ok", port);
+  ASSERT_TRUE(back.ok());
+  ASSERT_TRUE(Eventually([&] { return back.Log().size() >= 20; })) << back.Log().size();
+  const std::vector<Delivery> got = back.Log();
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_TRUE(got[i].valid);
+    if (i > 0) EXPECT_LT(got[i - 1].seq, got[i].seq) << "in log order";
+  }
+  EXPECT_TRUE(Endpoint(http, "ep_1")["enabled"].GetBool());
+  EXPECT_EQ(server.Stop(), 0);
+  ExpectResponsesMatchOpenApi();
+}
+
 TEST_F(WebhooksE2eTest, GoneDisablesAtOnce) {
   Receiver r("", "gone");
   ASSERT_TRUE(r.ok());
