@@ -48,6 +48,7 @@ Engine::Engine(const EngineOptions& options)
     : clock_(options.clock != nullptr ? options.clock : SystemClock::Get()),
       sink_(options.sink),
       store_(options.shard_count, options.email_policy),
+      webhooks_(options.max_webhook_endpoints_per_shop),
       orders_(options.shard_count, options.order_window_ms) {}
 
 void Engine::Emit(Mutation m) const {

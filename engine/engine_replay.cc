@@ -77,6 +77,19 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
       e->affiliates_.Restore(op.affiliate);
       return absl::OkStatus();
     }
+    absl::Status operator()(const PutWebhookEndpoint& op) {
+      if (fences != nullptr && seq <= fences->webhooks) return absl::OkStatus();
+      if (op.endpoint.shop == 0 || op.endpoint.id == 0) {
+        return ReplayMismatch("PutWebhookEndpoint with an empty shop or id");
+      }
+      e->webhooks_.Restore(op.endpoint);
+      return absl::OkStatus();
+    }
+    absl::Status operator()(const RemoveWebhookEndpoint& op) {
+      if (fences != nullptr && seq <= fences->webhooks) return absl::OkStatus();
+      e->webhooks_.Erase(op.id);
+      return absl::OkStatus();
+    }
     absl::Status operator()(const RecordOrder& op) {
       const std::string& order_id = op.decision.order_id;
       if (e->OrderPartDue(op.shop, order_id, seq, fences)) {
@@ -141,6 +154,8 @@ void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
   }, [&] { visitor->SettingsDone(current_seq()); });
   affiliates_.ForEachLocked([&](const Affiliate& a) { visitor->AffiliateRecord(a); },
                             [&] { visitor->AffiliatesDone(current_seq()); });
+  webhooks_.ForEachLocked([&](const WebhookEndpoint& e) { visitor->WebhookEndpointRecord(e); },
+                          [&] { visitor->WebhookEndpointsDone(current_seq()); });
   for (uint32_t i = 0; i < store_.shard_count(); ++i) {
     bool begun = false;
     store_.ForEachInShard(

@@ -25,6 +25,7 @@
 #include <variant>
 
 #include "engine/types.h"
+#include "engine/webhook_endpoints.h"
 
 namespace attrib::engine {
 
@@ -99,12 +100,26 @@ struct PutAffiliate {
   friend bool operator==(const PutAffiliate&, const PutAffiliate&) = default;
 };
 
+// Store `endpoint` as webhook endpoint endpoint.id (create or replace; issue 13).
+struct PutWebhookEndpoint {
+  WebhookEndpoint endpoint;
+  bool created = false;  // Informational (history).
+  friend bool operator==(const PutWebhookEndpoint&, const PutWebhookEndpoint&) = default;
+};
+
+// Remove webhook endpoint `id` of `shop`.
+struct RemoveWebhookEndpoint {
+  ShopId shop = 0;
+  uint64_t id = 0;
+  friend bool operator==(const RemoveWebhookEndpoint&, const RemoveWebhookEndpoint&) = default;
+};
+
 struct Mutation {
   // The clock time when the change was made (for history and point-in-time
   // restore; Apply() does not use it).
   TimeMs made_at = 0;
   std::variant<SetConnection, RemoveConnection, PutSettings, RecordOrder, ReverseOrder,
-               PutAffiliate>
+               PutAffiliate, PutWebhookEndpoint, RemoveWebhookEndpoint>
       op;
   friend bool operator==(const Mutation&, const Mutation&) = default;
 };

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "engine/engine.h"
+#include "gtest/gtest.h"
 
 namespace attrib::engine::replay_testing {
 
@@ -47,6 +48,7 @@ struct State {
   std::map<ShopId, ShopSettings> settings;
   std::map<std::pair<ShopId, std::string>, OrderRecord> orders;
   std::map<std::pair<ShopId, AffiliateId>, Affiliate> affiliates;
+  std::vector<WebhookEndpoint> webhooks;  // By id.
   friend bool operator==(const State&, const State&) = default;
 };
 
@@ -64,7 +66,34 @@ inline State Dump(const Engine& e) {
   });
   e.affiliates().ForEachLocked(
       [&](const Affiliate& a) { s.affiliates[{a.shop, a.id}] = a; }, [] {});
+  s.webhooks = e.webhooks().List(0);
   return s;
+}
+
+// Webhook endpoints in every state an endpoint can be in: created with and without
+// event types, updated, rotated (a previous secret), disabled with a reason, deleted.
+inline void FillWebhookEndpoints(Engine* e) {
+  std::vector<uint64_t> ids;
+  for (ShopId shop = 1; shop <= 3; ++shop) {
+    for (int i = 0; i < 3; ++i) {
+      WebhookEndpointRequest r;
+      r.shop = shop;
+      r.url = absl::StrCat("https://hooks.example.com/", shop, "/", i);
+      if (i == 1) r.event_types = {"connection.created", "order.reversed"};
+      r.secret = absl::StrCat("whsec_c2VjcmV0", shop, i);
+      absl::StatusOr<WebhookEndpoint> ep = e->CreateWebhookEndpoint(r);
+      EXPECT_TRUE(ep.ok()) << ep.status();
+      if (ep.ok()) ids.push_back(ep->id);
+    }
+  }
+  if (ids.size() < 9) return;
+  WebhookEndpointPatch p;
+  p.url = "http://127.0.0.1:9/x";
+  p.event_types = std::vector<std::string>{"settings.updated"};
+  EXPECT_TRUE(e->UpdateWebhookEndpoint(1, ids[0], p).ok());
+  EXPECT_TRUE(e->RotateWebhookSecret(1, ids[1], "whsec_bmV3", 86'400'000).ok());
+  EXPECT_TRUE(e->DisableWebhookEndpoint(2, ids[3], "the receiver answered 410 Gone").ok());
+  EXPECT_TRUE(e->DeleteWebhookEndpoint(3, ids[8]).ok());
 }
 
 // Random operations over a small key space, so that keys collide, expire, get

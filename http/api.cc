@@ -277,6 +277,7 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
   }
 
   const bool post = method == "POST", get = method == "GET" || method == "HEAD";
+  bool uncounted = false;
   if (bad_query || bad_path) {
     code = internal::BadRequest(
         absl::InvalidArgumentError("target: a bad percent-encoding in the path or query"), out);
@@ -287,6 +288,10 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
     } else {
       code = not_allowed("GET");
     }
+  } else if (internal::RouteWebhooks(c, method, seg, &code)) {
+    // Webhook endpoints and the change feed (api_webhooks.cc). Not counted per
+    // operation yet: service::Operation's rows are the native protocol's ordinals.
+    uncounted = true;
   } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "stats") {
     op = Operation::kStats;
     code = get ? internal::Stats(c) : not_allowed("GET");
@@ -338,12 +343,12 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
   } else {
     code = absl::StatusCode::kNotFound;
   }
-  if (code == absl::StatusCode::kNotFound && op == Operation::kUnknown) {
+  if (code == absl::StatusCode::kNotFound && op == Operation::kUnknown && !uncounted) {
     Problem(absl::NotFoundError(absl::StrCat(target, ": no such resource (see /v1/openapi.json)")),
             out);
   }
   out->wait_for_seq = call.wait_for_seq;
-  service_->Finish(call, op, code);
+  if (!uncounted) service_->Finish(call, op, code);
 }
 
 }  // namespace attrib::http

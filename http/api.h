@@ -22,6 +22,9 @@
 //   POST   /v1/shops/{shop}/affiliates/{id}/disable     disable an affiliate
 //   GET    /v1/shops/{shop}/affiliates                  search (name_prefix, email, ..)
 //   GET    /v1/whoami                                   the key's own scope
+//   POST, GET /v1/shops/{shop}/webhooks; GET, PATCH, DELETE .../webhooks/{id};
+//   POST .../webhooks/{id}/rotate_secret                 webhook endpoints (api_webhooks.cc)
+//   GET    /v1/changes?from=SEQ                           the change feed (JSON lines)
 //   GET    /v1/stats, /healthz, /readyz, /v1/openapi.json
 // Errors are RFC 9457 problem documents (application/problem+json): type, title,
 // status, detail, plus `code` (attrib's error code name), `field` (invalid

@@ -59,6 +59,19 @@ absl::StatusCode GetAffiliate(Ctx& c);
 absl::StatusCode DisableAffiliate(Ctx& c);
 absl::StatusCode SearchAffiliates(Ctx& c);
 
+// api_webhooks.cc.
+absl::StatusCode CreateWebhook(Ctx& c);
+absl::StatusCode ListWebhooks(Ctx& c);
+absl::StatusCode GetWebhook(Ctx& c);
+absl::StatusCode PatchWebhook(Ctx& c);
+absl::StatusCode DeleteWebhook(Ctx& c);
+absl::StatusCode RotateWebhookSecret(Ctx& c);
+absl::StatusCode Changes(Ctx& c);
+// /v1/shops/{shop}/webhooks[/{id}[/rotate_secret]] and /v1/changes: true when `seg`
+// (the decoded path segments) is one of them, with *code set (and c.shop, c.param).
+bool RouteWebhooks(Ctx& c, absl::string_view method, const std::vector<std::string>& seg,
+                   absl::StatusCode* code);
+
 }  // namespace attrib::http::internal
 
 #endif  // ATTRIB_HTTP_API_INTERNAL_H_

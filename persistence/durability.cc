@@ -123,8 +123,19 @@ absl::Status Durability::ApplyRetention(const SnapshotInfo& newest) {
   if (!ParseSnapshotName(older.substr(older.find_last_of('/') + 1), &older_fence)) {
     return absl::OkStatus();  // Unexpected name: keep the whole log.
   }
-  return writer_->DropSegmentsUpTo(std::min(older_fence, newest.oldest_fence),
-                                   options_.wal_archive);
+  uint64_t floor = std::min(older_fence, newest.oldest_fence);
+  std::function<uint64_t(uint64_t)> hook;
+  {
+    absl::MutexLock lock(&mu_);
+    hook = retention_hook_;
+  }
+  if (hook) floor = std::min(floor, hook(floor));
+  return writer_->DropSegmentsUpTo(floor, options_.wal_archive);
+}
+
+void Durability::SetLogRetentionHook(std::function<uint64_t(uint64_t floor)> hook) {
+  absl::MutexLock lock(&mu_);
+  retention_hook_ = std::move(hook);
 }
 
 void Durability::SnapshotLoop() {

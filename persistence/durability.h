@@ -101,6 +101,15 @@ class Durability final : public engine::MutationSink {
   absl::Status Shutdown(bool final_snapshot);
   DurabilityStats Stats() const;
   const DataDir& data_dir() const { return *dir_; }
+  const std::string& wal_archive() const { return options_.wal_archive; }
+
+  // Log consumers that still need old records (webhook deliverers, issue 13): after
+  // a snapshot, before the segments whose records all have seq <= floor are dropped
+  // (or archived), `hook(floor)` says how far they may be: floor when no consumer
+  // needs them, else less (a consumer at cursor C needs C on: C - 1). The hook
+  // decides how much to keep (it may give up on a consumer instead). Runs on the
+  // snapshot thread.
+  void SetLogRetentionHook(std::function<uint64_t(uint64_t floor)> hook);
 
  private:
   Durability(FileSystem* fs, DurabilityOptions options, std::unique_ptr<DataDir> dir)
@@ -120,6 +129,7 @@ class Durability final : public engine::MutationSink {
   uint64_t snapshots_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t bytes_at_last_snapshot_ ABSL_GUARDED_BY(mu_) = 0;
   SnapshotInfo last_snapshot_ ABSL_GUARDED_BY(mu_);
+  std::function<uint64_t(uint64_t)> retention_hook_ ABSL_GUARDED_BY(mu_);
   std::thread snapshot_thread_;
 };
 

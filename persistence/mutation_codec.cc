@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 
@@ -107,6 +108,21 @@ void PutAffiliateBody(const engine::PutAffiliate& op, std::string* out) {
   PutVarint(a.emails.size(), out);
   for (const std::string& e : a.emails) PutString(e, out);
   out->push_back(op.created ? 1 : 0);
+}
+
+void PutWebhookBody(const engine::PutWebhookEndpoint& op, std::string* out) {
+  const engine::WebhookEndpoint& e = op.endpoint;
+  PutVarint(e.id, out);
+  PutVarint(e.shop, out);
+  PutString(e.url, out);
+  PutVarint(e.event_mask, out);
+  out->push_back(static_cast<char>((e.enabled ? 1 : 0) | (op.created ? 2 : 0)));
+  PutString(e.disabled_reason, out);
+  PutString(e.secret, out);
+  PutString(e.previous_secret, out);
+  PutTime(e.previous_secret_expires_at, out);
+  PutTime(e.created_at, out);
+  PutTime(e.updated_at, out);
 }
 
 void PutCounters(const std::optional<OrderCounters>& c, std::string* out) {
@@ -324,6 +340,30 @@ engine::PutAffiliate ReadAffiliate(Decoder& d) {
   return op;
 }
 
+engine::PutWebhookEndpoint ReadWebhook(Decoder& d) {
+  constexpr absl::string_view where = "PutWebhookEndpoint";
+  engine::PutWebhookEndpoint op;
+  engine::WebhookEndpoint& e = op.endpoint;
+  e.id = d.Varint(where, "id");
+  e.shop = d.Varint(where, "shop");
+  e.url = d.String(where, "url");
+  const uint64_t mask = d.Varint(where, "event_mask");
+  if (mask >= (uint64_t{1} << engine::kWebhookEventTypes.size())) {
+    d.Fail(where, "event_mask", absl::StrCat("unknown event type bits in ", mask));
+  }
+  e.event_mask = static_cast<uint32_t>(mask);
+  const uint8_t flags = d.Flags(where, "flags", 0x03);
+  e.enabled = (flags & 1) != 0;
+  op.created = (flags & 2) != 0;
+  e.disabled_reason = d.String(where, "disabled_reason");
+  e.secret = d.String(where, "secret");
+  e.previous_secret = d.String(where, "previous_secret");
+  e.previous_secret_expires_at = d.Time(where, "previous_secret_expires_at");
+  e.created_at = d.Time(where, "created_at");
+  e.updated_at = d.Time(where, "updated_at");
+  return op;
+}
+
 // `inner` is where + ".counters" (a literal: no allocation per record).
 std::optional<OrderCounters> ReadCounters(Decoder& d, absl::string_view where,
                                           absl::string_view inner) {
@@ -410,6 +450,27 @@ std::string Describe(const engine::PutAffiliate& op) {
   }
   absl::StrAppend(&line, ", created ", Time(a.created_at), ")");
   return line;
+}
+
+// Secrets are never printed.
+std::string Describe(const engine::PutWebhookEndpoint& op) {
+  const engine::WebhookEndpoint& e = op.endpoint;
+  std::string types = absl::StrJoin(engine::WebhookEventNames(e.event_mask), ",");
+  std::string line = absl::StrCat(
+      "webhook endpoint ", op.created ? "created" : "updated", " shop ", e.shop, " ep_", e.id,
+      " ", Printable(e.url), " (events ", types.empty() ? "all" : types, ", ",
+      e.enabled ? "enabled" : "disabled");
+  if (!e.disabled_reason.empty()) {
+    absl::StrAppend(&line, ": ", Printable(e.disabled_reason));
+  }
+  if (!e.previous_secret.empty()) {
+    absl::StrAppend(&line, ", previous secret valid until ", Time(e.previous_secret_expires_at));
+  }
+  return line + ")";
+}
+
+std::string Describe(const engine::RemoveWebhookEndpoint& op) {
+  return absl::StrCat("webhook endpoint deleted shop ", op.shop, " ep_", op.id);
 }
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
@@ -529,6 +590,12 @@ MutationTag TagOf(const Mutation& m) {
     }
     MutationTag operator()(const engine::ReverseOrder&) { return MutationTag::kReverseOrder; }
     MutationTag operator()(const engine::PutAffiliate&) { return MutationTag::kPutAffiliate; }
+    MutationTag operator()(const engine::PutWebhookEndpoint&) {
+      return MutationTag::kPutWebhookEndpoint;
+    }
+    MutationTag operator()(const engine::RemoveWebhookEndpoint&) {
+      return MutationTag::kRemoveWebhookEndpoint;
+    }
   };
   return std::visit(Visitor{}, m.op);
 }
@@ -559,6 +626,11 @@ void EncodeMutation(const Mutation& m, std::string* out) {
           if (tag == MutationTag::kPutSettingsV2) PutSettingsV2(op.settings, out);
         } else if constexpr (std::is_same_v<T, engine::PutAffiliate>) {
           PutAffiliateBody(op, out);
+        } else if constexpr (std::is_same_v<T, engine::PutWebhookEndpoint>) {
+          PutWebhookBody(op, out);
+        } else if constexpr (std::is_same_v<T, engine::RemoveWebhookEndpoint>) {
+          PutVarint(op.shop, out);
+          PutVarint(op.id, out);
         } else if constexpr (std::is_same_v<T, engine::RecordOrder>) {
           PutVarint(op.shop, out);
           PutDecision(op.decision, out);
@@ -625,6 +697,16 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
     case MutationTag::kPutAffiliate:
       m.op = ReadAffiliate(d);
       break;
+    case MutationTag::kPutWebhookEndpoint:
+      m.op = ReadWebhook(d);
+      break;
+    case MutationTag::kRemoveWebhookEndpoint: {
+      engine::RemoveWebhookEndpoint op;
+      op.shop = d.Varint("RemoveWebhookEndpoint", "shop");
+      op.id = d.Varint("RemoveWebhookEndpoint", "id");
+      m.op = op;
+      break;
+    }
     case MutationTag::kRecordOrder:
     case MutationTag::kRecordOrderV2: {
       const bool v2 = tag == static_cast<uint8_t>(MutationTag::kRecordOrderV2);

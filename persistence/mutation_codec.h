@@ -43,6 +43,13 @@
 //                          affiliate_disabled, affiliate_not_registered), and after
 //                          the Decision's fields: u8 referral_refused (ReferralRefusal),
 //                          varint refused_affiliate, varint order_number_in_connection
+//   18   PutWebhookEndpoint varint id, varint shop, string url, varint event_mask
+//                          (bit i: engine::kWebhookEventTypes[i]; 0 = all), flags
+//                          (bit 0 enabled, bit 1 created), string disabled_reason,
+//                          string secret, string previous_secret, zigzag
+//                          previous_secret_expires_at, zigzag created_at, zigzag
+//                          updated_at
+//   19   RemoveWebhookEndpoint varint shop, varint id
 //   Tags are persisted: never renumber; a new op gets a new tag. An unknown tag is
 //   rejected (an old binary must not half-read a newer log). A value the old tag can
 //   carry is written with it (tags 2, 3, 4: cause kRequest; the three settings at
@@ -98,6 +105,9 @@ enum class MutationTag : uint8_t {
   kRemoveConnectionWithCause = 7,
   kPutSettingsV2 = 8,
   kRecordOrderV2 = 9,
+  // 10-17: other features of issue 13/14 (assigned at merge).
+  kPutWebhookEndpoint = 18,
+  kRemoveWebhookEndpoint = 19,
 };
 
 // The cap on every string field (emails, names, order ids). Generous against the

@@ -138,6 +138,22 @@ std::vector<Mutation> Samples() {
   out.push_back(Mutation{kMaxTime, engine::ReverseOrder{kMaxU64, LongUtf8(), LongUtf8(),
                                                        OrderCounters{kMaxU32, kMaxTime}}});
   out.push_back(Mutation{kMinTime, engine::ReverseOrder{0, "", "", OrderCounters{}}});
+  for (int flags = 0; flags < 4; ++flags) {
+    engine::WebhookEndpoint e;
+    e.id = flags == 0 ? 1 : kMaxU64;
+    e.shop = kMaxU64;
+    e.url = std::string(kMaxCodecStringBytes, 'u');
+    e.event_mask = flags == 0 ? 0 : (1u << engine::kWebhookEventTypes.size()) - 1;
+    e.enabled = (flags & 1) != 0;
+    e.disabled_reason = flags == 2 ? LongUtf8() : "";
+    e.secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    e.previous_secret = flags == 3 ? "whsec_b2xk" : "";
+    e.previous_secret_expires_at = flags == 3 ? kMaxTime : 0;
+    e.created_at = kMinTime;
+    e.updated_at = kMaxTime;
+    out.push_back(Mutation{kMaxTime, engine::PutWebhookEndpoint{e, (flags & 2) != 0}});
+  }
+  out.push_back(Mutation{1, engine::RemoveWebhookEndpoint{kMaxU64, 3}});
   return out;
 }
 
@@ -411,7 +427,21 @@ TEST(MutationCodecTest, DescribeIsOneReadableLine) {
             "reverse order shop 1 \"A-1\" (no email) (nothing to un-count)");
   for (const Mutation& m : Samples()) {
     EXPECT_EQ(DescribeMutation(m).find('\n'), std::string::npos);
+    EXPECT_EQ(DescribeMutation(m).find("whsec_"), std::string::npos) << "a secret is printed";
   }
+  engine::WebhookEndpoint e;
+  e.id = 4;
+  e.shop = 2;
+  e.url = "https://x.io/h";
+  e.event_mask = 1 | 8;
+  e.enabled = false;
+  e.disabled_reason = "the receiver answered 410 Gone";
+  e.secret = "whsec_c2VjcmV0";
+  EXPECT_EQ(DescribeMutation(Mutation{0, engine::PutWebhookEndpoint{e, true}}),
+            "webhook endpoint created shop 2 ep_4 https://x.io/h (events "
+            "connection.created,order.attributed, disabled: the receiver answered 410 Gone)");
+  EXPECT_EQ(DescribeMutation(Mutation{0, engine::RemoveWebhookEndpoint{2, 4}}),
+            "webhook endpoint deleted shop 2 ep_4");
 }
 
 }  // namespace

@@ -87,6 +87,24 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     CloseBlock();
     affiliates_copy_.clear();
   }
+  // Likewise the webhook endpoints (a few per shop).
+  void WebhookEndpointRecord(const engine::WebhookEndpoint& e) override {
+    if (status_.ok()) webhooks_copy_.push_back(e);
+  }
+  void WebhookEndpointsDone(uint64_t fence) override {
+    if (!status_.ok()) return;
+    fences_.webhooks = fence;
+    StartBlock(SnapshotBlockType::kWebhooks, 0, fence, 0);
+    for (const engine::WebhookEndpoint& e : webhooks_copy_) {
+      if (!snapshot_codec::AppendWebhookEndpoint(e, &pending_)) {
+        return Fail(absl::InternalError(absl::StrCat(
+            "webhook endpoint ", e.id, ": longer than the snapshot format allows")));
+      }
+      AfterRecord(/*may_flush=*/false);
+    }
+    CloseBlock();
+    webhooks_copy_.clear();
+  }
   void BeginConnectionShard(uint32_t index, uint64_t fence) override {
     if (!status_.ok()) return;
     if (index >= fences_.connection_shards.size()) {
@@ -162,8 +180,8 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     if (!status_.ok()) return status_;
     SnapshotInfo info;
     info.fences = fences_;
-    info.oldest_fence = std::min(fences_.settings, fences_.affiliates);
-    info.newest_fence = std::max(fences_.settings, fences_.affiliates);
+    info.oldest_fence = std::min({fences_.settings, fences_.affiliates, fences_.webhooks});
+    info.newest_fence = std::max({fences_.settings, fences_.affiliates, fences_.webhooks});
     for (const auto* v : {&fences_.connection_shards, &fences_.order_shards}) {
       for (uint64_t f : *v) {
         info.oldest_fence = std::min(info.oldest_fence, f);
@@ -246,6 +264,7 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
         sub_bytes = kOwnerSubHeaderBytes;
         break;
       case SnapshotBlockType::kAffiliates:
+      case SnapshotBlockType::kWebhooks:
         Put64(sub + kAffiliateFenceOffset, fence);
         sub_bytes = kAffiliateSubHeaderBytes;
         break;
@@ -286,6 +305,7 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
         Put32(body + kOwnerCountOffset, block_records_);
         break;
       case SnapshotBlockType::kAffiliates:
+      case SnapshotBlockType::kWebhooks:
         Put32(body + kAffiliateCountOffset, block_records_);
         break;
       case SnapshotBlockType::kTrailer:
@@ -359,6 +379,7 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
   uint64_t settings_ = 0, connections_ = 0, orders_ = 0, owners_ = 0, blocks_ = 0;
   uint64_t affiliates_ = 0;
   std::vector<engine::Affiliate> affiliates_copy_;
+  std::vector<engine::WebhookEndpoint> webhooks_copy_;
   uint64_t bytes_written_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "persistence/mutation_codec.h"
 #include "persistence/snapshot_format.h"
 
 namespace attrib::persistence::snapshot_codec {
@@ -86,6 +87,16 @@ bool AppendAffiliate(const engine::Affiliate& a, std::string* out) {
   w.ZigZag(a.created_at);
   w.Byte(static_cast<uint8_t>(a.emails.size()));
   for (const std::string& e : a.emails) w.String(e);
+  w.AppendTo(out);
+  return true;
+}
+
+bool AppendWebhookEndpoint(const engine::WebhookEndpoint& e, std::string* out) {
+  std::string m;
+  EncodeMutation(engine::Mutation{0, engine::PutWebhookEndpoint{e, false}}, &m);
+  if (m.size() + 16 > kMaxRecordBytes) return false;
+  Writer w;
+  w.String(m);
   w.AppendTo(out);
   return true;
 }
@@ -321,6 +332,20 @@ bool RecordDecoder::ReadAffiliate(engine::Affiliate* a) {
     if (!String(kMaxConnectionStringBytes, &e)) return false;
     if (e.empty()) return Fail("affiliate with an empty email");
   }
+  return true;
+}
+
+bool RecordDecoder::ReadWebhookEndpoint(engine::WebhookEndpoint* e) {
+  std::string m;
+  if (!String(kMaxRecordBytes, &m)) return false;
+  absl::StatusOr<engine::Mutation> decoded = DecodeMutation(m);
+  if (!decoded.ok()) return Fail("webhook endpoint record does not decode");
+  const auto* put = std::get_if<engine::PutWebhookEndpoint>(&decoded->op);
+  if (put == nullptr) return Fail("webhook endpoint record holds another mutation");
+  if (put->endpoint.shop == 0 || put->endpoint.id == 0) {
+    return Fail("webhook endpoint with shop or id 0");
+  }
+  *e = put->endpoint;
   return true;
 }
 

@@ -38,6 +38,7 @@ bool AppendConnection(const engine::ConnectionView& c, std::string* out);
 bool AppendOrder(const engine::OrderRecord& r, std::string* out);
 bool AppendOwner(const engine::OwnerKey& o, std::string* out);
 bool AppendAffiliate(const engine::Affiliate& a, std::string* out);
+bool AppendWebhookEndpoint(const engine::WebhookEndpoint& e, std::string* out);
 // A version 2 connection record: the key hash, then the store's record verbatim.
 bool AppendEncodedConnection(const engine::EncodedConnection& c, std::string* out);
 
@@ -72,6 +73,7 @@ class RecordDecoder {
   bool ReadOrder(engine::OrderRecord* r);
   bool ReadOwner(engine::OwnerKey* o);
   bool ReadAffiliate(engine::Affiliate* a);
+  bool ReadWebhookEndpoint(engine::WebhookEndpoint* e);
   // A version 2 connection record, checked for form: flags, every length within
   // the block, no empty string, owner index < `owner_count`. *record views the
   // store's record (after the hash) in the block's bytes. No copy, no allocation:

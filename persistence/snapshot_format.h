@@ -39,6 +39,9 @@
 //     affiliates  (kAffiliateSubHeaderBytes = 13; version 3):
 //                   0 u8 type = 6 | 1 u64 fence | 9 u32 record count |
 //                   affiliate records
+//     webhooks    (kAffiliateSubHeaderBytes = 13; version 4; after the affiliates):
+//                   0 u8 type = 7 | 1 u64 fence | 9 u32 record count |
+//                   webhook endpoint records
 //     owners      (kOwnerSubHeaderBytes = 9; version 2 and later):
 //                   0 u8 type = 5 | 1 u32 index of the block's first owner |
 //                   5 u32 record count | owner records
@@ -68,6 +71,9 @@
 //     affiliate:  varint shop | varint id (both >= 1) | string name | u8 status
 //                 (AffiliateStatus) | zvarint created_at | u8 email count (<= 8)
 //                 | that many strings (canonical emails, non-empty)
+//     webhook:    varint length | that many bytes: the endpoint as one log
+//                 PutWebhookEndpoint mutation (persistence/mutation_codec.h, tag 18),
+//                 so the two encodings of an endpoint are one
 //     owner:      varint shop | varint affiliate (both >= 1)
 //     connection, version 2: the store's own record (engine/record_format.h) after
 //                 its key hash, so a restore copies it instead of re-encoding it and
@@ -150,7 +156,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 inline constexpr char kSnapshotMagic[8] = {'A', 'T', 'R', 'B', 'S', 'N', 'P', '1'};
 // The version written; a reader accepts kOldestReadableSnapshotVersion through it
 // and rejects any other with a message naming both.
-inline constexpr uint32_t kSnapshotVersion = 3;
+inline constexpr uint32_t kSnapshotVersion = 4;
 inline constexpr uint32_t kOldestReadableSnapshotVersion = 1;
 inline constexpr size_t kSnapshotHeaderBytes = 48;
 inline constexpr size_t kSnapshotHeaderCrcOffset = 44;
@@ -174,6 +180,7 @@ enum class SnapshotBlockType : uint8_t {
   kTrailer = 4,
   kOwners = 5,      // Version 2.
   kAffiliates = 6,  // Version 3.
+  kWebhooks = 7,    // Version 4: the webhook endpoints (sub-header as affiliates).
 };
 
 inline constexpr size_t kSettingsSubHeaderBytes = 5;

@@ -171,6 +171,21 @@ absl::Status DecodeAffiliates(const SnapshotIndex& index,
   return absl::OkStatus();
 }
 
+absl::Status DecodeWebhooks(const SnapshotIndex& index,
+                            const std::function<void(const engine::WebhookEndpoint&)>& fn) {
+  engine::WebhookEndpoint e;
+  for (size_t b = index.webhook_blocks.first; b < index.webhook_blocks.second; ++b) {
+    absl::Status s = DecodeBlockRecords(
+        index, index.blocks[b],
+        [&](snapshot_codec::RecordDecoder& d) { return d.ReadWebhookEndpoint(&e); },
+        [&] {
+          if (fn) fn(e);
+        });
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // Reads, verifies and decodes every record in file order (no engine).
 absl::StatusOr<SnapshotInfo> ReadAll(
     FileSystem* fs, const std::string& path,
@@ -185,6 +200,7 @@ absl::StatusOr<SnapshotInfo> ReadAll(
   if (!index.ok()) return index.status();
   if (absl::Status s = DecodeSettings(*index, fn_settings); !s.ok()) return s;
   if (absl::Status s = DecodeAffiliates(*index, fn_affiliate); !s.ok()) return s;
+  if (absl::Status s = DecodeWebhooks(*index, nullptr); !s.ok()) return s;
   absl::StatusOr<std::vector<engine::OwnerKey>> owners = DecodeOwners(*index);
   if (!owners.ok()) return owners.status();
   engine::Connection c;
@@ -280,6 +296,9 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
   });
   if (!status.ok()) return status;
   status = DecodeAffiliates(index, [&](const engine::Affiliate& a) { engine->RestoreAffiliate(a); });
+  if (!status.ok()) return status;
+  status = DecodeWebhooks(
+      index, [&](const engine::WebhookEndpoint& e) { engine->RestoreWebhookEndpoint(e); });
   if (!status.ok()) return status;
   const std::vector<uint32_t> owner_map = engine->InternOwners(*owners);
   const bool encoded = index.header.version >= 2;

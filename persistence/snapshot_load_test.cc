@@ -217,6 +217,8 @@ TEST_F(SnapshotLoadTest, EveryFieldOfTheVersion2FormatIsChecked) {
       {"version 0", [](std::string& b) { Put32(b.data() + 8, 0); }, "format version 0"},
       {"owner list in a version 1 file", [](std::string& b) { Put32(b.data() + 8, 1); },
        "block in a version 1 snapshot"},
+      {"webhook endpoints in a version 3 file", [](std::string& b) { Put32(b.data() + 8, 3); },
+       "webhooks block in a version 3 snapshot"},
       {"unused flag bit", [&](std::string& b) { b[plain.offset + flags] |= 0x20; },
        "bad connection flags"},
       {"dead bit", [&](std::string& b) { b[plain.offset + flags] |= 0x80; },

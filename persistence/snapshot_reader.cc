@@ -3,6 +3,7 @@
 #include "persistence/snapshot_reader.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -36,6 +37,8 @@ absl::string_view TypeName(SnapshotBlockType t) {
       return "owners";
     case SnapshotBlockType::kAffiliates:
       return "affiliates";
+    case SnapshotBlockType::kWebhooks:
+      return "webhooks";
   }
   return "unknown";
 }
@@ -183,6 +186,13 @@ class Indexer {
         }
         sub = kAffiliateSubHeaderBytes;
         break;
+      case SnapshotBlockType::kWebhooks:
+        if (index_.header.version < 4) {
+          return BlockError(offset, absl::StrCat("webhooks block in a version ",
+                                                 index_.header.version, " snapshot"));
+        }
+        sub = kAffiliateSubHeaderBytes;
+        break;
       default:
         return BlockError(offset, absl::StrCat("unknown block type ",
                                                static_cast<int>(static_cast<uint8_t>(body[0]))));
@@ -207,22 +217,13 @@ class Indexer {
     }
     if (b.type == SnapshotBlockType::kAffiliates) {
       // After the settings, before the connections; one fence for all of them.
-      if (phase_ != SnapshotBlockType::kSettings && phase_ != SnapshotBlockType::kAffiliates) {
-        return BlockError(offset, absl::StrCat("affiliates block out of order (after ",
-                                               TypeName(phase_), " blocks)"));
-      }
-      b.fence = Get64(p + kAffiliateFenceOffset);
-      if (phase_ == SnapshotBlockType::kAffiliates && b.fence != index_.fences.affiliates) {
-        return BlockError(offset, "fence differs from the previous affiliates block's");
-      }
-      if (phase_ != SnapshotBlockType::kAffiliates) index_.affiliate_blocks.first = n;
-      phase_ = SnapshotBlockType::kAffiliates;
-      index_.fences.affiliates = b.fence;
-      b.count = Get32(p + kAffiliateCountOffset);
-      index_.affiliates += b.count;
-      index_.affiliate_blocks.second = n + 1;
-      index_.blocks.push_back(b);
-      return absl::OkStatus();
+      return FencedBlock(b, p, n, {SnapshotBlockType::kSettings}, &index_.fences.affiliates,
+                         &index_.affiliates, &index_.affiliate_blocks);
+    }
+    if (b.type == SnapshotBlockType::kWebhooks) {
+      // After the settings and affiliates, before the connections; one fence.
+      return FencedBlock(b, p, n, {SnapshotBlockType::kSettings, SnapshotBlockType::kAffiliates},
+                         &index_.fences.webhooks, &index_.webhooks, &index_.webhook_blocks);
     }
     if (b.type == SnapshotBlockType::kOwners) {
       // After every connection shard, before the orders; numbered without a gap.
@@ -261,7 +262,8 @@ class Indexer {
                                                TypeName(phase_), " blocks)"));
       }
       if (orders && (phase_ == SnapshotBlockType::kSettings ||
-                     phase_ == SnapshotBlockType::kAffiliates)) {
+                     phase_ == SnapshotBlockType::kAffiliates ||
+                     phase_ == SnapshotBlockType::kWebhooks)) {
         return BlockError(offset, "orders block before the connection blocks");
       }
       phase_ = b.type;
@@ -285,6 +287,33 @@ class Indexer {
     }
     ranges[b.shard].second = n + 1;
     (orders ? index_.orders : index_.connections) += b.count;
+    index_.blocks.push_back(b);
+    return absl::OkStatus();
+  }
+
+  // A block of a piece with one fence and one record count (affiliates, webhooks):
+  // after the `before` pieces (or its own), the same fence in each of its blocks.
+  absl::Status FencedBlock(SnapshotBlock& b, const char* p, size_t n,
+                           std::initializer_list<SnapshotBlockType> before, uint64_t* fence,
+                           uint64_t* records, std::pair<size_t, size_t>* range) {
+    const bool again = phase_ == b.type;
+    bool in_order = again;
+    for (SnapshotBlockType t : before) in_order = in_order || phase_ == t;
+    if (!in_order) {
+      return BlockError(b.offset, absl::StrCat(TypeName(b.type), " block out of order (after ",
+                                               TypeName(phase_), " blocks)"));
+    }
+    b.fence = Get64(p + kAffiliateFenceOffset);
+    if (again && b.fence != *fence) {
+      return BlockError(b.offset, absl::StrCat("fence differs from the previous ",
+                                               TypeName(b.type), " block's"));
+    }
+    if (!again) range->first = n;
+    phase_ = b.type;
+    *fence = b.fence;
+    b.count = Get32(p + kAffiliateCountOffset);
+    *records += b.count;
+    range->second = n + 1;
     index_.blocks.push_back(b);
     return absl::OkStatus();
   }
@@ -332,6 +361,10 @@ class Indexer {
     if (index_.affiliate_blocks.second != 0) {
       oldest = std::min(oldest, index_.fences.affiliates);
       newest = std::max(newest, index_.fences.affiliates);
+    }
+    if (index_.webhook_blocks.second != 0) {
+      oldest = std::min(oldest, index_.fences.webhooks);
+      newest = std::max(newest, index_.fences.webhooks);
     }
     for (const auto* v : {&index_.fences.connection_shards, &index_.fences.order_shards}) {
       for (uint64_t f : *v) {

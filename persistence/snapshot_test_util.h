@@ -109,6 +109,7 @@ inline void FillRandomState(engine::Engine* e, engine::FakeClock* clock, uint64_
     // Slow enough that most orders stay in the 4-day window, fast enough to evict some.
     if (pick(10) == 0) clock->Advance(static_cast<engine::TimeMs>(pick(engine::kMsPerDay / 40)));
   }
+  engine::replay_testing::FillWebhookEndpoints(e);  // Format version 4.
 }
 
 // The affiliate directory and its settings on top of FillRandomState's emails

@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include <type_traits>
+#include <variant>
 
 namespace attrib::service {
 namespace {
@@ -217,6 +219,153 @@ std::vector<OperationLatency> Service::OperationLatencies() const {
     result.push_back(OperationLatency{std::string(OperationName(o)), latency});
   }
   return result;
+}
+
+}  // namespace attrib::service
+
+// ---------------------------------------------------------------- Webhooks
+
+namespace attrib::service {
+namespace {
+
+absl::Status NotConfigured(absl::string_view what) {
+  return absl::UnimplementedError(absl::StrCat(what, ": webhooks are not available here"));
+}
+
+WebhookEndpointInfo Redacted(engine::WebhookEndpoint e, const WebhookHooks& hooks) {
+  WebhookEndpointInfo info;
+  const uint64_t id = e.id;
+  e.secret.clear();
+  e.previous_secret.clear();
+  info.endpoint = std::move(e);
+  if (hooks.delivery) info.delivery = hooks.delivery(id);
+  return info;
+}
+
+}  // namespace
+
+engine::ShopId ShopOfChange(const engine::Mutation& m) {
+  return std::visit(
+      [](const auto& op) -> engine::ShopId {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, engine::SetConnection>) {
+          return op.connection.shop;
+        } else if constexpr (std::is_same_v<T, engine::PutAffiliate>) {
+          return op.affiliate.shop;
+        } else if constexpr (std::is_same_v<T, engine::PutWebhookEndpoint>) {
+          return op.endpoint.shop;
+        } else {
+          return op.shop;
+        }
+      },
+      m.op);
+}
+
+absl::StatusOr<engine::WebhookEndpoint> Service::CreateWebhookEndpoint(
+    Call& call, engine::WebhookEndpointRequest r) {
+  const WebhookHooks& h = options_.webhooks;
+  if (!h.new_secret || !h.check_url) return NotConfigured("createWebhookEndpoint");
+  if (absl::Status s = CheckWrite(call.scope, r.shop, "createWebhookEndpoint"); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = h.check_url(r.url); !s.ok()) return s;
+  absl::StatusOr<std::string> secret = h.new_secret();
+  if (!secret.ok()) return secret.status();
+  r.secret = *std::move(secret);
+  auto result = Write(call, r.shop, "createWebhookEndpoint",
+                      [&] { return engine_->CreateWebhookEndpoint(r); });
+  if (result.ok() && h.created) h.created(result->id, call.wait_for_seq);
+  if (result.ok() && h.changed) h.changed();
+  return result;
+}
+
+absl::StatusOr<engine::WebhookEndpoint> Service::UpdateWebhookEndpoint(
+    Call& call, engine::ShopId shop, uint64_t id, const engine::WebhookEndpointPatch& p) {
+  const WebhookHooks& h = options_.webhooks;
+  if (!h.check_url) return NotConfigured("updateWebhookEndpoint");
+  if (absl::Status s = CheckWrite(call.scope, shop, "updateWebhookEndpoint"); !s.ok()) return s;
+  if (p.url) {
+    if (absl::Status s = h.check_url(*p.url); !s.ok()) return s;
+  }
+  auto result = Write(call, shop, "updateWebhookEndpoint",
+                      [&] { return engine_->UpdateWebhookEndpoint(shop, id, p); });
+  if (!result.ok()) return result;
+  if (h.changed) h.changed();
+  return Redacted(*std::move(result), h).endpoint;
+}
+
+absl::StatusOr<engine::WebhookEndpoint> Service::RotateWebhookSecret(Call& call,
+                                                                     engine::ShopId shop,
+                                                                     uint64_t id) {
+  const WebhookHooks& h = options_.webhooks;
+  if (!h.new_secret) return NotConfigured("rotateWebhookSecret");
+  if (absl::Status s = CheckWrite(call.scope, shop, "rotateWebhookSecret"); !s.ok()) return s;
+  absl::StatusOr<std::string> secret = h.new_secret();
+  if (!secret.ok()) return secret.status();
+  auto result = Write(call, shop, "rotateWebhookSecret", [&] {
+    return engine_->RotateWebhookSecret(shop, id, *secret, h.secret_overlap_ms);
+  });
+  if (!result.ok()) return result;
+  if (h.changed) h.changed();
+  result->previous_secret.clear();  // Shown once, when it was created or rotated in.
+  return result;
+}
+
+absl::Status Service::DeleteWebhookEndpoint(Call& call, engine::ShopId shop, uint64_t id) {
+  absl::Status s = Write(call, shop, "deleteWebhookEndpoint",
+                         [&] { return engine_->DeleteWebhookEndpoint(shop, id); });
+  if (s.ok() && options_.webhooks.changed) options_.webhooks.changed();
+  return s;
+}
+
+absl::StatusOr<WebhookEndpointInfo> Service::GetWebhookEndpoint(const Call& call,
+                                                                engine::ShopId shop,
+                                                                uint64_t id) const {
+  if (absl::Status s = CheckRead(call.scope, shop); !s.ok()) return s;
+  std::optional<engine::WebhookEndpoint> e = engine_->webhooks().Get(shop, id);
+  if (!e) {
+    return absl::NotFoundError(
+        absl::StrCat("webhook endpoint ep_", id, " of shop ", shop, ": not found"));
+  }
+  return Redacted(*std::move(e), options_.webhooks);
+}
+
+absl::StatusOr<std::vector<WebhookEndpointInfo>> Service::ListWebhookEndpoints(
+    const Call& call, engine::ShopId shop) const {
+  if (absl::Status s = CheckRead(call.scope, shop); !s.ok()) return s;
+  std::vector<WebhookEndpointInfo> out;
+  for (engine::WebhookEndpoint& e : engine_->webhooks().List(shop)) {
+    out.push_back(Redacted(std::move(e), options_.webhooks));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Change>> Service::Changes(const Call& call, uint64_t from,
+                                                     size_t max, uint64_t* next) const {
+  if (!options_.webhooks.read_changes) return NotConfigured("changes");
+  if (call.scope.admin) {
+    absl::StatusOr<std::vector<Change>> r = options_.webhooks.read_changes(from, max);
+    if (!r.ok()) return r.status();
+    *next = r->empty() ? std::max<uint64_t>(from, 1) : r->back().seq + 1;
+    return r;
+  }
+  // A shop key: read on past other shops' changes (bounded: a few batches).
+  std::vector<Change> out;
+  *next = std::max<uint64_t>(from, 1);
+  for (int batch = 0; batch < 8 && out.size() < max; ++batch) {
+    absl::StatusOr<std::vector<Change>> r = options_.webhooks.read_changes(*next, max);
+    if (!r.ok()) return r.status();
+    if (r->empty()) break;
+    *next = r->back().seq + 1;
+    for (Change& c : *r) {
+      if (ShopOfChange(c.mutation) == call.scope.shop && out.size() < max) {
+        out.push_back(std::move(c));
+      } else if (out.size() >= max) {
+        *next = std::min(*next, c.seq);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace attrib::service

@@ -46,6 +46,7 @@
 #include "service/operation.h"
 #include "service/request_latency.h"
 #include "service/scope.h"
+#include "service/webhook_hooks.h"
 
 namespace attrib::service {
 
@@ -66,6 +67,7 @@ struct ServiceOptions {
   std::function<ServerFacts()> server_facts;  // May be empty.
   std::function<absl::Status()> snapshot;     // Empty: `snapshot` is unimplemented.
   DurabilityHooks* durability = nullptr;      // Null: in memory only.
+  WebhookHooks webhooks;                      // Issue 13 (webhook_hooks.h).
 };
 
 // One request in flight (Begin() .. Finish()).
@@ -193,6 +195,26 @@ class Service {
                                                      engine::AffiliateId id) const;
   absl::StatusOr<engine::AffiliatePage> SearchAffiliates(
       const Call& call, const engine::AffiliateQuery& query) const;
+
+  // --- Webhook endpoints (issue 13). The secret is generated here; a create or a
+  // rotation returns it, a Get or List never shows it (`secret` cleared).
+  absl::StatusOr<engine::WebhookEndpoint> CreateWebhookEndpoint(
+      Call& call, engine::WebhookEndpointRequest r);
+  absl::StatusOr<engine::WebhookEndpoint> UpdateWebhookEndpoint(
+      Call& call, engine::ShopId shop, uint64_t id, const engine::WebhookEndpointPatch& p);
+  absl::StatusOr<engine::WebhookEndpoint> RotateWebhookSecret(Call& call, engine::ShopId shop,
+                                                              uint64_t id);
+  absl::Status DeleteWebhookEndpoint(Call& call, engine::ShopId shop, uint64_t id);
+  absl::StatusOr<WebhookEndpointInfo> GetWebhookEndpoint(const Call& call, engine::ShopId shop,
+                                                         uint64_t id) const;
+  absl::StatusOr<std::vector<WebhookEndpointInfo>> ListWebhookEndpoints(
+      const Call& call, engine::ShopId shop) const;
+
+  // --- The change feed: up to `max` committed changes with seq >= from, in order;
+  // an admin sees every shop's, a shop key only its shop's (the others are
+  // skipped, their sequence numbers are gaps). *next: where to continue.
+  absl::StatusOr<std::vector<Change>> Changes(const Call& call, uint64_t from, size_t max,
+                                              uint64_t* next) const;
 
   // --- Server.
   absl::StatusOr<StatsResult> Stats(const Call& call) const;

@@ -44,6 +44,7 @@
 #include "service/service.h"
 #include "tools/attribd_metrics.h"
 #include "tools/attribd_replication.h"
+#include "tools/attribd_webhooks.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:7411",
           "Address to serve on: host:port or [v6]:port (port 0 picks a free port). A "
@@ -462,6 +463,7 @@ int main(int argc, char** argv) {
     return Fail(s);
   }
   engine_options.sink = durability->get();
+  engine_options.max_webhook_endpoints_per_shop = attrib::tools::WebhookMaxEndpointsPerShop();
   Engine engine(engine_options);
   absl::StatusOr<attrib::persistence::RecoveryReport> report =
       (*durability)->RecoverAndStart(&engine);
@@ -473,6 +475,13 @@ int main(int argc, char** argv) {
       "the log continues at seq %d",
       recovered_connections, report->snapshot.empty() ? "none" : report->snapshot,
       report->snapshot_seconds, report->replayed, report->replay_seconds, report->next_seq);
+
+  // Webhook delivery from the log (issue 13): started once the server runs.
+  absl::StatusOr<std::unique_ptr<attrib::tools::AttribdWebhooks>> webhooks =
+      attrib::tools::SetUpWebhooks(&engine, durability->get(),
+                                   attrib::persistence::PosixFileSystem());
+  if (!webhooks.ok()) return Fail(webhooks.status());
+  attrib::webhooks::Dispatcher* dispatcher = (*webhooks)->dispatcher.get();
 
   attrib::net::Server* server_ptr = nullptr;
   handler_options.server_facts = [&server_ptr] {
@@ -494,7 +503,8 @@ int main(int argc, char** argv) {
   // counters whichever protocol a request came in by.
   attrib::service::Service service(
       &engine, attrib::service::ServiceOptions{handler_options.server_facts,
-                                               handler_options.snapshot, &hooks});
+                                               handler_options.snapshot, &hooks,
+                                               (*webhooks)->hooks});
   attrib::net::RequestHandler handler(&service, handler_options);
   attrib::net::Server server(&handler, server_options);
   server_ptr = &server;
@@ -504,9 +514,10 @@ int main(int argc, char** argv) {
   }
   // The log's commit thread releases the held replies of both front ends.
   // With --sync_replicas, through the replicas' acknowledgements first.
-  replication.SetDurableSink([&server, http = http.get()](uint64_t seq) {
+  replication.SetDurableSink([&server, http = http.get(), dispatcher](uint64_t seq) {
     server.NotifyDurable(seq);
     if (http != nullptr) http->NotifyDurable(seq);
+    dispatcher->NotifyDurable();
   });
   (*durability)->SetDurableCallback(
       [&replication](uint64_t seq) { replication.OnLocalDurable(seq); });
@@ -528,6 +539,7 @@ int main(int argc, char** argv) {
   metrics_sources.handler = &handler;
   metrics_sources.server = &server;
   metrics_sources.durability = durability->get();
+  metrics_sources.webhooks = dispatcher;
   metrics_sources.recovery = *report;
   metrics_sources.recovered_connections = recovered_connections;
   metrics_sources.more = [&replication](attrib::metrics::MetricsText& m) {
@@ -571,6 +583,7 @@ int main(int argc, char** argv) {
       http_note.c_str(),
       server_options.tls() ? "--tls_ca=CA.pem " : "", address.c_str());
   std::fflush(stdout);
+  dispatcher->Start();
 
   // Recovery leaves the list order of every shard to be sorted (list_index.h):
   // do it now, off the start path, so that no list page pays for it. Each shard is
@@ -613,6 +626,7 @@ int main(int argc, char** argv) {
   if (http != nullptr) http->Shutdown();
   if (list_order_warmer.joinable()) list_order_warmer.join();
   replication.Shutdown();  // Stops following before the log closes.
+  dispatcher->Stop();  // Each deliverer saves its cursor.
   if (metrics != nullptr) metrics->Shutdown();  // Before the sources it reads go away.
   // A final snapshot makes the next start fast; the log is flushed and closed.
   if (absl::Status s = (*durability)->Shutdown(/*final_snapshot=*/true); !s.ok()) {

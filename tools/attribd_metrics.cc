@@ -125,6 +125,28 @@ uint64_t ProcessResidentBytes() {
   return resident_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
+void WebhookMetrics(const webhooks::DispatcherStats& w, MetricsText& m) {
+  m.Gauge("attrib_webhook_endpoints_enabled", "Webhook endpoints enabled (delivering).",
+          static_cast<double>(w.endpoints_enabled));
+  m.Gauge("attrib_webhook_endpoints_disabled",
+          "Webhook endpoints disabled (by request, 410, retries exhausted or the log "
+          "retention limit; the API shows the reason).",
+          static_cast<double>(w.endpoints_disabled));
+  m.Counter("attrib_webhook_deliveries_total", "Webhook events delivered (2xx) since start.",
+            w.delivered);
+  m.Counter("attrib_webhook_attempts_total", "Webhook POSTs made since start.", w.attempts);
+  m.Counter("attrib_webhook_failed_attempts_total",
+            "Webhook POSTs that failed (non-2xx, time-out, connection error) since start.",
+            w.failed);
+  m.Counter("attrib_webhook_endpoints_disabled_total",
+            "Webhook endpoints that delivery disabled since start (410, retries "
+            "exhausted, log retention limit).",
+            w.disabled);
+  m.Gauge("attrib_webhook_max_lag_records",
+          "Log records between the durable end and the slowest enabled endpoint's cursor.",
+          static_cast<double>(w.max_lag));
+}
+
 std::string CollectAttribdMetrics(const AttribdMetricsSources& sources) {
   MetricsText m;
   if (sources.handler != nullptr) RequestMetrics(*sources.handler, m);
@@ -134,6 +156,7 @@ std::string CollectAttribdMetrics(const AttribdMetricsSources& sources) {
           static_cast<double>(ProcessResidentBytes()));
   if (sources.durability != nullptr) DurabilityMetrics(sources.durability->Stats(), m);
   RecoveryMetrics(sources, m);
+  if (sources.webhooks != nullptr) WebhookMetrics(sources.webhooks->Stats(), m);
   if (sources.more) sources.more(m);
   return m.Release();
 }

@@ -22,6 +22,7 @@
 #include "net/server.h"
 #include "persistence/durability.h"
 #include "persistence/recovery.h"
+#include "webhooks/dispatcher.h"
 
 namespace attrib::tools {
 
@@ -30,6 +31,7 @@ struct AttribdMetricsSources {
   const net::RequestHandler* handler = nullptr;
   const net::Server* server = nullptr;
   const persistence::Durability* durability = nullptr;
+  const webhooks::Dispatcher* webhooks = nullptr;  // Null: no webhook metrics.
   // What recovery did at start (constant afterwards).
   persistence::RecoveryReport recovery;
   uint64_t recovered_connections = 0;  // In the store once recovery ended.

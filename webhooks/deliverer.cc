@@ -130,6 +130,12 @@ bool Deliverer::DeliverOne(uint64_t seq, const std::string& id, const std::strin
     {
       absl::MutexLock lock(&mu_);
       ++status_.attempts;
+      if (status_.recent.size() >= kRecentAttempts) status_.recent.erase(status_.recent.begin());
+      status_.recent.push_back(AttemptRecord{
+          seq, now, http.ok() ? *http : 0,
+          result == AttemptResult::kDelivered
+              ? std::string()
+              : (http.ok() ? absl::StrCat("HTTP ", *http) : std::string(http.status().message()))});
       if (result == AttemptResult::kDelivered) {
         ++status_.delivered;
         status_.failures = 0;

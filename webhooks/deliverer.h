@@ -47,6 +47,15 @@ struct Endpoint {
   std::vector<std::string> secrets;      // Each signs (rotation); at least one.
 };
 
+// One POST of an event, kept for the API (the newest kRecentAttempts).
+struct AttemptRecord {
+  uint64_t seq = 0;
+  absl::Time at;
+  int http_status = 0;  // 0: no reply.
+  std::string error;    // Empty: delivered.
+};
+inline constexpr size_t kRecentAttempts = 10;
+
 struct DeliveryStatus {
   uint64_t cursor = 0;      // Next sequence number to deliver.
   uint64_t delivered = 0;   // Events delivered (2xx) since Start.
@@ -55,6 +64,7 @@ struct DeliveryStatus {
   std::string last_error;   // Of the last failed attempt; empty after a success.
   bool disabled = false;
   std::string disabled_reason;  // "receiver answered 410 Gone", ...
+  std::vector<AttemptRecord> recent;  // Newest last, at most kRecentAttempts.
 };
 
 struct DelivererOptions {

@@ -28,80 +28,15 @@
 #include "persistence/durability.h"
 #include "persistence/fault_injecting_file_system.h"
 #include "rapidjson/document.h"
+#include "tests/webhook_receiver.h"
 #include "webhooks/signature.h"
 
 namespace attrib::webhooks {
 namespace {
 
-struct Delivery {
-  std::string id;
-  uint64_t seq = 0;
-  std::string type;
-  bool valid = false;
-  int status = 0;
-};
-
-// The receiver process, on a free loopback port.
-class Receiver {
- public:
-  Receiver(const std::string& secret, const std::string& mode) {
-    char tmpl[] = "/tmp/attrib-receiver-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    const std::string port_file = dir_ + "/port";
-    log_ = dir_ + "/log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      execlp("node", "node", ATTRIB_SOURCE_DIR "/webhooks/testdata/receiver.mjs",
-             port_file.c_str(), log_.c_str(), secret.c_str(), mode.c_str(), nullptr);
-      _exit(127);
-    }
-    for (int i = 0; i < 1000 && port_.empty(); ++i) {  // Until the port file appears.
-      std::ifstream f(port_file);
-      std::getline(f, port_);
-      if (port_.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~Receiver() {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    const std::string rm = "rm -rf '" + dir_ + "'";
-    if (std::system(rm.c_str()) != 0) {
-    }
-  }
-  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_, "/hooks"); }
-  bool ok() const { return !port_.empty(); }
-  std::vector<Delivery> Log() const {
-    std::vector<Delivery> out;
-    std::ifstream f(log_);
-    for (std::string line; std::getline(f, line);) {
-      rapidjson::Document d;
-      d.Parse(line.c_str());
-      if (d.HasParseError()) continue;  // A line being written.
-      Delivery x;
-      x.id = d["id"].GetString();
-      x.seq = std::stoull(d["seq"].GetString());
-      x.type = d["type"].GetString();
-      x.valid = d["valid"].GetBool();
-      x.status = d["status"].GetInt();
-      out.push_back(x);
-    }
-    return out;
-  }
-
- private:
-  pid_t pid_ = -1;
-  std::string dir_, log_, port_;
-};
-
-template <typename F>
-bool Eventually(F done, absl::Duration limit = absl::Seconds(30)) {
-  const absl::Time deadline = absl::Now() + limit;
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Poll interval.
-  }
-  return true;
-}
+using attrib::testing::Delivery;
+using attrib::testing::Eventually;
+using attrib::testing::Receiver;
 
 // An engine whose changes go to a durable log in memory.
 struct Log {

@@ -23,6 +23,22 @@ for (const line of lines) {
   }
   seen.add(v.key);
   if (x.method === "HEAD") continue;
+  if ((x.content_type ?? "").startsWith("application/x-ndjson")) {
+    // JSON lines: each line is one instance of the schema.
+    for (const l of x.body.split("\n").filter((t) => t.length > 0)) {
+      let item;
+      try {
+        item = JSON.parse(l);
+      } catch (e) {
+        failures.push(`${where}: a line is not JSON: ${e.message}`);
+        continue;
+      }
+      if (!v.validate(item)) {
+        failures.push(`${where}: ${JSON.stringify(v.validate.errors)}\n  line: ${l}`);
+      }
+    }
+    continue;
+  }
   let body;
   try {
     body = JSON.parse(x.body);
