@@ -43,6 +43,16 @@
 //                          affiliate_disabled, affiliate_not_registered), and after
 //                          the Decision's fields: u8 referral_refused (ReferralRefusal),
 //                          varint refused_affiliate, varint order_number_in_connection
+//   10   LinkIdentifier    varint shop, string primary, string identifier, u8 cause
+//                          (IdentityCause), string order_id
+//   11   UnlinkIdentifier  varint shop, string primary, string identifier
+//   12   MergeCustomers    varint shop, string survivor, string loser,
+//                          opt<Connection> lost_connection, flags (bit 0 conflict),
+//                          u8 rule (MergeConflictRule), u8 cause (IdentityCause),
+//                          string order_id
+//   13   PutSettings v3    as tag 8, then flags (bit 0 auto_link_identifiers),
+//                          u8 merge_conflict (MergeConflictRule)
+//   (Identifier strings are keys: a canonical email, or 0x01 + external id.)
 //   Tags are persisted: never renumber; a new op gets a new tag. An unknown tag is
 //   rejected (an old binary must not half-read a newer log). A value the old tag can
 //   carry is written with it (tags 2, 3, 4: cause kRequest; the three settings at
@@ -98,6 +108,11 @@ enum class MutationTag : uint8_t {
   kRemoveConnectionWithCause = 7,
   kPutSettingsV2 = 8,
   kRecordOrderV2 = 9,
+  // Customer identifiers (issue 12; engine/identity_index.h). Tags 10-14 only.
+  kLinkIdentifier = 10,
+  kUnlinkIdentifier = 11,
+  kMergeCustomers = 12,
+  kPutSettingsV3 = 13,
 };
 
 // The cap on every string field (emails, names, order ids). Generous against the

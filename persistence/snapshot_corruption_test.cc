@@ -158,14 +158,15 @@ TEST_F(SnapshotCorruptionTest, SwappedValidBlocksAreCaughtByTheChain) {
   const std::string good = ReadOrDie(&fs_, w->path);
   absl::StatusOr<SnapshotIndex> index = IndexSnapshot("x", good);
   ASSERT_TRUE(index.ok()) << index.status();
-  // Block 0 is the (empty) affiliate directory's (format version 3).
-  ASSERT_GE(index->blocks.size(), 4u);
-  const SnapshotBlock& a = index->blocks[1];
-  const SnapshotBlock& b = index->blocks[2];
+  // Block 0 is the (empty) affiliate directory's (format version 3), block 1 the
+  // (empty) identifier index's (version 4).
+  ASSERT_GE(index->blocks.size(), 5u);
+  const SnapshotBlock& a = index->blocks[2];
+  const SnapshotBlock& b = index->blocks[3];
   ASSERT_EQ(a.type, SnapshotBlockType::kConnections);
   ASSERT_EQ(b.type, SnapshotBlockType::kConnections);
   const size_t a_len = b.offset - a.offset;
-  const size_t b_len = index->blocks[3].offset - b.offset;
+  const size_t b_len = index->blocks[4].offset - b.offset;
   const std::string swapped = good.substr(0, a.offset) + good.substr(b.offset, b_len) +
                               good.substr(a.offset, a_len) + good.substr(b.offset + b_len);
   ASSERT_EQ(swapped.size(), good.size());
