@@ -51,19 +51,7 @@ std::vector<std::string> IdentityLines(FileSystem* fs, const std::string& path) 
   return lines;
 }
 
-class SnapshotIdentityTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs_.CreateDir("snap").ok());
-    ASSERT_TRUE(fs_.SyncDir(".").ok());
-  }
-  std::string Write(const Engine& e, uint64_t seq = 9) {
-    absl::StatusOr<SnapshotInfo> w = WriteSnapshot(&fs_, "snap", e, [=] { return seq; }, 1);
-    EXPECT_TRUE(w.ok()) << w.status();
-    return w.ok() ? w->path : "";
-  }
-  FaultInjectingFileSystem fs_;
-};
+class SnapshotIdentityTest : public snapshot_testing::SnapshotDirTest {};
 
 TEST_F(SnapshotIdentityTest, IdentifiersAndSettingsRoundTrip) {
   FakeClock clock(kStartMs);

@@ -93,21 +93,7 @@ std::vector<RecordAt> EncodedRecords(const SnapshotIndex& index) {
   return out;
 }
 
-class SnapshotLoadTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs_.CreateDir("snap").ok());
-    ASSERT_TRUE(fs_.SyncDir(".").ok());
-  }
-
-  std::string Write(const Engine& e, uint64_t seq = 9) {
-    absl::StatusOr<SnapshotInfo> w = WriteSnapshot(&fs_, "snap", e, [=] { return seq; }, 1);
-    EXPECT_TRUE(w.ok()) << w.status();
-    return w.ok() ? w->path : "";
-  }
-
-  FaultInjectingFileSystem fs_;
-};
+class SnapshotLoadTest : public snapshot_testing::SnapshotDirTest {};
 
 TEST_F(SnapshotLoadTest, OwnersFollowTheConnectionShardsAndRemapIntoAnyOwnerTable) {
   FakeClock clock(kStartMs);

@@ -284,6 +284,22 @@ inline std::vector<std::string> RecordLines(FileSystem* fs, const std::string& p
   return lines;
 }
 
+// A fixture: a fault-injecting file system with a synced "snap" directory, and
+// Write(): a snapshot of an engine there (its path; "" and a test failure on error).
+class SnapshotDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs_.CreateDir("snap").ok());
+    ASSERT_TRUE(fs_.SyncDir(".").ok());
+  }
+  std::string Write(const engine::Engine& e, uint64_t seq = 9) {
+    absl::StatusOr<SnapshotInfo> w = WriteSnapshot(&fs_, "snap", e, [=] { return seq; }, 1);
+    EXPECT_TRUE(w.ok()) << w.status();
+    return w.ok() ? w->path : "";
+  }
+  FaultInjectingFileSystem fs_;
+};
+
 }  // namespace attrib::persistence::snapshot_testing
 
 #endif  // ATTRIB_PERSISTENCE_SNAPSHOT_TEST_UTIL_H_
