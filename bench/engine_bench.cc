@@ -362,5 +362,50 @@ void BM_Attribute(benchmark::State& state) {
 }
 BENCHMARK(BM_Attribute);
 
+// Issue 12: a lookup of a connected customer by external id vs by email, through the
+// same call (Engine::LookupCustomer), 1M customers each. Arg 0: customers connected
+// by email, looked up by email; arg 1: connected by external id (Shopify-like
+// "gid://shopify/Customer/N"), looked up by it.
+void BM_LookupCustomer(benchmark::State& state) {
+  struct Side {
+    std::unique_ptr<Engine> engine;
+    std::vector<std::pair<ShopId, engine::CustomerRef>> probes;
+  };
+  static Side* sides = [] {
+    auto* s = new Side[2];
+    s[0].engine = LoadEngine(EngineOptions{}, k1M);
+    s[1].engine = std::make_unique<Engine>(EngineOptions{});
+    for (uint64_t i = 0; i < k1M; ++i) {
+      engine::ConnectRequest r;
+      r.shop = ShopOf(i);
+      r.external_id = absl::StrCat("gid://shopify/Customer/", 7'000'000'000 + i);
+      r.affiliate = AffiliateOf(i);
+      if (!s[1].engine->Connect(r).ok()) std::abort();
+    }
+    std::mt19937_64 rng(13);
+    std::uniform_int_distribution<uint64_t> any(0, k1M - 1);
+    for (size_t j = 0; j < kProbes; ++j) {
+      const uint64_t i = any(rng);
+      s[0].probes.emplace_back(ShopOf(i), engine::CustomerRef{RealisticEmail(i, kSeed), std::nullopt});
+      s[1].probes.emplace_back(
+          ShopOf(i),
+          engine::CustomerRef{std::nullopt,
+                              absl::StrCat("gid://shopify/Customer/", 7'000'000'000 + i)});
+    }
+    return s;
+  }();
+  const Side& side = sides[state.range(0)];
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& [shop, ref] = side.probes[i];
+    auto result = side.engine->LookupCustomer(shop, ref);
+    if (!result.ok() || !result->found) state.SkipWithError("lookup hit not found");
+    benchmark::DoNotOptimize(result);
+    if (++i == side.probes.size()) i = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_LookupCustomer)->Arg(0)->Arg(1);
+
 }  // namespace
 }  // namespace attrib::bench

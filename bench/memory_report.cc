@@ -16,6 +16,7 @@
 // Thread-safety: single-threaded program.
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -43,6 +44,10 @@ ABSL_FLAG(int64_t, registered_affiliates, 0,
           "directory (a 12-byte name and --affiliate_emails emails each, spread over the "
           "shops) and report the RSS per affiliate record.");
 ABSL_FLAG(int64_t, affiliate_emails, 1, "Emails of each registered affiliate (0-8).");
+ABSL_FLAG(int64_t, extra_identifiers, 0,
+          "After the connections: link this many extra identifiers (an external id "
+          "like a shop platform's customer id) to the first customers, one each, and "
+          "report the RSS per extra identifier (issue 12).");
 
 namespace attrib::bench {
 namespace {
@@ -167,6 +172,25 @@ int Run() {
     rss_per_affiliate = (static_cast<double>(TrimmedRss()) -
                          static_cast<double>(rss_before_directory)) /
                         static_cast<double>(registered);
+  }
+
+  // Customer identifiers: one external id linked to each of the first customers.
+  const int64_t extra = std::min<int64_t>(absl::GetFlag(FLAGS_extra_identifiers), n);
+  if (extra > 0) {
+    const size_t rss_before_ids = TrimmedRss();
+    for (int64_t i = 0; i < extra; ++i) {
+      const uint64_t u = static_cast<uint64_t>(i);
+      const engine::ShopId shop = 1 + u % static_cast<uint64_t>(shops);
+      const engine::CustomerRef customer{RealisticEmail(u, seed), std::nullopt};
+      const engine::CustomerRef id{std::nullopt, absl::StrFormat("gid://shop/Customer/%d",
+                                                                 7'000'000'000LL + i)};
+      (void)engine.LinkIdentifier(shop, customer, id);  // A repeated email: skipped.
+    }
+    const double per = (static_cast<double>(TrimmedRss()) - static_cast<double>(rss_before_ids)) /
+                       static_cast<double>(extra);
+    std::printf("RSS per extra identifier %7.1f bytes   (%lld linked external ids, %zu index "
+                "entries)\n",
+                per, static_cast<long long>(extra), engine.identity().Memory().entries);
   }
 
   const engine::EngineStats stats = engine.Stats();

@@ -7,8 +7,8 @@
 // and applying a change is one atomic step per key.
 //
 // Thread-safety: every public method may be called from any thread. Each shard has
-// its own mutex: readers share it, writers hold it exclusively, and no method holds
-// two shard locks at once. Callbacks run under the shard's lock: keep them short and
+// its own mutex: readers share it, writers hold it exclusively, and only MutatePair holds
+// two shard locks at once (lower shard index first). Callbacks run under the shard's lock: keep them short and
 // never call back into the store from them.
 #ifndef ATTRIB_ENGINE_CONNECTION_STORE_H_
 #define ATTRIB_ENGINE_CONNECTION_STORE_H_
@@ -126,6 +126,29 @@ class ConnectionStore {
     absl::MutexLock lock(&s.mu);
     KeyEditor editor(&s.shard, hash, s.shard.Find(shop, canonical, hash));
     return fn(editor);
+  }
+
+  // Runs fn(edit) with the shards of keys `a` and `b` (different keys of one shop)
+  // both locked exclusively: the lower shard index first, once if they share one
+  // (identity merges and links, engine_identity.cc). edit(i) returns a fresh
+  // KeyEditor for key i (0: a, 1: b); finish with one before making the next.
+  template <typename Fn>
+  auto MutatePair(ShopId shop, absl::string_view a, absl::string_view b, Fn&& fn) {
+    const uint64_t ha = KeyHash(shop, a);
+    const uint64_t hb = KeyHash(shop, b);
+    const uint32_t sa = ShardOf(ha);
+    const uint32_t sb = ShardOf(hb);
+    LockedShard& first = *shards_[std::min(sa, sb)];
+    LockedShard& second = *shards_[std::max(sa, sb)];
+    absl::MutexLock lock1(&first.mu);
+    std::optional<absl::MutexLock> lock2;
+    if (sa != sb) lock2.emplace(&second.mu);
+    auto edit = [&](int i) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      Shard* shard = &shards_[i == 0 ? sa : sb]->shard;
+      const uint64_t h = i == 0 ? ha : hb;
+      return KeyEditor(shard, h, shard->Find(shop, i == 0 ? a : b, h));
+    };
+    return fn(edit);
   }
 
   // Calls fn(const Shard&, record::View) for every live record of shard `index`

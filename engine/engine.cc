@@ -49,6 +49,7 @@ Engine::Engine(const EngineOptions& options)
       sink_(options.sink),
       store_(options.shard_count, options.email_policy),
       webhooks_(options.max_webhook_endpoints_per_shop),
+      identity_(options.shard_count),
       orders_(options.shard_count, options.order_window_ms) {}
 
 void Engine::Emit(Mutation m) const {
@@ -62,20 +63,39 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
   ATTRIB_RETURN_IF_ERROR(ValidateId("affiliate", req.affiliate));
   if (req.connected_at) ATTRIB_RETURN_IF_ERROR(ValidateTime("connected_at", *req.connected_at));
   if (req.name) ATTRIB_RETURN_IF_ERROR(ValidateText("name", *req.name, kMaxNameBytes, true));
-  absl::StatusOr<CanonicalEmail> email = Canonicalize(req.email, email_policy());
-  if (!email.ok()) return email.status();
+  // The customer (engine_identity.cc): by email, external id, or both (linked).
+  absl::StatusOr<CustomerKeys> who = CustomerKeysOf(CustomerRef{
+      req.email.empty() && req.external_id ? std::nullopt
+                                           : std::optional<std::string>(req.email),
+      req.external_id});
+  if (!who.ok()) return who.status();
   const TimeMs now = clock_->NowMs();
+  IdentityChange identity;
+  if (who->both()) {
+    JoinOptions join;
+    join.cause = IdentityCause::kConnect;
+    absl::StatusOr<IdentityChange> joined =
+        JoinIdentifiers(req.shop, who->email.canonical, who->external_id, join);
+    if (!joined.ok()) return joined.status();
+    if (!joined->not_joined.empty()) {
+      return absl::FailedPreconditionError(joined->not_joined);
+    }
+    identity = *std::move(joined);
+  }
+  const std::string& id = who->key();
   // The directory's rules (affiliate_rules.h). Judged before the key is locked (lock
   // order): a put racing this connect is ordered before or after it as a whole.
   ATTRIB_RETURN_IF_ERROR(ConnectAllowed(
-      Standing(req.shop, req.affiliate, absl::MakeConstSpan(&email->canonical, 1),
+      Standing(req.shop, req.affiliate, CustomerEmails(req.shop, identity_.Resolve(req.shop, id)),
                settings_.Get(req.shop)),
-      req.shop, req.affiliate, email->canonical));
+      req.shop, req.affiliate, who->has_email ? who->email.canonical : id));
 
-  return store_.Mutate(req.shop, email->canonical,
-                       [&](KeyEditor& editor) -> absl::StatusOr<ConnectResult> {
+  absl::StatusOr<ConnectResult> out;
+  MutateCustomer(req.shop, id, [&](KeyEditor& editor, absl::string_view primary) {
+    out = [&]() -> absl::StatusOr<ConnectResult> {
     const std::optional<Connection>& current = editor.current();
     ConnectResult result;
+    result.identity = identity;
     if (current && req.mode == ConnectMode::kIfAbsent) {
       // Whether the shop has connections switched off says nothing about whether
       // this one still holds: judge it as if they were on.
@@ -93,8 +113,10 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
     SetConnection op;
     Connection& c = op.connection;
     c.shop = req.shop;
-    c.canonical_email = email->canonical;
-    c.entered_email = email->entered;
+    c.canonical_email = std::string(primary);
+    c.entered_email = who->has_email && primary == who->email.canonical
+                          ? who->email.entered
+                          : (current ? current->entered_email : std::string(primary));
     c.affiliate = req.affiliate;
     c.source = req.source;
     c.connected_at = req.connected_at.value_or(now);
@@ -107,25 +129,34 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
     result.connection = c;
     Emit(Mutation{now, std::move(op)});
     return result;
+    }();
   });
+  return out;
 }
 
 absl::StatusOr<DisconnectResult> Engine::Disconnect(ShopId shop, absl::string_view email) {
+  return Disconnect(shop, CustomerRef{std::string(email), std::nullopt});
+}
+
+absl::StatusOr<DisconnectResult> Engine::Disconnect(ShopId shop, const CustomerRef& customer) {
   ATTRIB_RETURN_IF_ERROR(ValidateId("shop", shop));
-  absl::StatusOr<CanonicalEmail> canon = Canonicalize(email, email_policy());
-  if (!canon.ok()) return canon.status();
+  absl::StatusOr<CustomerKeys> who = CustomerKeysOf(customer);
+  if (!who.ok()) return who.status();
   const TimeMs now = clock_->NowMs();
-  return store_.Mutate(shop, canon->canonical,
-                       [&](KeyEditor& editor) -> absl::StatusOr<DisconnectResult> {
+  absl::StatusOr<DisconnectResult> out;
+  MutateCustomer(shop, who->key(), [&](KeyEditor& editor, absl::string_view primary) {
     if (!editor.current()) {
-      return absl::NotFoundError(absl::StrCat("not_found: shop ", shop,
-                                              " has no connection for ", canon->canonical));
+      out = absl::NotFoundError(absl::StrCat("not_found: shop ", shop,
+                                             " has no connection for ",
+                                             DescribeIdentifierKey(who->key())));
+      return;
     }
     DisconnectResult result{*editor.current()};
     editor.Erase();
-    Emit(Mutation{now, RemoveConnection{shop, canon->canonical, result.removed.affiliate}});
-    return result;
+    Emit(Mutation{now, RemoveConnection{shop, std::string(primary), result.removed.affiliate}});
+    out = std::move(result);
   });
+  return out;
 }
 
 absl::StatusOr<ListPage> Engine::List(const ListRequest& request) const {
@@ -187,6 +218,8 @@ absl::StatusOr<ShopSettings> Engine::UpdateSettings(ShopId shop,
         if (patch.on_customer_becomes_affiliate) {
           s.on_customer_becomes_affiliate = *patch.on_customer_becomes_affiliate;
         }
+        if (patch.auto_link_identifiers) s.auto_link_identifiers = *patch.auto_link_identifiers;
+        if (patch.merge_conflict) s.merge_conflict = *patch.merge_conflict;
         return s;
       },
       [&](const ShopSettings& s) { Emit(Mutation{now, PutSettings{shop, s}}); });
@@ -204,12 +237,12 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
   OrderFacts facts;
   facts.shop = req.shop;
   facts.order_id = req.order_id;
-  if (req.email) {
-    absl::StatusOr<CanonicalEmail> canon = Canonicalize(*req.email, email_policy());
-    if (!canon.ok()) return canon.status();
-    facts.has_email = true;
-    facts.canonical_email = std::move(canon->canonical);
-    facts.entered_email = std::move(canon->entered);
+  std::optional<CustomerKeys> who;
+  if (req.email || req.external_id) {
+    absl::StatusOr<CustomerKeys> keys = CustomerKeysOf(CustomerRef{req.email, req.external_id});
+    if (!keys.ok()) return keys.status();
+    who = *std::move(keys);
+    facts.has_email = true;  // The order names a customer (its connection key below).
   }
   facts.referral = req.referral_affiliate.value_or(0);
   facts.customer_is_new = req.customer_is_new;
@@ -220,16 +253,26 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
                       [&](OrderShard& orders,
                           const OrderKey& key) -> absl::StatusOr<AttributeResult> {
     if (const std::optional<OrderRecord> seen = orders.Find(key)) {
-      return AttributeResult{seen->decision, /*duplicate=*/true};
+      return AttributeResult{seen->decision, /*duplicate=*/true, {}};
     }
+    // Both identifiers: evidence they are one customer (auto_link_identifiers).
+    IdentityChange identity;
+    if (who && who->both() && settings_.Get(req.shop).auto_link_identifiers) {
+      JoinOptions join;
+      join.cause = IdentityCause::kOrder;
+      join.order_id = req.order_id;
+      absl::StatusOr<IdentityChange> joined =
+          JoinIdentifiers(req.shop, who->email.canonical, who->external_id, join);
+      if (!joined.ok()) return joined.status();
+      identity = *std::move(joined);
+    }
+    std::vector<std::string> customer_email_list;
     const auto decide_and_apply = [&](KeyEditor* editor) {
       const std::optional<Connection> none;
       const std::optional<Connection>& current = editor ? editor->current() : none;
       const ShopSettings settings = settings_.Get(req.shop);
-      // The customer's emails as the self-referral check sees them (one today).
-      const absl::Span<const std::string> customer_emails =
-          facts.has_email ? absl::MakeConstSpan(&facts.canonical_email, 1)
-                          : absl::Span<const std::string>();
+      // The customer's emails as the self-referral check sees them (all of them).
+      const absl::Span<const std::string> customer_emails = customer_email_list;
       if (current) {
         facts.connected_standing =
             Standing(req.shop, current->affiliate, customer_emails, settings);
@@ -259,13 +302,21 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
       ApplyRecordOrder(op, &orders, key, editor);
       Emit(Mutation{now, std::move(op)});
     };
-    if (facts.has_email) {
-      store_.Mutate(req.shop, facts.canonical_email,
-                    [&](KeyEditor& editor) { decide_and_apply(&editor); });
+    if (who) {
+      MutateCustomer(req.shop, who->key(), [&](KeyEditor& editor, absl::string_view primary) {
+        facts.canonical_email = std::string(primary);
+        facts.entered_email =
+            who->has_email && primary == who->email.canonical
+                ? who->email.entered
+                : (editor.current() ? editor.current()->entered_email : facts.canonical_email);
+        customer_email_list = CustomerEmails(req.shop, primary);
+        decide_and_apply(&editor);
+      });
     } else {
       decide_and_apply(nullptr);
     }
-    return AttributeResult{orders.Find(key)->decision, /*duplicate=*/false};
+    return AttributeResult{orders.Find(key)->decision, /*duplicate=*/false,
+                           std::move(identity)};
   });
 }
 
@@ -338,7 +389,7 @@ absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view ord
     op.order_id = std::string(order_id);
     const auto apply = [&](KeyEditor* editor) {
       if (editor != nullptr) {
-        op.canonical_email = order->decision.canonical_email;
+        if (op.canonical_email.empty()) op.canonical_email = order->decision.canonical_email;
         op.counters = UncountedCounters(*order, editor->current());
       }
       result.uncounted = op.counters.has_value();
@@ -347,8 +398,12 @@ absl::StatusOr<ReverseResult> Engine::Reverse(ShopId shop, absl::string_view ord
       Emit(Mutation{now, std::move(op)});
     };
     if (order->decision.counted && !order->decision.canonical_email.empty()) {
-      store_.Mutate(shop, order->decision.canonical_email,
-                    [&](KeyEditor& editor) { apply(&editor); });
+      // The customer may have been merged since: its connection is at its primary.
+      MutateCustomer(shop, order->decision.canonical_email,
+                     [&](KeyEditor& editor, absl::string_view primary) {
+                       op.canonical_email = std::string(primary);
+                       apply(&editor);
+                     });
     } else {
       apply(nullptr);
     }

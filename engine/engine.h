@@ -7,8 +7,10 @@
 // and Apply() replays such values.
 //
 // Thread-safety: every public method may be called from any thread. Lock order, the
-// only one used: order shard -> connection shard -> settings or affiliate directory
-// (two leaves, never held together). An affiliate put releases the directory's lock
+// only one used: order shard -> connection shard (two at most: a link or merge locks
+// both customers' primary-key shards, lower shard index first) -> identifier index
+// shards (ascending index; identity_index.h) -> settings or affiliate directory
+// (leaves, never held together, never taken while an index shard is held). An affiliate put releases the directory's lock
 // before it touches connections (on_customer_becomes_affiliate). Two threads connecting
 // the same customer with if_absent serialize on the key's shard: exactly one wins.
 //
@@ -35,6 +37,8 @@
 #include "engine/clock.h"
 #include "engine/connection_list.h"
 #include "engine/connection_store.h"
+#include "engine/identity_index.h"
+#include "engine/identity_types.h"
 #include "engine/mutation.h"
 #include "engine/order_window.h"
 #include "engine/settings_registry.h"
@@ -73,7 +77,8 @@ inline constexpr size_t kMaxBatchLookup = 10'000;
 
 struct ConnectRequest {
   ShopId shop = 0;
-  std::string email;
+  std::string email;  // May be empty when external_id is set.
+  std::optional<std::string> external_id;  // Issue 12: with email, both are linked.
   AffiliateId affiliate = 0;
   Source source = Source::kApi;
   ConnectMode mode = ConnectMode::kIfAbsent;
@@ -116,6 +121,7 @@ struct ConnectResult {
   AffiliateId previous_affiliate = 0;  // kReplaced: the connection replaced.
   // kReplaced under if_absent: why the old connection no longer counted.
   InactiveReason previous_inactive = InactiveReason::kActive;
+  IdentityChange identity;  // Email and external id given: what linking them did.
 };
 
 struct DisconnectResult {
@@ -138,6 +144,7 @@ struct AttributeRequest {
   ShopId shop = 0;
   std::string order_id;
   std::optional<std::string> email;
+  std::optional<std::string> external_id;  // Issue 12 (auto_link_identifiers).
   std::optional<AffiliateId> referral_affiliate;
   std::optional<bool> customer_is_new;
   std::optional<TimeMs> ordered_at;  // Default: now.
@@ -146,6 +153,7 @@ struct AttributeRequest {
 struct AttributeResult {
   AttributionDecision decision;
   bool duplicate = false;  // The order id was seen before: decision is the first one.
+  IdentityChange identity;  // Email and external id given: the link or merge made.
 };
 
 struct ReverseResult {
@@ -162,6 +170,7 @@ struct SnapshotFences {
   uint64_t settings = 0;
   uint64_t affiliates = 0;  // The affiliate directory (0: older snapshots, none).
   uint64_t webhooks = 0;    // The webhook endpoints (0: older snapshots, none).
+  uint64_t identities = 0;  // The identifier index (0: older snapshots, none).
   std::vector<uint64_t> connection_shards;  // Indexed like ConnectionStore shards.
   std::vector<uint64_t> order_shards;       // Indexed like OrderWindow shards.
 };
@@ -197,6 +206,9 @@ class SnapshotVisitor {
   // The webhook endpoints, after the directory, under the registry's lock.
   virtual void WebhookEndpointRecord(const WebhookEndpoint&) {}
   virtual void WebhookEndpointsDone(uint64_t /*fence*/) {}
+  // The identifier index: each customer that has aliases, every index shard locked.
+  virtual void CustomerIdentifiersRecord(ShopId /*shop*/, const CustomerIdentifiers&) {}
+  virtual void IdentitiesDone(uint64_t /*fence*/) {}
   virtual void BeginConnectionShard(uint32_t index, uint64_t fence) = 0;
   virtual void ConnectionRecord(const ConnectionView& c, const EncodedConnection& encoded) = 0;
   virtual void EndConnectionShard(uint32_t index) = 0;
@@ -277,6 +289,7 @@ class Engine {
   // --- Connections (SPEC §3) ---
   absl::StatusOr<ConnectResult> Connect(const ConnectRequest& request);
   absl::StatusOr<DisconnectResult> Disconnect(ShopId shop, absl::string_view email);
+  absl::StatusOr<DisconnectResult> Disconnect(ShopId shop, const CustomerRef& customer);
   absl::StatusOr<LookupResult> Lookup(ShopId shop, absl::string_view email,
                                       std::optional<TimeMs> at = std::nullopt) const;
   // At most kMaxBatchLookup emails; one item per email, in order.
@@ -333,6 +346,29 @@ class Engine {
   absl::StatusOr<AffiliatePage> SearchAffiliates(const AffiliateQuery& query) const;
   const AffiliateDirectory& affiliates() const { return affiliates_; }
 
+  // --- Customers and identifiers (issue 12; engine_identity.cc) ---
+  // The customer any identifier names; NotFound when it has neither a connection
+  // nor a linked identifier.
+  absl::StatusOr<CustomerInfo> GetCustomer(ShopId shop, const CustomerRef& customer) const;
+  absl::StatusOr<LookupResult> LookupCustomer(ShopId shop, const CustomerRef& customer,
+                                              std::optional<TimeMs> at = std::nullopt) const;
+  // Links `identifier` (exactly one of email/external_id; unknown so far) to the
+  // customer `customer` names. AlreadyExists (identifier_in_use) when it names a
+  // customer already; FailedPrecondition when a limit (8 emails, 1 external id) would
+  // be passed. Logged as LinkIdentifier.
+  absl::StatusOr<CustomerInfo> LinkIdentifier(ShopId shop, const CustomerRef& customer,
+                                              const CustomerRef& identifier);
+  // Unlinks an alias: it becomes its own customer, without connection. Refused
+  // (FailedPrecondition) for a customer's last identifier and for its primary key.
+  absl::StatusOr<CustomerInfo> UnlinkIdentifier(ShopId shop, const CustomerRef& identifier);
+  absl::StatusOr<IdentityChange> MergeCustomers(const MergeRequest& request);
+  // Checks the identifier index against itself and the connections (attrib-restore
+  // verify): every alias points to a primary that lists it, no identifier is in two
+  // customers, no connection sits at an alias, the limits hold. Sets *customers to
+  // the customers that have aliases. Run it on a quiet engine (it reads piece by
+  // piece).
+  absl::Status CheckIdentities(uint64_t* customers) const;
+
   // --- Orders (SPEC §5) ---
   absl::StatusOr<AttributeResult> Attribute(const AttributeRequest& request);
   absl::StatusOr<ReverseResult> Reverse(ShopId shop, absl::string_view order_id);
@@ -380,6 +416,8 @@ class Engine {
                       absl::Span<const int64_t> owner_counts);
   void RestoreSettings(ShopId shop, const ShopSettings& settings);
   void RestoreAffiliate(const Affiliate& affiliate) { affiliates_.Restore(affiliate); }
+  void RestoreIdentifiers(ShopId shop, const CustomerIdentifiers& c) { identity_.Restore(shop, c); }
+  const IdentityIndex& identity() const { return identity_; }
   void RestoreOrder(const OrderRecord& order, TimeMs shard_high_water);
   uint32_t shard_count() const { return store_.shard_count(); }
   EngineStats Stats() const;
@@ -418,6 +456,36 @@ class Engine {
                              const ShopSettings& settings) const;
   // on_customer_becomes_affiliate = disconnect, after `a` was put.
   std::vector<Connection> DisconnectCustomersOf(const Affiliate& a, TimeMs now);
+  // A request's customer identifiers, validated: the email canonicalized, the
+  // external id as its key (identity_index.h).
+  struct CustomerKeys {
+    bool has_email = false;
+    CanonicalEmail email;
+    std::string external_id;  // Key (kExternalIdPrefix + id); empty: none.
+    bool both() const { return has_email && !external_id.empty(); }
+    // The identifier that finds the customer: the email when given.
+    const std::string& key() const { return has_email ? email.canonical : external_id; }
+  };
+  absl::StatusOr<CustomerKeys> CustomerKeysOf(const CustomerRef& ref) const;
+  // Runs fn(editor, primary) under the connection-shard lock of the primary key of
+  // identifier `id`, re-resolved under that lock (retrying if a merge moved it).
+  void MutateCustomer(ShopId shop, absl::string_view id,
+                      absl::FunctionRef<void(KeyEditor&, absl::string_view primary)> fn);
+  // The canonical emails of the customer with this primary key (self-referral).
+  std::vector<std::string> CustomerEmails(ShopId shop, absl::string_view primary) const;
+  // Joins the customers of keys `a` (the email side, or `into`) and `b`: links the
+  // unknown one, or merges. `keep` for manual merges; `manual_link` refuses merges.
+  struct JoinOptions {
+    IdentityCause cause = IdentityCause::kManual;
+    std::string order_id;
+    bool manual_link = false;   // Refuse (error) when `b` is known.
+    bool manual_merge = false;  // Errors instead of not_joined; both must be known.
+    std::optional<MergeKeep> keep;
+  };
+  absl::StatusOr<IdentityChange> JoinIdentifiers(ShopId shop, absl::string_view a,
+                                                 absl::string_view b,
+                                                 const JoinOptions& options);
+  absl::Status ApplyIdentity(const Mutation& m, uint64_t seq, const SnapshotFences* fences);
   bool ConnectionPartDue(ShopId shop, absl::string_view canonical, uint64_t seq,
                          const SnapshotFences* fences) const;
   bool OrderPartDue(ShopId shop, absl::string_view order_id, uint64_t seq,
@@ -429,6 +497,7 @@ class Engine {
   SettingsRegistry settings_;
   AffiliateDirectory affiliates_;
   WebhookRegistry webhooks_;
+  IdentityIndex identity_;
   OrderWindow orders_;
 };
 

@@ -44,6 +44,7 @@ struct LookupScratch {
   std::vector<absl::string_view> keys;
   std::vector<uint32_t> key_item;  // keys[k] belongs to email key_item[k].
   std::vector<uint8_t> found;      // Per key.
+  std::vector<std::string> primary;  // Per key: the primary of an alias email.
 };
 
 }  // namespace
@@ -94,6 +95,13 @@ absl::Status Engine::LookupEach(ShopId shop, absl::Span<const absl::string_view>
     x.key_item.push_back(static_cast<uint32_t>(i));
   }
   x.found.assign(x.keys.size(), 0);
+  if (!identity_.empty()) {
+    // Emails linked to another customer find that customer's connection.
+    if (x.primary.size() < x.keys.size()) x.primary.resize(x.keys.size());
+    for (size_t k = 0; k < x.keys.size(); ++k) {
+      if (identity_.PrimaryOf(shop, x.keys[k], &x.primary[k])) x.keys[k] = x.primary[k];
+    }
+  }
   const ShopSettings settings = settings_.Get(shop);
   store_.VisitBatch(shop, x.keys, [&](size_t k, const Shard& sh, record::View v) {
     CanonicalBuffer buf;
@@ -134,8 +142,16 @@ absl::Status Engine::LookupPrepared(const PreparedKey& key, absl::string_view em
   const TimeMs when = at.value_or(clock_->NowMs());
   const ShopSettings settings = settings_.Get(key.shop);
   LookupItemView item;
+  absl::string_view canonical = key.canonical.view();
+  uint64_t hash = key.hash;
+  std::string primary;
+  if (!identity_.empty() && identity_.PrimaryOf(key.shop, canonical, &primary)) {
+    // An email linked to another customer: that customer's connection.
+    canonical = primary;
+    hash = KeyHash(key.shop, canonical);
+  }
   const bool found = store_.VisitHashed(
-      key.shop, key.canonical.view(), key.hash, [&](const Shard& sh, record::View v) {
+      key.shop, canonical, hash, [&](const Shard& sh, record::View v) {
         CanonicalBuffer buf;
         Found(sh, v, settings, when, &buf, &item);
         fn(0, item);

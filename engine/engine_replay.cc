@@ -38,6 +38,18 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
     Engine* e;
     uint64_t seq;
     const SnapshotFences* fences;
+    const Mutation& m;
+
+    // Customer identifiers: engine_identity.cc.
+    absl::Status operator()(const engine::LinkIdentifier&) {
+      return e->ApplyIdentity(m, seq, fences);
+    }
+    absl::Status operator()(const engine::UnlinkIdentifier&) {
+      return e->ApplyIdentity(m, seq, fences);
+    }
+    absl::Status operator()(const engine::MergeCustomers&) {
+      return e->ApplyIdentity(m, seq, fences);
+    }
 
     absl::Status operator()(const SetConnection& op) {
       const Connection& c = op.connection;
@@ -144,7 +156,7 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
       });
     }
   };
-  return std::visit(Visitor{this, seq, fences}, mutation.op);
+  return std::visit(Visitor{this, seq, fences, mutation}, mutation.op);
 }
 
 void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
@@ -154,6 +166,11 @@ void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
   }, [&] { visitor->SettingsDone(current_seq()); });
   affiliates_.ForEachLocked([&](const Affiliate& a) { visitor->AffiliateRecord(a); },
                             [&] { visitor->AffiliatesDone(current_seq()); });
+  identity_.ForEachLocked(
+      [&](ShopId shop, const CustomerIdentifiers& c) {
+        visitor->CustomerIdentifiersRecord(shop, c);
+      },
+      [&] { visitor->IdentitiesDone(current_seq()); });
   webhooks_.ForEachLocked([&](const WebhookEndpoint& e) { visitor->WebhookEndpointRecord(e); },
                           [&] { visitor->WebhookEndpointsDone(current_seq()); });
   for (uint32_t i = 0; i < store_.shard_count(); ++i) {

@@ -114,12 +114,58 @@ struct RemoveWebhookEndpoint {
   friend bool operator==(const RemoveWebhookEndpoint&, const RemoveWebhookEndpoint&) = default;
 };
 
+// --- Customer identifiers (identity_index.h; engine_identity.cc). Identifiers are
+// keys: a canonical email, or kExternalIdPrefix + external id.
+
+// What made an identity change (informational: history).
+enum class IdentityCause : uint8_t {
+  kManual = 0,   // link / merge requests.
+  kOrder = 1,    // An order carried both identifiers (auto_link_identifiers).
+  kConnect = 2,  // A connect carried both identifiers.
+};
+
+// `identifier` (its own customer until now, with no connection) becomes an alias of
+// the customer whose primary key is `primary`.
+struct LinkIdentifier {
+  ShopId shop = 0;
+  std::string primary;
+  std::string identifier;
+  IdentityCause cause = IdentityCause::kManual;
+  std::string order_id;  // kOrder: the order (informational).
+  friend bool operator==(const LinkIdentifier&, const LinkIdentifier&) = default;
+};
+
+// Alias `identifier` of `primary` becomes its own customer again (no connection).
+struct UnlinkIdentifier {
+  ShopId shop = 0;
+  std::string primary;
+  std::string identifier;
+  friend bool operator==(const UnlinkIdentifier&, const UnlinkIdentifier&) = default;
+};
+
+// The customer with primary key `loser` joins the one with primary `survivor`: every
+// identifier of the loser becomes an alias of the survivor (identity part), and the
+// loser's connection, if `lost_connection` is set, is removed (connection part, at the
+// loser's key). The survivor's connection is the one kept and does not move.
+struct MergeCustomers {
+  ShopId shop = 0;
+  std::string survivor;
+  std::string loser;
+  std::optional<Connection> lost_connection;  // As it was (history shows it).
+  bool conflict = false;  // Both connections were active, to different affiliates.
+  MergeConflictRule rule = MergeConflictRule::kKeepEarliest;  // The rule applied.
+  IdentityCause cause = IdentityCause::kManual;
+  std::string order_id;
+  friend bool operator==(const MergeCustomers&, const MergeCustomers&) = default;
+};
+
 struct Mutation {
   // The clock time when the change was made (for history and point-in-time
   // restore; Apply() does not use it).
   TimeMs made_at = 0;
   std::variant<SetConnection, RemoveConnection, PutSettings, RecordOrder, ReverseOrder,
-               PutAffiliate, PutWebhookEndpoint, RemoveWebhookEndpoint>
+               PutAffiliate, LinkIdentifier, UnlinkIdentifier, MergeCustomers,
+               PutWebhookEndpoint, RemoveWebhookEndpoint>
       op;
   friend bool operator==(const Mutation&, const Mutation&) = default;
 };

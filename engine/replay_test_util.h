@@ -49,6 +49,8 @@ struct State {
   std::map<std::pair<ShopId, std::string>, OrderRecord> orders;
   std::map<std::pair<ShopId, AffiliateId>, Affiliate> affiliates;
   std::vector<WebhookEndpoint> webhooks;  // By id.
+  // Customers with aliases: primary -> aliases (identity_index.h).
+  std::map<std::pair<ShopId, std::string>, std::vector<std::string>> identities;
   friend bool operator==(const State&, const State&) = default;
 };
 
@@ -67,6 +69,11 @@ inline State Dump(const Engine& e) {
   e.affiliates().ForEachLocked(
       [&](const Affiliate& a) { s.affiliates[{a.shop, a.id}] = a; }, [] {});
   s.webhooks = e.webhooks().List(0);
+  e.identity().ForEachLocked(
+      [&](ShopId shop, const CustomerIdentifiers& c) {
+        s.identities[{shop, c.primary}] = c.aliases;
+      },
+      [] {});
   return s;
 }
 
@@ -108,7 +115,8 @@ class RandomWorkload {
     const ShopId shop = 1 + Pick(3);
     const std::string email = absl::StrCat(Pick(2) ? "Cust" : "cust", Pick(40),
                                            Pick(2) ? "+tag" : "", "@gmail.com");
-    switch (Pick(11)) {
+    const std::string external_id = absl::StrCat("ext-", Pick(30));
+    switch (Pick(15)) {
       case 0:
       case 1: {
         ConnectRequest r;
@@ -179,6 +187,58 @@ class RandomWorkload {
         if (Pick(2)) p.require_registered_affiliates = Pick(3) == 0;
         if (Pick(2)) p.block_self_referrals = Pick(3) != 0;
         if (Pick(2)) p.on_customer_becomes_affiliate = static_cast<CustomerBecomesAffiliate>(Pick(2));
+        (void)engine_->UpdateSettings(shop, p);
+        break;
+      }
+      case 11: {  // Customer identifiers: orders with both (links and merges).
+        AttributeRequest r;
+        r.shop = shop;
+        r.order_id = absl::StrCat("order-", Pick(300));
+        if (Pick(4) != 0) r.email = email;
+        r.external_id = external_id;
+        if (Pick(2)) r.referral_affiliate = 1 + Pick(5);
+        (void)engine_->Attribute(r);
+        break;
+      }
+      case 12: {
+        ConnectRequest r;
+        r.shop = shop;
+        if (Pick(2)) r.email = email;
+        if (r.email.empty() || Pick(2)) r.external_id = external_id;
+        r.affiliate = 1 + Pick(5);
+        r.mode = Pick(2) == 0 ? ConnectMode::kReassign : ConnectMode::kIfAbsent;
+        (void)engine_->Connect(r);
+        break;
+      }
+      case 13: {
+        const CustomerRef other{Pick(2) ? std::optional<std::string>(absl::StrCat(
+                                              "cust", Pick(40), "@gmail.com"))
+                                        : std::nullopt,
+                                std::nullopt};
+        CustomerRef id = other;
+        if (!id.email) id.external_id = external_id;
+        switch (Pick(4)) {
+          case 0:
+            (void)engine_->LinkIdentifier(shop, CustomerRef{email, std::nullopt}, id);
+            break;
+          case 1:
+            (void)engine_->UnlinkIdentifier(shop, id);
+            break;
+          default: {
+            MergeRequest m;
+            m.shop = shop;
+            m.into = CustomerRef{email, std::nullopt};
+            m.from = id;
+            if (Pick(2)) m.keep = static_cast<MergeKeep>(Pick(3));
+            (void)engine_->MergeCustomers(m);
+          }
+        }
+        break;
+      }
+      case 14: {
+        ShopSettingsPatch p;
+        if (Pick(2)) p.auto_link_identifiers = Pick(4) != 0;
+        if (Pick(2)) p.merge_conflict = static_cast<MergeConflictRule>(Pick(4));
         (void)engine_->UpdateSettings(shop, p);
         break;
       }

@@ -30,6 +30,10 @@ class CapturingVisitor : public SnapshotVisitor {
   void SettingsDone(uint64_t fence) override { fences.settings = fence; }
   void AffiliateRecord(const Affiliate& a) override { affiliates.push_back(a); }
   void AffiliatesDone(uint64_t fence) override { fences.affiliates = fence; }
+  void CustomerIdentifiersRecord(ShopId shop, const CustomerIdentifiers& c) override {
+    identities.emplace_back(shop, c);
+  }
+  void IdentitiesDone(uint64_t fence) override { fences.identities = fence; }
   void BeginConnectionShard(uint32_t index, uint64_t fence) override {
     if (fences.connection_shards.size() <= index) fences.connection_shards.resize(index + 1);
     fences.connection_shards[index] = fence;
@@ -64,6 +68,7 @@ class CapturingVisitor : public SnapshotVisitor {
   SnapshotFences fences;
   std::vector<std::pair<ShopId, ShopSettings>> settings;
   std::vector<Affiliate> affiliates;
+  std::vector<std::pair<ShopId, CustomerIdentifiers>> identities;
   std::vector<Connection> connections;
   std::vector<std::pair<OrderRecord, TimeMs>> orders;
   TimeMs current_high_water = 0;
@@ -116,6 +121,7 @@ TEST(SnapshotReplayTest, FuzzySnapshotPlusFencedReplayEqualsLiveState) {
     Engine restored(Options(&other, nullptr));
     for (const auto& [shop, s] : capture.settings) restored.RestoreSettings(shop, s);
     for (const Affiliate& a : capture.affiliates) restored.RestoreAffiliate(a);
+    for (const auto& [shop, c] : capture.identities) restored.RestoreIdentifiers(shop, c);
     for (const Connection& c : capture.connections) restored.RestoreConnection(c);
     for (const auto& [order, hw] : capture.orders) restored.RestoreOrder(order, hw);
     EXPECT_FALSE(capture.affiliates.empty()) << "seed " << seed;

@@ -45,6 +45,8 @@ constexpr std::array<absl::string_view, 4> kRefusalNames = {
     "none", "affiliate_disabled", "affiliate_not_registered", "self_referral"};
 constexpr std::array<absl::string_view, 2> kAffiliateStatusNames = {"active", "disabled"};
 constexpr std::array<absl::string_view, 2> kBecomesAffiliateNames = {"keep", "disconnect"};
+constexpr std::array<absl::string_view, 4> kMergeConflictNames = {
+    "keep_earliest", "keep_email", "keep_external_id", "refuse"};
 
 }  // namespace
 
@@ -81,6 +83,13 @@ absl::string_view CustomerBecomesAffiliateName(CustomerBecomesAffiliate c) {
 absl::StatusOr<CustomerBecomesAffiliate> ParseCustomerBecomesAffiliate(absl::string_view name) {
   return ParseName<CustomerBecomesAffiliate>(kBecomesAffiliateNames,
                                              "on_customer_becomes_affiliate", name);
+}
+
+absl::string_view MergeConflictRuleName(MergeConflictRule r) {
+  return NameOf(kMergeConflictNames, r);
+}
+absl::StatusOr<MergeConflictRule> ParseMergeConflictRule(absl::string_view name) {
+  return ParseName<MergeConflictRule>(kMergeConflictNames, "merge_conflict", name);
 }
 
 }  // namespace attrib::engine

@@ -67,6 +67,15 @@ enum class ReferralRefusal : uint8_t {
 // Shop setting on_customer_becomes_affiliate: what registering an affiliate does to
 // a connection of one of its emails to ANOTHER affiliate.
 enum class CustomerBecomesAffiliate : uint8_t { kKeep = 0, kDisconnect = 1 };
+// Shop setting merge_conflict (identity_index.h): which connection survives when an
+// order's email and external id name two customers that both have active
+// connections to different affiliates.
+enum class MergeConflictRule : uint8_t {
+  kKeepEarliest = 0,    // The earlier connected_at (ties: the email's customer).
+  kKeepEmail = 1,       // The connection of the customer found by the email.
+  kKeepExternalId = 2,  // The connection of the customer found by the external id.
+  kRefuse = 3,          // No merge (the order goes to the email's customer).
+};
 
 absl::string_view SourceName(Source s);
 absl::StatusOr<Source> ParseSource(absl::string_view name);
@@ -81,6 +90,8 @@ absl::string_view InactiveReasonName(InactiveReason r);
 absl::string_view ReferralRefusalName(ReferralRefusal r);
 absl::string_view CustomerBecomesAffiliateName(CustomerBecomesAffiliate c);
 absl::StatusOr<CustomerBecomesAffiliate> ParseCustomerBecomesAffiliate(absl::string_view name);
+absl::string_view MergeConflictRuleName(MergeConflictRule r);
+absl::StatusOr<MergeConflictRule> ParseMergeConflictRule(absl::string_view name);
 
 // A customer's connection to an affiliate within one shop.
 struct Connection {
@@ -177,6 +188,10 @@ struct ShopSettings {
   bool require_registered_affiliates = false;
   bool block_self_referrals = true;
   CustomerBecomesAffiliate on_customer_becomes_affiliate = CustomerBecomesAffiliate::kKeep;
+  // Customer identifiers (identity_index.h): an order with an email and an external
+  // id links the unknown one to the known one; two known customers are merged.
+  bool auto_link_identifiers = true;
+  MergeConflictRule merge_conflict = MergeConflictRule::kKeepEarliest;
 
   friend bool operator==(const ShopSettings&, const ShopSettings&) = default;
 };
@@ -195,6 +210,8 @@ struct ShopSettingsPatch {
   std::optional<bool> require_registered_affiliates;
   std::optional<bool> block_self_referrals;
   std::optional<CustomerBecomesAffiliate> on_customer_becomes_affiliate;
+  std::optional<bool> auto_link_identifiers;
+  std::optional<MergeConflictRule> merge_conflict;
 };
 
 // Whether a connection counts at a time, and until when.

@@ -85,6 +85,20 @@ void Frames(const std::string& dir) {
     p.getStatus().setSet(net::wire::AffiliateStatus::ACTIVE);
   };
   WriteFile(dir + "/affiliate_put", Frame(7, put));
+  // Customer identifiers (issue 12).
+  WriteFile(dir + "/customer_link", Frame(9, [](auto r) {
+    auto l = r.initLinkIdentifier();
+    l.initCustomer().setShop(42);
+    l.getCustomer().setEmail("jane.doe@gmail.com");
+    l.setExternalId("cus_1");
+  }));
+  WriteFile(dir + "/customer_merge", Frame(10, [](auto r) {
+    auto m = r.initMergeCustomers();
+    m.initInto().setShop(42);
+    m.getInto().setExternalId("cus_1");
+    m.initFrom().setEmail("bob@example.com");
+    m.setKeep(net::wire::MergeCustomersRequest::MergeKeep::EARLIEST);
+  }));
   WriteFile(dir + "/affiliate_search", Frame(8, [](auto r) {
     auto q = r.initSearchAffiliates();
     q.setShop(42);
@@ -159,6 +173,24 @@ void Fill(engine::Engine* engine) {
   (void)engine->Attribute(order);
   order.order_id = "order-disabled";
   order.email = "user6@example.com";  // Connected to 7 (disabled): referral path.
+  (void)engine->Attribute(order);
+  // Customer identifiers (log tags 10-13, the snapshot's identity blocks): an order
+  // linking an external id, a manual link and unlink, a conflict merge, settings.
+  engine::ShopSettingsPatch ids;
+  ids.merge_conflict = engine::MergeConflictRule::kKeepExternalId;
+  (void)engine->UpdateSettings(42, ids);
+  order.order_id = "order-link";
+  order.email = "user1@example.com";
+  order.external_id = "cus_1";
+  order.referral_affiliate.reset();
+  (void)engine->Attribute(order);
+  (void)engine->LinkIdentifier(42, engine::CustomerRef{"user1@example.com", std::nullopt},
+                               engine::CustomerRef{"user1.new@example.org", std::nullopt});
+  (void)engine->LinkIdentifier(42, engine::CustomerRef{"user1@example.com", std::nullopt},
+                               engine::CustomerRef{"user1.old@example.org", std::nullopt});
+  (void)engine->UnlinkIdentifier(42, engine::CustomerRef{"user1.old@example.org", std::nullopt});
+  order.order_id = "order-merge";
+  order.email = "user2@example.com";  // Connected: merged into cus_1's customer.
   (void)engine->Attribute(order);
 }
 

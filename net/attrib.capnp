@@ -45,6 +45,9 @@ enum AffiliateStatus { active @0; disabled @1; }
 # Shop setting: what putting an affiliate does to a connection of one of its emails
 # to another affiliate.
 enum CustomerBecomesAffiliate { keep @0; disconnect @1; }
+# Shop setting (issue 12): which connection survives when an order's email and
+# external id name two customers both actively connected to different affiliates.
+enum MergeConflict { keepEarliest @0; keepEmail @1; keepExternalId @2; refuse @3; }
 # A yes/no that may be unknown (customer_is_new).
 enum Tristate { unknown @0; yes @1; no @2; }
 
@@ -81,6 +84,9 @@ struct Connection {
   name @6 :Text;             # Empty when not given.
   orderCount @7 :UInt32;     # Counted, not reversed, orders.
   lastOrderAt @8 :Int64;     # ms since epoch; 0 = no counted order.
+  # The customer's primary key is an external id (issue 12): canonicalEmail and
+  # enteredEmail are then empty.
+  externalId @9 :Text;
 }
 
 struct Status {
@@ -101,6 +107,9 @@ struct Settings {
   requireRegisteredAffiliates @7 :Bool;
   blockSelfReferrals @8 :Bool = true;
   onCustomerBecomesAffiliate @9 :CustomerBecomesAffiliate;
+  # Customer identifiers (issue 12).
+  autoLinkIdentifiers @10 :Bool = true;
+  mergeConflict @11 :MergeConflict;
 }
 
 # A partial update: every field is either kept or set.
@@ -115,6 +124,8 @@ struct SettingsPatch {
   requireRegisteredAffiliates :union { keep @14 :Void; set @15 :Bool; }
   blockSelfReferrals :union { keep @16 :Void; set @17 :Bool; }
   onCustomerBecomesAffiliate :union { keep @18 :Void; set @19 :CustomerBecomesAffiliate; }
+  autoLinkIdentifiers :union { keep @20 :Void; set @21 :Bool; }
+  mergeConflict :union { keep @22 :Void; set @23 :MergeConflict; }
 }
 
 struct Decision {
@@ -155,12 +166,14 @@ struct ConnectRequest {
   mode @4 :ConnectMode;
   connectedAt @5 :Int64;   # 0 = now.
   name @6 :Text;           # Not set (null): keep the replaced connection's name.
+  externalId @7 :Text;     # Issue 12: the customer by external id (email may be empty).
 }
 
 struct LookupRequest {
   shop @0 :UInt64;
   email @1 :Text;
   at @2 :Int64;            # 0 = now.
+  externalId @3 :Text;     # Issue 12: the customer by external id (email may be empty).
 }
 
 struct LookupBatchRequest {
@@ -191,6 +204,7 @@ struct AttributeRequest {
   referralAffiliate @3 :UInt64;  # 0 = no link/coupon.
   customerIsNew @4 :Tristate;
   orderedAt @5 :Int64;           # 0 = now (late webhooks pass the order's time).
+  externalId @6 :Text;           # Issue 12; with an email: auto_link_identifiers.
 }
 
 struct OrderRef {
@@ -231,6 +245,26 @@ struct SearchAffiliatesRequest {
   limit @7 :UInt32;            # 0 = 100; at most 1000.
 }
 
+# A customer by email, external id or both (issue 12).
+struct CustomerRequest {
+  shop @0 :UInt64;
+  email @1 :Text;
+  externalId @2 :Text;
+}
+
+struct LinkIdentifierRequest {
+  customer @0 :CustomerRequest;    # The customer (shop taken from here).
+  email @1 :Text;                  # Exactly one of these two: the identifier to link.
+  externalId @2 :Text;
+}
+
+struct MergeCustomersRequest {
+  into @0 :CustomerRequest;        # shop taken from here.
+  from @1 :CustomerRequest;
+  keep @2 :MergeKeep;              # Both actively connected: which connection stays.
+  enum MergeKeep { shopRule @0; into @1; from @2; earliest @3; }
+}
+
 struct AuthRequest {
   token @0 :Text;
 }
@@ -257,6 +291,10 @@ struct Request {
     getAffiliate @17 :AffiliateRef;
     disableAffiliate @18 :AffiliateRef;   # Enable again with putAffiliate status set active.
     searchAffiliates @19 :SearchAffiliatesRequest;
+    getCustomer @20 :CustomerRequest;
+    linkIdentifier @21 :LinkIdentifierRequest;
+    unlinkIdentifier @22 :CustomerRequest;     # Exactly one of email, externalId.
+    mergeCustomers @23 :MergeCustomersRequest;
   }
 }
 
@@ -274,6 +312,7 @@ struct ConnectResult {
   connection @1 :Connection;
   previousAffiliate @2 :UInt64;
   previousActivity @3 :Activity;   # replaced under ifAbsent: why the old one lapsed.
+  identity @4 :IdentityChange;     # Email and external id given: what linking did.
 }
 
 struct LookupResult {
@@ -312,6 +351,34 @@ struct CountResult {
 struct AttributeResult {
   decision @0 :Decision;
   duplicate @1 :Bool;              # Seen before: the first decision, nothing changed.
+  identity @2 :IdentityChange;     # The order's email and external id: link or merge.
+}
+
+# A customer's identifiers and connection (issue 12).
+struct Customer {
+  shop @0 :UInt64;
+  emails @1 :List(Text);           # Canonical.
+  externalId @2 :Text;             # Empty: none.
+  connected @3 :Bool;
+  connection @4 :Connection;       # When connected.
+}
+
+struct Merge {
+  survivor @0 :Text;               # Primary keys: an email, or "external_id:ID".
+  loser @1 :Text;
+  moved @2 :List(Text);            # The loser's identifiers, now the survivor's.
+  conflict @3 :Bool;               # Both were active, to different affiliates.
+  rule @4 :MergeConflict;
+  hasLostConnection @5 :Bool;
+  lostConnection @6 :Connection;   # Removed by the merge.
+}
+
+struct IdentityChange {
+  linked @0 :Bool;
+  linkedIdentifier @1 :Text;       # An email, or "external_id:ID".
+  merged @2 :Bool;
+  merge @3 :Merge;
+  notJoined @4 :Text;              # Why two customers were not joined (the rule).
 }
 
 struct ReverseResult {
@@ -373,5 +440,7 @@ struct Response {
     pong @15 :Void;
     affiliate @16 :AffiliateResult;       # putAffiliate, getAffiliate, disableAffiliate.
     affiliateList @17 :AffiliateList;     # searchAffiliates.
+    customer @18 :Customer;               # getCustomer, linkIdentifier, unlinkIdentifier.
+    merge @19 :IdentityChange;            # mergeCustomers.
   }
 }

@@ -153,6 +153,16 @@ class Client {
   absl::StatusOr<Reply> GetAffiliate(uint64_t shop, uint64_t id);
   absl::StatusOr<Reply> DisableAffiliate(uint64_t shop, uint64_t id);
   absl::StatusOr<Reply> SearchAffiliates(const engine::AffiliateQuery& query);
+  // Customers and identifiers (issue 12; client_identity.cc). A CustomerRef names a
+  // customer by email, external id, or both.
+  absl::StatusOr<Reply> LookupCustomer(uint64_t shop, const engine::CustomerRef& c,
+                                       int64_t at = 0);
+  absl::StatusOr<Reply> DisconnectCustomer(uint64_t shop, const engine::CustomerRef& c);
+  absl::StatusOr<Reply> GetCustomer(uint64_t shop, const engine::CustomerRef& c);
+  absl::StatusOr<Reply> LinkIdentifier(uint64_t shop, const engine::CustomerRef& customer,
+                                       const engine::CustomerRef& identifier);
+  absl::StatusOr<Reply> UnlinkIdentifier(uint64_t shop, const engine::CustomerRef& identifier);
+  absl::StatusOr<Reply> MergeCustomers(const engine::MergeRequest& r);
 
   // Request builders shared by the typed calls and pipelining callers (e.g. import).
   static void FillConnect(const engine::ConnectRequest& r, wire::ConnectRequest::Builder b);

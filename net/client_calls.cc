@@ -22,6 +22,7 @@ void Client::FillConnect(const engine::ConnectRequest& r, wire::ConnectRequest::
   b.setMode(static_cast<wire::ConnectMode>(r.mode));
   b.setConnectedAt(r.connected_at.value_or(0));
   if (r.name.has_value()) CopyInto(b.initName(r.name->size()), *r.name);
+  if (r.external_id) CopyInto(b.initExternalId(r.external_id->size()), *r.external_id);
 }
 
 void Client::FillAttribute(const engine::AttributeRequest& r,
@@ -34,6 +35,7 @@ void Client::FillAttribute(const engine::AttributeRequest& r,
                      : *r.customer_is_new           ? wire::Tristate::YES
                                                     : wire::Tristate::NO);
   b.setOrderedAt(r.ordered_at.value_or(0));
+  if (r.external_id) CopyInto(b.initExternalId(r.external_id->size()), *r.external_id);
 }
 
 // ------------------------------------------------------------- Typed calls
@@ -129,6 +131,13 @@ absl::StatusOr<Reply> Client::PutSettings(uint64_t shop,
     if (patch.on_customer_becomes_affiliate) {
       p.getOnCustomerBecomesAffiliate().setSet(static_cast<wire::CustomerBecomesAffiliate>(
           static_cast<uint16_t>(*patch.on_customer_becomes_affiliate)));
+    }
+    if (patch.auto_link_identifiers) {
+      p.getAutoLinkIdentifiers().setSet(*patch.auto_link_identifiers);
+    }
+    if (patch.merge_conflict) {
+      p.getMergeConflict().setSet(
+          static_cast<wire::MergeConflict>(static_cast<uint16_t>(*patch.merge_conflict)));
     }
   });
 }

@@ -25,6 +25,7 @@
 #include "kj/exception.h"
 #include "net/frame.h"
 #include "net/handler_affiliates.h"
+#include "net/handler_identity.h"
 #include "net/handler_convert.h"
 #include "net/handler_lookup.h"
 
@@ -39,7 +40,7 @@ using Out = wire::Response::Builder;
 using R = wire::Request;
 
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
-constexpr size_t kKnownOperations = static_cast<size_t>(R::SEARCH_AFFILIATES) + 1;
+constexpr size_t kKnownOperations = static_cast<size_t>(R::MERGE_CUSTOMERS) + 1;
 static_assert(kKnownOperations + 2 == RequestHandler::kOperationSlots,
               "a Request member was added: extend service::Operation");
 static_assert(static_cast<size_t>(wire::ErrorCode::UNAUTHENTICATED) + 1 ==
@@ -66,6 +67,10 @@ ATTRIB_SAME_ROW(PUT_AFFILIATE, kPutAffiliate);
 ATTRIB_SAME_ROW(GET_AFFILIATE, kGetAffiliate);
 ATTRIB_SAME_ROW(DISABLE_AFFILIATE, kDisableAffiliate);
 ATTRIB_SAME_ROW(SEARCH_AFFILIATES, kSearchAffiliates);
+ATTRIB_SAME_ROW(GET_CUSTOMER, kGetCustomer);
+ATTRIB_SAME_ROW(LINK_IDENTIFIER, kLinkIdentifier);
+ATTRIB_SAME_ROW(UNLINK_IDENTIFIER, kUnlinkIdentifier);
+ATTRIB_SAME_ROW(MERGE_CUSTOMERS, kMergeCustomers);
 #undef ATTRIB_SAME_ROW
 
 // ------------------------------------------------------------------ Operations
@@ -75,6 +80,7 @@ wire::ErrorCode DoConnect(Service& sv, Call& call, wire::ConnectRequest::Reader 
   req.shop = r.getShop();
   const absl::string_view email = View(r.getEmail());
   req.email.assign(email.data(), email.size());  // The engine's request owns it.
+  if (r.getExternalId().size() > 0) req.external_id = std::string(View(r.getExternalId()));
   req.affiliate = r.getAffiliate();
   absl::StatusOr<engine::Source> source = FromWire(r.getSource(), "source");
   if (!source.ok()) return Fail(source.status(), out);
@@ -94,10 +100,12 @@ wire::ErrorCode DoConnect(Service& sv, Call& call, wire::ConnectRequest::Reader 
   ToWire(result->connection, w.initConnection());
   w.setPreviousAffiliate(result->previous_affiliate);
   w.setPreviousActivity(ToWire(result->previous_inactive));
+  internal::ToWire(result->identity, w.initIdentity());
   return kOk;
 }
 
 wire::ErrorCode DoDisconnect(Service& sv, Call& call, wire::LookupRequest::Reader r, Out out) {
+  if (r.getExternalId().size() > 0) return internal::DoDisconnectCustomer(sv, call, r, out);
   absl::StatusOr<engine::DisconnectResult> result = sv.Disconnect(call, r.getShop(), View(r.getEmail()));
   if (!result.ok()) return Fail(result.status(), out);
   ToWire(result->removed, out.initDisconnect());
@@ -161,6 +169,7 @@ wire::ErrorCode DoAttribute(Service& sv, Call& call, wire::AttributeRequest::Rea
   req.order_id.assign(order_id.data(), order_id.size());
   const absl::string_view email = View(r.getEmail());
   if (!email.empty()) req.email.emplace(email.data(), email.size());
+  if (r.getExternalId().size() > 0) req.external_id = std::string(View(r.getExternalId()));
   if (r.getReferralAffiliate() != 0) req.referral_affiliate = r.getReferralAffiliate();
   absl::StatusOr<std::optional<bool>> is_new = FromWire(r.getCustomerIsNew(), "customer_is_new");
   if (!is_new.ok()) return Fail(is_new.status(), out);
@@ -171,6 +180,7 @@ wire::ErrorCode DoAttribute(Service& sv, Call& call, wire::AttributeRequest::Rea
   wire::AttributeResult::Builder w = out.initAttribute();
   ToWire(result->decision, w.initDecision());
   w.setDuplicate(result->duplicate);
+  internal::ToWire(result->identity, w.initIdentity());
   return kOk;
 }
 
@@ -315,6 +325,7 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
     case R::DISCONNECT: return DoDisconnect(sv, call, request.getDisconnect(), out);
     case R::LOOKUP: {
       const wire::LookupRequest::Reader r = request.getLookup();
+      if (r.getExternalId().size() > 0) return internal::DoLookupCustomer(sv, call, r, out);
       return internal::DoLookup(sv, call, r.getShop(), View(r.getEmail()), r.getAt(),
                                 nullptr, out);
     }
@@ -347,6 +358,14 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
       return internal::DoDisableAffiliate(sv, call, request.getDisableAffiliate(), out);
     case R::SEARCH_AFFILIATES:
       return internal::DoSearchAffiliates(sv, call, request.getSearchAffiliates(), out);
+    case R::GET_CUSTOMER:
+      return internal::DoGetCustomer(sv, call, request.getGetCustomer(), out);
+    case R::LINK_IDENTIFIER:
+      return internal::DoLinkIdentifier(sv, call, request.getLinkIdentifier(), out);
+    case R::UNLINK_IDENTIFIER:
+      return internal::DoUnlinkIdentifier(sv, call, request.getUnlinkIdentifier(), out);
+    case R::MERGE_CUSTOMERS:
+      return internal::DoMergeCustomers(sv, call, request.getMergeCustomers(), out);
   }
   // A member added to the schema after this server was built: the client can carry
   // on with the operations this server knows.

@@ -145,8 +145,13 @@ void ToWire(const engine::Connection& c, wire::Connection::Builder out) {
 
 void ToWire(const engine::ConnectionView& c, wire::Connection::Builder out) {
   out.setShop(c.shop);
-  CopyText(c.canonical_email, out.initCanonicalEmail(c.canonical_email.size()));
-  CopyText(c.entered_email, out.initEnteredEmail(c.entered_email.size()));
+  if (engine::IsExternalIdKey(c.canonical_email)) {  // Keyed by external id (issue 12).
+    const absl::string_view id = engine::ExternalIdOfKey(c.canonical_email);
+    CopyText(id, out.initExternalId(id.size()));
+  } else {
+    CopyText(c.canonical_email, out.initCanonicalEmail(c.canonical_email.size()));
+    CopyText(c.entered_email, out.initEnteredEmail(c.entered_email.size()));
+  }
   out.setAffiliate(c.affiliate);
   out.setSource(ToWire(c.source));
   out.setConnectedAt(c.connected_at);
@@ -200,6 +205,8 @@ void ToWire(const engine::ShopSettings& s, wire::Settings::Builder out) {
   out.setBlockSelfReferrals(s.block_self_referrals);
   out.setOnCustomerBecomesAffiliate(
       static_cast<wire::CustomerBecomesAffiliate>(U(s.on_customer_becomes_affiliate)));
+  out.setAutoLinkIdentifiers(s.auto_link_identifiers);
+  out.setMergeConflict(static_cast<wire::MergeConflict>(U(s.merge_conflict)));
 }
 
 // ------------------------------------------------------------------ Requests
@@ -257,6 +264,21 @@ absl::StatusOr<engine::ShopSettingsPatch> FromWire(wire::SettingsPatch::Reader p
   const auto bs = p.getBlockSelfReferrals();
   if (bs.isSet()) out.block_self_referrals = bs.getSet();
   else if (!bs.isKeep()) return UnknownUnionMember("block_self_referrals", bs.which());
+
+  const auto al = p.getAutoLinkIdentifiers();
+  if (al.isSet()) out.auto_link_identifiers = al.getSet();
+  else if (!al.isKeep()) return UnknownUnionMember("auto_link_identifiers", al.which());
+  const auto mc = p.getMergeConflict();
+  if (mc.isSet()) {
+    const auto v = mc.getSet();
+    if (U(v) > U(engine::MergeConflictRule::kRefuse)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "merge_conflict: unknown value ", U(v), " (this server knows 0..3)"));
+    }
+    out.merge_conflict = static_cast<engine::MergeConflictRule>(U(v));
+  } else if (!mc.isKeep()) {
+    return UnknownUnionMember("merge_conflict", mc.which());
+  }
 
   const auto cb = p.getOnCustomerBecomesAffiliate();
   if (cb.isSet()) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "engine/identity_index.h"
 
 namespace attrib::persistence {
 namespace {
@@ -96,6 +97,11 @@ void PutSettingsV2(const ShopSettings& s, std::string* out) {
   out->push_back(static_cast<char>((s.require_registered_affiliates ? 1 : 0) |
                                    (s.block_self_referrals ? 2 : 0)));
   PutEnum(s.on_customer_becomes_affiliate, out);
+}
+
+void PutSettingsV3(const ShopSettings& s, std::string* out) {
+  out->push_back(static_cast<char>(s.auto_link_identifiers ? 1 : 0));
+  PutEnum(s.merge_conflict, out);
 }
 
 void PutAffiliateBody(const engine::PutAffiliate& op, std::string* out) {
@@ -312,6 +318,11 @@ void ReadDecisionV2(Decoder& d, absl::string_view where, AttributionDecision* a)
   a->order_number_in_connection = d.Varint32(where, "order_number_in_connection");
 }
 
+void ReadSettingsV3(Decoder& d, absl::string_view where, ShopSettings* s) {
+  s->auto_link_identifiers = (d.Flags(where, "identity_flags", 0x01) & 1) != 0;
+  s->merge_conflict = d.Enum(where, "merge_conflict", engine::MergeConflictRule::kRefuse);
+}
+
 void ReadSettingsV2(Decoder& d, absl::string_view where, ShopSettings* s) {
   const uint8_t flags = d.Flags(where, "affiliate_flags", 0x03);
   s->require_registered_affiliates = (flags & 1) != 0;
@@ -392,8 +403,28 @@ std::string Printable(absl::string_view s) {
   return out;
 }
 
+// A connection key: a canonical email, or an external id's key (identity_index.h).
 std::string Email(absl::string_view canonical) {
+  if (engine::IsExternalIdKey(canonical)) {
+    return absl::StrCat("external_id:", Printable(engine::ExternalIdOfKey(canonical)));
+  }
   return canonical.empty() ? std::string("(no email)") : Printable(canonical);
+}
+
+absl::string_view CauseName(engine::IdentityCause c) {
+  switch (c) {
+    case engine::IdentityCause::kManual: return "manual";
+    case engine::IdentityCause::kOrder: return "order";
+    case engine::IdentityCause::kConnect: return "connect";
+  }
+  return "?";
+}
+
+std::string CauseText(engine::IdentityCause c, absl::string_view order_id) {
+  if (c == engine::IdentityCause::kOrder) {
+    return absl::StrCat("order \"", Printable(order_id), "\"");
+  }
+  return std::string(CauseName(c));
 }
 
 std::string Time(engine::TimeMs ms) {
@@ -475,6 +506,33 @@ std::string Describe(const engine::RemoveWebhookEndpoint& op) {
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
+std::string Describe(const engine::LinkIdentifier& op) {
+  return absl::StrCat("link shop ", op.shop, " ", Email(op.identifier), " -> customer ",
+                      Email(op.primary), " (", CauseText(op.cause, op.order_id), ")");
+}
+
+std::string Describe(const engine::UnlinkIdentifier& op) {
+  return absl::StrCat("unlink shop ", op.shop, " ", Email(op.identifier), " from customer ",
+                      Email(op.primary));
+}
+
+std::string Describe(const engine::MergeCustomers& op) {
+  std::string line = absl::StrCat("merge shop ", op.shop, " customer ", Email(op.loser),
+                                  " into customer ", Email(op.survivor), " (",
+                                  CauseText(op.cause, op.order_id));
+  if (op.conflict) {
+    absl::StrAppend(&line, "; both connected, merge_conflict=",
+                    engine::MergeConflictRuleName(op.rule));
+  }
+  if (op.lost_connection) {
+    absl::StrAppend(&line, "; lost connection to affiliate ", op.lost_connection->affiliate,
+                    ", connected ", Time(op.lost_connection->connected_at), ", ",
+                    CountersText(op.lost_connection->order_count,
+                                 op.lost_connection->last_order_at));
+  }
+  return line + ")";
+}
+
 std::string Describe(const engine::PutSettings& op) {
   const ShopSettings& s = op.settings;
   return absl::StrCat(
@@ -488,7 +546,11 @@ std::string Describe(const engine::PutSettings& op) {
       " require_registered_affiliates=", Bool(s.require_registered_affiliates),
       " block_self_referrals=", Bool(s.block_self_referrals),
       " on_customer_becomes_affiliate=",
-      engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
+      engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate),
+      s.auto_link_identifiers && s.merge_conflict == engine::MergeConflictRule::kKeepEarliest
+          ? std::string()
+          : absl::StrCat(" auto_link_identifiers=", Bool(s.auto_link_identifiers),
+                         " merge_conflict=", engine::MergeConflictRuleName(s.merge_conflict)));
 }
 
 std::string Describe(const engine::RecordOrder& op) {
@@ -572,6 +634,10 @@ MutationTag TagOf(const Mutation& m) {
     MutationTag operator()(const engine::PutSettings& op) {
       const ShopSettings defaults;
       const ShopSettings& s = op.settings;
+      if (s.auto_link_identifiers != defaults.auto_link_identifiers ||
+          s.merge_conflict != defaults.merge_conflict) {
+        return MutationTag::kPutSettingsV3;
+      }
       return s.require_registered_affiliates == defaults.require_registered_affiliates &&
                      s.block_self_referrals == defaults.block_self_referrals &&
                      s.on_customer_becomes_affiliate == defaults.on_customer_becomes_affiliate
@@ -595,6 +661,15 @@ MutationTag TagOf(const Mutation& m) {
     }
     MutationTag operator()(const engine::RemoveWebhookEndpoint&) {
       return MutationTag::kRemoveWebhookEndpoint;
+    }
+    MutationTag operator()(const engine::LinkIdentifier&) {
+      return MutationTag::kLinkIdentifier;
+    }
+    MutationTag operator()(const engine::UnlinkIdentifier&) {
+      return MutationTag::kUnlinkIdentifier;
+    }
+    MutationTag operator()(const engine::MergeCustomers&) {
+      return MutationTag::kMergeCustomers;
     }
   };
   return std::visit(Visitor{}, m.op);
@@ -623,7 +698,8 @@ void EncodeMutation(const Mutation& m, std::string* out) {
         } else if constexpr (std::is_same_v<T, engine::PutSettings>) {
           PutVarint(op.shop, out);
           PutSettingsBody(op.settings, out);
-          if (tag == MutationTag::kPutSettingsV2) PutSettingsV2(op.settings, out);
+          if (tag != MutationTag::kPutSettings) PutSettingsV2(op.settings, out);
+          if (tag == MutationTag::kPutSettingsV3) PutSettingsV3(op.settings, out);
         } else if constexpr (std::is_same_v<T, engine::PutAffiliate>) {
           PutAffiliateBody(op, out);
         } else if constexpr (std::is_same_v<T, engine::PutWebhookEndpoint>) {
@@ -631,6 +707,26 @@ void EncodeMutation(const Mutation& m, std::string* out) {
         } else if constexpr (std::is_same_v<T, engine::RemoveWebhookEndpoint>) {
           PutVarint(op.shop, out);
           PutVarint(op.id, out);
+        } else if constexpr (std::is_same_v<T, engine::LinkIdentifier>) {
+          PutVarint(op.shop, out);
+          PutString(op.primary, out);
+          PutString(op.identifier, out);
+          PutEnum(op.cause, out);
+          PutString(op.order_id, out);
+        } else if constexpr (std::is_same_v<T, engine::UnlinkIdentifier>) {
+          PutVarint(op.shop, out);
+          PutString(op.primary, out);
+          PutString(op.identifier, out);
+        } else if constexpr (std::is_same_v<T, engine::MergeCustomers>) {
+          PutVarint(op.shop, out);
+          PutString(op.survivor, out);
+          PutString(op.loser, out);
+          out->push_back(op.lost_connection ? 1 : 0);
+          if (op.lost_connection) PutConnection(*op.lost_connection, out);
+          out->push_back(static_cast<char>(op.conflict ? 1 : 0));
+          PutEnum(op.rule, out);
+          PutEnum(op.cause, out);
+          PutString(op.order_id, out);
         } else if constexpr (std::is_same_v<T, engine::RecordOrder>) {
           PutVarint(op.shop, out);
           PutDecision(op.decision, out);
@@ -684,12 +780,16 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       break;
     }
     case MutationTag::kPutSettings:
-    case MutationTag::kPutSettingsV2: {
+    case MutationTag::kPutSettingsV2:
+    case MutationTag::kPutSettingsV3: {
       engine::PutSettings op;
       op.shop = d.Varint("PutSettings", "shop");
       op.settings = ReadSettings(d, "PutSettings.settings");
-      if (tag == static_cast<uint8_t>(MutationTag::kPutSettingsV2)) {
+      if (tag != static_cast<uint8_t>(MutationTag::kPutSettings)) {
         ReadSettingsV2(d, "PutSettings.settings", &op.settings);
+      }
+      if (tag == static_cast<uint8_t>(MutationTag::kPutSettingsV3)) {
+        ReadSettingsV3(d, "PutSettings.settings", &op.settings);
       }
       m.op = std::move(op);
       break;
@@ -705,6 +805,42 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       op.shop = d.Varint("RemoveWebhookEndpoint", "shop");
       op.id = d.Varint("RemoveWebhookEndpoint", "id");
       m.op = op;
+      break;
+    }
+    case MutationTag::kLinkIdentifier: {
+      constexpr absl::string_view where = "LinkIdentifier";
+      engine::LinkIdentifier op;
+      op.shop = d.Varint(where, "shop");
+      op.primary = d.String(where, "primary");
+      op.identifier = d.String(where, "identifier");
+      op.cause = d.Enum(where, "cause", engine::IdentityCause::kConnect);
+      op.order_id = d.String(where, "order_id");
+      m.op = std::move(op);
+      break;
+    }
+    case MutationTag::kUnlinkIdentifier: {
+      constexpr absl::string_view where = "UnlinkIdentifier";
+      engine::UnlinkIdentifier op;
+      op.shop = d.Varint(where, "shop");
+      op.primary = d.String(where, "primary");
+      op.identifier = d.String(where, "identifier");
+      m.op = std::move(op);
+      break;
+    }
+    case MutationTag::kMergeCustomers: {
+      constexpr absl::string_view where = "MergeCustomers";
+      engine::MergeCustomers op;
+      op.shop = d.Varint(where, "shop");
+      op.survivor = d.String(where, "survivor");
+      op.loser = d.String(where, "loser");
+      if (d.Present(where, "lost_connection")) {
+        op.lost_connection = ReadConnection(d, "MergeCustomers.lost_connection");
+      }
+      op.conflict = (d.Flags(where, "flags", 0x01) & 1) != 0;
+      op.rule = d.Enum(where, "rule", engine::MergeConflictRule::kRefuse);
+      op.cause = d.Enum(where, "cause", engine::IdentityCause::kConnect);
+      op.order_id = d.String(where, "order_id");
+      m.op = std::move(op);
       break;
     }
     case MutationTag::kRecordOrder:

@@ -43,6 +43,16 @@
 //                          affiliate_disabled, affiliate_not_registered), and after
 //                          the Decision's fields: u8 referral_refused (ReferralRefusal),
 //                          varint refused_affiliate, varint order_number_in_connection
+//   10   LinkIdentifier    varint shop, string primary, string identifier, u8 cause
+//                          (IdentityCause), string order_id
+//   11   UnlinkIdentifier  varint shop, string primary, string identifier
+//   12   MergeCustomers    varint shop, string survivor, string loser,
+//                          opt<Connection> lost_connection, flags (bit 0 conflict),
+//                          u8 rule (MergeConflictRule), u8 cause (IdentityCause),
+//                          string order_id
+//   13   PutSettings v3    as tag 8, then flags (bit 0 auto_link_identifiers),
+//                          u8 merge_conflict (MergeConflictRule)
+//   (Identifier strings are keys: a canonical email, or 0x01 + external id.)
 //   18   PutWebhookEndpoint varint id, varint shop, string url, varint event_mask
 //                          (bit i: engine::kWebhookEventTypes[i]; 0 = all), flags
 //                          (bit 0 enabled, bit 1 created), string disabled_reason,
@@ -105,7 +115,12 @@ enum class MutationTag : uint8_t {
   kRemoveConnectionWithCause = 7,
   kPutSettingsV2 = 8,
   kRecordOrderV2 = 9,
-  // 10-17: other features of issue 13/14 (assigned at merge).
+  // Customer identifiers (issue 12; engine/identity_index.h). 14 is free.
+  kLinkIdentifier = 10,
+  kUnlinkIdentifier = 11,
+  kMergeCustomers = 12,
+  kPutSettingsV3 = 13,
+  // Webhook endpoints (issue 13; engine/webhook_endpoints.h).
   kPutWebhookEndpoint = 18,
   kRemoveWebhookEndpoint = 19,
 };

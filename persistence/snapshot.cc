@@ -57,6 +57,16 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     if (!block_open_) StartBlock(SnapshotBlockType::kSettings, 0, 0, 0);
     snapshot_codec::AppendSettings(shop, s, &pending_);
     ++settings_;
+    // The identity settings travel in the identity block (version 4).
+    if (!s.auto_link_identifiers ||
+        s.merge_conflict != engine::MergeConflictRule::kKeepEarliest) {
+      snapshot_codec::IdentityRecord r;
+      r.kind = kIdentityKindSettings;
+      r.shop = shop;
+      r.auto_link_identifiers = s.auto_link_identifiers;
+      r.merge_conflict = s.merge_conflict;
+      identities_copy_.push_back(std::move(r));
+    }
     // Never flushed here: the temp file's name needs the fence SettingsDone() gives.
     AfterRecord(/*may_flush=*/false);
   }
@@ -86,6 +96,30 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     }
     CloseBlock();
     affiliates_copy_.clear();
+  }
+  // Under every index shard's lock: copied, encoded at IdentitiesDone (the fence).
+  void CustomerIdentifiersRecord(engine::ShopId shop,
+                                 const engine::CustomerIdentifiers& c) override {
+    if (!status_.ok()) return;
+    snapshot_codec::IdentityRecord r;
+    r.shop = shop;
+    r.customer = c;
+    identities_copy_.push_back(std::move(r));
+  }
+  void IdentitiesDone(uint64_t fence) override {
+    if (!status_.ok()) return;
+    fences_.identities = fence;
+    StartBlock(SnapshotBlockType::kIdentities, 0, fence, 0);
+    for (const snapshot_codec::IdentityRecord& r : identities_copy_) {
+      if (!snapshot_codec::AppendIdentity(r, &pending_)) {
+        return Fail(absl::InternalError(absl::StrCat(
+            "customer ", r.customer.primary, " of shop ", r.shop,
+            ": more identifiers than the snapshot format allows")));
+      }
+      AfterRecord(/*may_flush=*/false);
+    }
+    CloseBlock();
+    identities_copy_.clear();
   }
   // Likewise the webhook endpoints (a few per shop).
   void WebhookEndpointRecord(const engine::WebhookEndpoint& e) override {
@@ -180,8 +214,10 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     if (!status_.ok()) return status_;
     SnapshotInfo info;
     info.fences = fences_;
-    info.oldest_fence = std::min({fences_.settings, fences_.affiliates, fences_.webhooks});
-    info.newest_fence = std::max({fences_.settings, fences_.affiliates, fences_.webhooks});
+    info.oldest_fence = std::min(
+        {fences_.settings, fences_.affiliates, fences_.identities, fences_.webhooks});
+    info.newest_fence = std::max(
+        {fences_.settings, fences_.affiliates, fences_.identities, fences_.webhooks});
     for (const auto* v : {&fences_.connection_shards, &fences_.order_shards}) {
       for (uint64_t f : *v) {
         info.oldest_fence = std::min(info.oldest_fence, f);
@@ -268,6 +304,10 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
         Put64(sub + kAffiliateFenceOffset, fence);
         sub_bytes = kAffiliateSubHeaderBytes;
         break;
+      case SnapshotBlockType::kIdentities:
+        Put64(sub + kIdentityFenceOffset, fence);
+        sub_bytes = kIdentitySubHeaderBytes;
+        break;
       case SnapshotBlockType::kTrailer:
         break;
     }
@@ -307,6 +347,9 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
       case SnapshotBlockType::kAffiliates:
       case SnapshotBlockType::kWebhooks:
         Put32(body + kAffiliateCountOffset, block_records_);
+        break;
+      case SnapshotBlockType::kIdentities:
+        Put32(body + kIdentityCountOffset, block_records_);
         break;
       case SnapshotBlockType::kTrailer:
         break;
@@ -380,6 +423,7 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
   uint64_t affiliates_ = 0;
   std::vector<engine::Affiliate> affiliates_copy_;
   std::vector<engine::WebhookEndpoint> webhooks_copy_;
+  std::vector<snapshot_codec::IdentityRecord> identities_copy_;
   uint64_t bytes_written_ = 0;
 };
 

@@ -48,6 +48,8 @@ struct SnapshotInfo {
   uint64_t settings = 0;
   uint64_t orders = 0;
   uint64_t affiliates = 0;  // Affiliate directory entries (format version 3).
+  uint64_t identities = 0;  // Identity records (format version 4): customers with
+                            // aliases, and shops with non-default identity settings.
   uint64_t bytes = 0;  // File size.
   int64_t created_at_ms = 0;
   double seconds = 0;  // Wall time of the write, or of the whole load/verify.
@@ -94,7 +96,7 @@ struct LoadSnapshotOptions {
 // Verifies every checksum of the snapshot, checks that it matches the engine (email
 // policy, shard counts) and that the engine is empty, then restores it. The file is
 // mapped (FileSystem::MapFile), and checksums and restore both run on
-// options.threads threads. Reads format versions 1 to 3 (snapshot_format.h). On an error
+// options.threads threads. Reads format versions 1 to 4 (snapshot_format.h). On an error
 // after restoring began (a record that checksums but does not decode: a bug, not a
 // disk fault) the engine holds part of the snapshot and must be discarded.
 absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& path,
@@ -102,15 +104,17 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
                                           const LoadSnapshotOptions& options = {});
 
 // For offline tools (export, inspect): verifies the snapshot's checksums, then calls
-// the functions for every record, in file order (settings, then affiliates, then
-// connections by shard, then orders by shard in retention order), without an Engine. A null
+// the functions for every record, in file order (settings, with their identity part, then
+// affiliates, then customers with several identifiers, then connections by shard, then orders by shard in retention order), without an Engine. A null
 // function skips those records (they are still decoded and checked).
 absl::Status ReadSnapshotRecords(
     FileSystem* fs, const std::string& path,
     const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn_settings,
     const std::function<void(const engine::Connection&)>& fn_connection,
     const std::function<void(const engine::OrderRecord&)>& fn_order,
-    const std::function<void(const engine::Affiliate&)>& fn_affiliate = nullptr);
+    const std::function<void(const engine::Affiliate&)>& fn_affiliate = nullptr,
+    const std::function<void(engine::ShopId, const engine::CustomerIdentifiers&)>&
+        fn_customer = nullptr);
 
 // Paths of the snapshots in `dir`, newest (largest oldest fence) first; temp files
 // and unrelated names are ignored. A missing directory is an empty list.

@@ -101,6 +101,30 @@ bool AppendWebhookEndpoint(const engine::WebhookEndpoint& e, std::string* out) {
   return true;
 }
 
+bool AppendIdentity(const IdentityRecord& r, std::string* out) {
+  Writer w;
+  w.Byte(r.kind);
+  w.Varint(r.shop);
+  if (r.kind == kIdentityKindSettings) {
+    w.Byte(r.auto_link_identifiers ? 1 : 0);
+    w.Byte(static_cast<uint8_t>(r.merge_conflict));
+  } else {
+    const engine::CustomerIdentifiers& c = r.customer;
+    if (c.primary.size() > kMaxConnectionStringBytes || c.aliases.empty() ||
+        c.aliases.size() > engine::kMaxCustomerEmails) {
+      return false;
+    }
+    for (const std::string& a : c.aliases) {
+      if (a.size() > kMaxConnectionStringBytes) return false;
+    }
+    w.String(c.primary);
+    w.Byte(static_cast<uint8_t>(c.aliases.size()));
+    for (const std::string& a : c.aliases) w.String(a);
+  }
+  w.AppendTo(out);
+  return true;
+}
+
 bool AppendConnection(const ConnectionView& c, std::string* out) {
   if (c.canonical_email.size() > kMaxConnectionStringBytes ||
       c.entered_email.size() > kMaxConnectionStringBytes ||
@@ -346,6 +370,33 @@ bool RecordDecoder::ReadWebhookEndpoint(engine::WebhookEndpoint* e) {
     return Fail("webhook endpoint with shop or id 0");
   }
   *e = put->endpoint;
+  return true;
+}
+
+bool RecordDecoder::ReadIdentity(IdentityRecord* r) {
+  if (!Byte(&r->kind) || !Varint(&r->shop)) return false;
+  if (r->shop == 0) return Fail("identity record with shop 0");
+  if (r->kind == kIdentityKindSettings) {
+    uint8_t bits, rule;
+    if (!Byte(&bits) || !Byte(&rule)) return false;
+    if ((bits & 0xFE) != 0) return Fail("bad identity settings bits");
+    if (rule > static_cast<uint8_t>(engine::MergeConflictRule::kRefuse)) {
+      return Fail("bad merge_conflict");
+    }
+    r->auto_link_identifiers = (bits & 1) != 0;
+    r->merge_conflict = static_cast<engine::MergeConflictRule>(rule);
+    return true;
+  }
+  if (r->kind != kIdentityKindCustomer) return Fail("unknown identity record kind");
+  uint8_t n;
+  if (!String(kMaxConnectionStringBytes, &r->customer.primary) || !Byte(&n)) return false;
+  if (r->customer.primary.empty()) return Fail("customer with an empty primary key");
+  if (n == 0 || n > engine::kMaxCustomerEmails) return Fail("customer with 0 or over 8 aliases");
+  r->customer.aliases.resize(n);
+  for (std::string& a : r->customer.aliases) {
+    if (!String(kMaxConnectionStringBytes, &a)) return false;
+    if (a.empty() || a == r->customer.primary) return Fail("customer with a bad alias");
+  }
   return true;
 }
 

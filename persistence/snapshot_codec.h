@@ -39,6 +39,16 @@ bool AppendOrder(const engine::OrderRecord& r, std::string* out);
 bool AppendOwner(const engine::OwnerKey& o, std::string* out);
 bool AppendAffiliate(const engine::Affiliate& a, std::string* out);
 bool AppendWebhookEndpoint(const engine::WebhookEndpoint& e, std::string* out);
+// Identity records (version 4): a shop's identity settings, or one customer's
+// identifiers (engine::CustomerIdentifiers with at least one alias).
+struct IdentityRecord {
+  uint8_t kind = kIdentityKindCustomer;
+  engine::ShopId shop = 0;
+  bool auto_link_identifiers = true;  // kind settings.
+  engine::MergeConflictRule merge_conflict = engine::MergeConflictRule::kKeepEarliest;
+  engine::CustomerIdentifiers customer;  // kind customer.
+};
+bool AppendIdentity(const IdentityRecord& r, std::string* out);
 // A version 2 connection record: the key hash, then the store's record verbatim.
 bool AppendEncodedConnection(const engine::EncodedConnection& c, std::string* out);
 
@@ -74,6 +84,7 @@ class RecordDecoder {
   bool ReadOwner(engine::OwnerKey* o);
   bool ReadAffiliate(engine::Affiliate* a);
   bool ReadWebhookEndpoint(engine::WebhookEndpoint* e);
+  bool ReadIdentity(IdentityRecord* r);
   // A version 2 connection record, checked for form: flags, every length within
   // the block, no empty string, owner index < `owner_count`. *record views the
   // store's record (after the hash) in the block's bytes. No copy, no allocation:

@@ -158,11 +158,11 @@ TEST_F(SnapshotCorruptionTest, SwappedValidBlocksAreCaughtByTheChain) {
   const std::string good = ReadOrDie(&fs_, w->path);
   absl::StatusOr<SnapshotIndex> index = IndexSnapshot("x", good);
   ASSERT_TRUE(index.ok()) << index.status();
-  // Blocks 0 and 1 are the (empty) affiliate directory's and webhook endpoints'
-  // (format versions 3 and 4).
-  ASSERT_GE(index->blocks.size(), 5u);
-  const SnapshotBlock& a = index->blocks[2];
-  const SnapshotBlock& b = index->blocks[3];
+  // Blocks 0, 1 and 2 are the (empty) affiliate directory's, identifier index's and
+  // webhook endpoints' (format versions 3 and 4).
+  ASSERT_GE(index->blocks.size(), 6u);
+  const SnapshotBlock& a = index->blocks[3];
+  const SnapshotBlock& b = index->blocks[4];
   ASSERT_EQ(a.type, SnapshotBlockType::kConnections);
   ASSERT_EQ(b.type, SnapshotBlockType::kConnections);
   const size_t a_len = b.offset - a.offset;

@@ -39,9 +39,13 @@
 //     affiliates  (kAffiliateSubHeaderBytes = 13; version 3):
 //                   0 u8 type = 6 | 1 u64 fence | 9 u32 record count |
 //                   affiliate records
-//     webhooks    (kAffiliateSubHeaderBytes = 13; version 4; after the affiliates):
-//                   0 u8 type = 7 | 1 u64 fence | 9 u32 record count |
+//     webhooks    (kAffiliateSubHeaderBytes = 13; version 4; after the affiliates
+//                 and identities):
+//                   0 u8 type = 8 | 1 u64 fence | 9 u32 record count |
 //                   webhook endpoint records
+//     identities  (kIdentitySubHeaderBytes = 13; version 4):
+//                   0 u8 type = 7 | 1 u64 fence | 9 u32 record count |
+//                   identity records
 //     owners      (kOwnerSubHeaderBytes = 9; version 2 and later):
 //                   0 u8 type = 5 | 1 u32 index of the block's first owner |
 //                   5 u32 record count | owner records
@@ -74,6 +78,16 @@
 //     webhook:    varint length | that many bytes: the endpoint as one log
 //                 PutWebhookEndpoint mutation (persistence/mutation_codec.h, tag 18),
 //                 so the two encodings of an endpoint are one
+//     identity:   u8 kind, then by kind (engine/identity_index.h; version 4):
+//                 1 settings: varint shop | u8 bits (0 auto_link_identifiers)
+//                   | u8 merge_conflict (MergeConflictRule); only for shops whose
+//                   identity settings differ from the defaults (on, keep_earliest);
+//                   they belong to the settings capture (settings fence)
+//                 2 customer: varint shop | string primary | u8 alias count (1-8)
+//                   | that many strings (identifier keys: a canonical email, or
+//                   0x01 + external id; non-empty, distinct from the primary)
+//                 Older versions: no identities (every customer has one
+//                 identifier) and the identity settings' defaults.
 //     owner:      varint shop | varint affiliate (both >= 1)
 //     connection, version 2: the store's own record (engine/record_format.h) after
 //                 its key hash, so a restore copies it instead of re-encoding it and
@@ -112,7 +126,8 @@
 //
 // Invariants (the reader checks each; a violation is DataLoss naming file and offset):
 //  - Block order: settings blocks (zero or more), then (version 3) affiliate blocks
-//    (zero or more, one fence: the directory's), then connection blocks of shards
+//    (zero or more, one fence: the directory's), then (version 4) identity blocks
+//    (zero or more, one fence: the identifier index's), then connection blocks of shards
 //    0, 1, ..., n-1, then (version 2) owner blocks (zero or more), then order blocks
 //    of shards 0, ..., m-1, then one trailer, then end of file. Every shard has at
 //    least one block (an empty shard has one block with no records: the block
@@ -180,7 +195,8 @@ enum class SnapshotBlockType : uint8_t {
   kTrailer = 4,
   kOwners = 5,      // Version 2.
   kAffiliates = 6,  // Version 3.
-  kWebhooks = 7,    // Version 4: the webhook endpoints (sub-header as affiliates).
+  kIdentities = 7,  // Version 4.
+  kWebhooks = 8,    // Version 4: the webhook endpoints (sub-header as affiliates).
 };
 
 inline constexpr size_t kSettingsSubHeaderBytes = 5;
@@ -194,6 +210,12 @@ inline constexpr size_t kAffiliateSubHeaderBytes = 13;
 inline constexpr size_t kAffiliateFenceOffset = 1;
 inline constexpr size_t kAffiliateCountOffset = 9;
 static_assert(kAffiliateCountOffset + 4 == kAffiliateSubHeaderBytes);
+inline constexpr size_t kIdentitySubHeaderBytes = 13;
+inline constexpr size_t kIdentityFenceOffset = 1;
+inline constexpr size_t kIdentityCountOffset = 9;
+static_assert(kIdentityCountOffset + 4 == kIdentitySubHeaderBytes);
+inline constexpr uint8_t kIdentityKindSettings = 1;
+inline constexpr uint8_t kIdentityKindCustomer = 2;
 inline constexpr size_t kOrderSubHeaderBytes = 25;
 inline constexpr size_t kOrderCountOffset = 21;
 inline constexpr size_t kTrailerBodyBytes = 53;

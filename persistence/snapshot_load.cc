@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -72,6 +73,7 @@ SnapshotInfo InfoOf(const std::string& path, const SnapshotIndex& index) {
   info.settings = index.settings;
   info.orders = index.orders;
   info.affiliates = index.affiliates;
+  info.identities = index.identities;
   info.bytes = index.bytes;
   info.created_at_ms = index.header.created_at_ms;
   info.email_policy = index.header.email_policy;
@@ -186,21 +188,67 @@ absl::Status DecodeWebhooks(const SnapshotIndex& index,
   return absl::OkStatus();
 }
 
+// The identity blocks (version 4): settings per shop, and customers.
+struct IdentitySection {
+  absl::flat_hash_map<engine::ShopId, snapshot_codec::IdentityRecord> settings;
+  std::vector<std::pair<engine::ShopId, engine::CustomerIdentifiers>> customers;
+  // `s` with the shop's identity settings (the defaults when it has none).
+  void Apply(engine::ShopId shop, engine::ShopSettings* s) const {
+    const auto it = settings.find(shop);
+    if (it == settings.end()) return;
+    s->auto_link_identifiers = it->second.auto_link_identifiers;
+    s->merge_conflict = it->second.merge_conflict;
+  }
+};
+
+absl::StatusOr<IdentitySection> DecodeIdentities(const SnapshotIndex& index) {
+  IdentitySection out;
+  snapshot_codec::IdentityRecord r;
+  for (size_t b = index.identity_blocks.first; b < index.identity_blocks.second; ++b) {
+    absl::Status s = DecodeBlockRecords(
+        index, index.blocks[b], [&](snapshot_codec::RecordDecoder& d) { return d.ReadIdentity(&r); },
+        [&] {
+          if (r.kind == kIdentityKindSettings) {
+            out.settings[r.shop] = r;
+          } else {
+            out.customers.emplace_back(r.shop, r.customer);
+          }
+        });
+    if (!s.ok()) return s;
+  }
+  return out;
+}
+
 // Reads, verifies and decodes every record in file order (no engine).
 absl::StatusOr<SnapshotInfo> ReadAll(
     FileSystem* fs, const std::string& path,
     const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn_settings,
     const std::function<void(const engine::Connection&)>& fn_connection,
     const std::function<void(const engine::OrderRecord&)>& fn_order,
-    const std::function<void(const engine::Affiliate&)>& fn_affiliate) {
+    const std::function<void(const engine::Affiliate&)>& fn_affiliate,
+    const std::function<void(engine::ShopId, const engine::CustomerIdentifiers&)>&
+        fn_customer) {
   const Clock::time_point start = Clock::now();
   absl::StatusOr<std::unique_ptr<FileContents>> file = fs->MapFile(path);
   if (!file.ok()) return file.status();
   absl::StatusOr<SnapshotIndex> index = IndexSnapshot(BaseName(path), (*file)->bytes());
   if (!index.ok()) return index.status();
-  if (absl::Status s = DecodeSettings(*index, fn_settings); !s.ok()) return s;
+  absl::StatusOr<IdentitySection> identities = DecodeIdentities(*index);
+  if (!identities.ok()) return identities.status();
+  if (absl::Status s = DecodeSettings(*index,
+                                      [&](engine::ShopId shop, const engine::ShopSettings& st) {
+                                        engine::ShopSettings full = st;
+                                        identities->Apply(shop, &full);
+                                        if (fn_settings) fn_settings(shop, full);
+                                      });
+      !s.ok()) {
+    return s;
+  }
   if (absl::Status s = DecodeAffiliates(*index, fn_affiliate); !s.ok()) return s;
   if (absl::Status s = DecodeWebhooks(*index, nullptr); !s.ok()) return s;
+  if (fn_customer) {
+    for (const auto& [shop, c] : identities->customers) fn_customer(shop, c);
+  }
   absl::StatusOr<std::vector<engine::OwnerKey>> owners = DecodeOwners(*index);
   if (!owners.ok()) return owners.status();
   engine::Connection c;
@@ -253,7 +301,7 @@ absl::Status CheckMatches(const SnapshotIndex& index, const engine::Engine& e) {
 }  // namespace
 
 absl::StatusOr<SnapshotInfo> ReadSnapshotInfo(FileSystem* fs, const std::string& path) {
-  return ReadAll(fs, path, nullptr, nullptr, nullptr, nullptr);
+  return ReadAll(fs, path, nullptr, nullptr, nullptr, nullptr, nullptr);
 }
 
 absl::Status ReadSnapshotRecords(
@@ -261,8 +309,11 @@ absl::Status ReadSnapshotRecords(
     const std::function<void(engine::ShopId, const engine::ShopSettings&)>& fn_settings,
     const std::function<void(const engine::Connection&)>& fn_connection,
     const std::function<void(const engine::OrderRecord&)>& fn_order,
-    const std::function<void(const engine::Affiliate&)>& fn_affiliate) {
-  return ReadAll(fs, path, fn_settings, fn_connection, fn_order, fn_affiliate).status();
+    const std::function<void(const engine::Affiliate&)>& fn_affiliate,
+    const std::function<void(engine::ShopId, const engine::CustomerIdentifiers&)>&
+        fn_customer) {
+  return ReadAll(fs, path, fn_settings, fn_connection, fn_order, fn_affiliate, fn_customer)
+      .status();
 }
 
 absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& path,
@@ -290,9 +341,13 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
   }
 
   const Clock::time_point restore_start = Clock::now();
+  absl::StatusOr<IdentitySection> identities = DecodeIdentities(index);
+  if (!identities.ok()) return identities.status();
   absl::Status status = DecodeSettings(index, [&](engine::ShopId shop,
                                                   const engine::ShopSettings& s) {
-    engine->RestoreSettings(shop, s);
+    engine::ShopSettings full = s;
+    identities->Apply(shop, &full);
+    engine->RestoreSettings(shop, full);
   });
   if (!status.ok()) return status;
   status = DecodeAffiliates(index, [&](const engine::Affiliate& a) { engine->RestoreAffiliate(a); });
@@ -300,6 +355,7 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
   status = DecodeWebhooks(
       index, [&](const engine::WebhookEndpoint& e) { engine->RestoreWebhookEndpoint(e); });
   if (!status.ok()) return status;
+  for (const auto& [shop, c] : identities->customers) engine->RestoreIdentifiers(shop, c);
   const std::vector<uint32_t> owner_map = engine->InternOwners(*owners);
   const bool encoded = index.header.version >= 2;
 

@@ -93,21 +93,7 @@ std::vector<RecordAt> EncodedRecords(const SnapshotIndex& index) {
   return out;
 }
 
-class SnapshotLoadTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(fs_.CreateDir("snap").ok());
-    ASSERT_TRUE(fs_.SyncDir(".").ok());
-  }
-
-  std::string Write(const Engine& e, uint64_t seq = 9) {
-    absl::StatusOr<SnapshotInfo> w = WriteSnapshot(&fs_, "snap", e, [=] { return seq; }, 1);
-    EXPECT_TRUE(w.ok()) << w.status();
-    return w.ok() ? w->path : "";
-  }
-
-  FaultInjectingFileSystem fs_;
-};
+class SnapshotLoadTest : public snapshot_testing::SnapshotDirTest {};
 
 TEST_F(SnapshotLoadTest, OwnersFollowTheConnectionShardsAndRemapIntoAnyOwnerTable) {
   FakeClock clock(kStartMs);
@@ -434,6 +420,34 @@ TEST_F(SnapshotLoadTest, AffiliateBlocksAreCheckedLikeTheOthers) {
   // The fence is part of the trailer's oldest/newest: a changed fence is caught.
   bad = good;
   Put64(bad.data() + block.offset + kBlockFrameBytes + kAffiliateFenceOffset, 12345);
+  EXPECT_THAT(std::string(IndexSnapshot("x", Reseal(bad)).status().message()),
+              HasSubstr("oldest/newest fences differ"));
+}
+
+TEST_F(SnapshotLoadTest, IdentityBlocksAreCheckedLikeTheOthers) {
+  FakeClock clock(kStartMs);
+  Engine live(Options(4, &clock));
+  snapshot_testing::FillIdentityState(&live, &clock, 7, 200);
+  const std::string good = ReadOrDie(&fs_, Write(live));
+  absl::StatusOr<SnapshotIndex> index = IndexSnapshot("x", good);
+  ASSERT_TRUE(index.ok()) << index.status();
+  ASSERT_EQ(index->identity_blocks.second - index->identity_blocks.first, 1u);
+  const SnapshotBlock& block = index->blocks[index->identity_blocks.first];
+  // In a version 3 file an identities block is refused.
+  std::string bad = good;
+  Put32(bad.data() + 8, 3);
+  EXPECT_THAT(std::string(IndexSnapshot("x", Reseal(bad)).status().message()),
+              HasSubstr("identities block in a version 3 snapshot"));
+  // A record that does not decode is named by block and record.
+  bad = good;
+  bad[block.records_offset] = 9;  // An unknown kind.
+  WriteDurable(&fs_, "snap/bad.snap", Reseal(bad));
+  EXPECT_THAT(std::string(ReadSnapshotInfo(&fs_, "snap/bad.snap").status().message()),
+              HasSubstr("record 0 (at offset " + std::to_string(block.records_offset) +
+                        "): unknown identity record kind"));
+  // Its fence is part of the trailer's oldest/newest.
+  bad = good;
+  Put64(bad.data() + block.offset + kBlockFrameBytes + kIdentityFenceOffset, 12345);
   EXPECT_THAT(std::string(IndexSnapshot("x", Reseal(bad)).status().message()),
               HasSubstr("oldest/newest fences differ"));
 }

@@ -39,6 +39,8 @@ absl::string_view TypeName(SnapshotBlockType t) {
       return "affiliates";
     case SnapshotBlockType::kWebhooks:
       return "webhooks";
+    case SnapshotBlockType::kIdentities:
+      return "identities";
   }
   return "unknown";
 }
@@ -193,6 +195,13 @@ class Indexer {
         }
         sub = kAffiliateSubHeaderBytes;
         break;
+      case SnapshotBlockType::kIdentities:
+        if (index_.header.version < 4) {
+          return BlockError(offset, absl::StrCat("identities block in a version ",
+                                                 index_.header.version, " snapshot"));
+        }
+        sub = kIdentitySubHeaderBytes;
+        break;
       default:
         return BlockError(offset, absl::StrCat("unknown block type ",
                                                static_cast<int>(static_cast<uint8_t>(body[0]))));
@@ -221,9 +230,31 @@ class Indexer {
                          &index_.affiliates, &index_.affiliate_blocks);
     }
     if (b.type == SnapshotBlockType::kWebhooks) {
-      // After the settings and affiliates, before the connections; one fence.
-      return FencedBlock(b, p, n, {SnapshotBlockType::kSettings, SnapshotBlockType::kAffiliates},
+      // After the settings, affiliates and identities, before the connections.
+      return FencedBlock(b, p, n,
+                         {SnapshotBlockType::kSettings, SnapshotBlockType::kAffiliates,
+                          SnapshotBlockType::kIdentities},
                          &index_.fences.webhooks, &index_.webhooks, &index_.webhook_blocks);
+    }
+    if (b.type == SnapshotBlockType::kIdentities) {
+      // After the settings and affiliates, before the connections; one fence.
+      if (phase_ != SnapshotBlockType::kSettings && phase_ != SnapshotBlockType::kAffiliates &&
+          phase_ != SnapshotBlockType::kIdentities) {
+        return BlockError(offset, absl::StrCat("identities block out of order (after ",
+                                               TypeName(phase_), " blocks)"));
+      }
+      b.fence = Get64(p + kIdentityFenceOffset);
+      if (phase_ == SnapshotBlockType::kIdentities && b.fence != index_.fences.identities) {
+        return BlockError(offset, "fence differs from the previous identities block's");
+      }
+      if (phase_ != SnapshotBlockType::kIdentities) index_.identity_blocks.first = n;
+      phase_ = SnapshotBlockType::kIdentities;
+      index_.fences.identities = b.fence;
+      b.count = Get32(p + kIdentityCountOffset);
+      index_.identities += b.count;
+      index_.identity_blocks.second = n + 1;
+      index_.blocks.push_back(b);
+      return absl::OkStatus();
     }
     if (b.type == SnapshotBlockType::kOwners) {
       // After every connection shard, before the orders; numbered without a gap.
@@ -263,6 +294,7 @@ class Indexer {
       }
       if (orders && (phase_ == SnapshotBlockType::kSettings ||
                      phase_ == SnapshotBlockType::kAffiliates ||
+                     phase_ == SnapshotBlockType::kIdentities ||
                      phase_ == SnapshotBlockType::kWebhooks)) {
         return BlockError(offset, "orders block before the connection blocks");
       }
@@ -365,6 +397,10 @@ class Indexer {
     if (index_.webhook_blocks.second != 0) {
       oldest = std::min(oldest, index_.fences.webhooks);
       newest = std::max(newest, index_.fences.webhooks);
+    }
+    if (index_.identity_blocks.second != 0) {
+      oldest = std::min(oldest, index_.fences.identities);
+      newest = std::max(newest, index_.fences.identities);
     }
     for (const auto* v : {&index_.fences.connection_shards, &index_.fences.order_shards}) {
       for (uint64_t f : *v) {

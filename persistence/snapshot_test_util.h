@@ -112,6 +112,55 @@ inline void FillRandomState(engine::Engine* e, engine::FakeClock* clock, uint64_
   engine::replay_testing::FillWebhookEndpoints(e);  // Format version 4.
 }
 
+// Customers with external ids and several emails, links, unlinks, merges (with
+// and without conflicts), and non-default identity settings, over 4 shops.
+inline void FillIdentityState(engine::Engine* e, engine::FakeClock* clock, uint64_t seed, int steps) {
+  std::mt19937_64 rng(seed);
+  const auto pick = [&](uint64_t n) { return rng() % n; };
+  for (engine::ShopId shop = 1; shop <= 4; ++shop) {
+    engine::ShopSettingsPatch p;
+    p.auto_link_identifiers = shop != 4;
+    p.merge_conflict = static_cast<engine::MergeConflictRule>(shop - 1);
+    EXPECT_TRUE(e->UpdateSettings(shop, p).ok());
+  }
+  for (int i = 0; i < steps; ++i) {
+    const engine::ShopId shop = 1 + pick(4);
+    const std::string email = absl::StrCat("Cust", pick(60), "@example.com");
+    const std::string ext = absl::StrCat("cus_", pick(40));
+    switch (pick(5)) {
+      case 0: {
+        engine::ConnectRequest r;
+        r.shop = shop;
+        if (pick(2)) r.email = email;
+        if (r.email.empty() || pick(3) == 0) r.external_id = ext;
+        r.affiliate = 1 + pick(9);
+        (void)e->Connect(r);
+        break;
+      }
+      case 1:
+      case 2: {
+        engine::AttributeRequest r;
+        r.shop = shop;
+        r.order_id = absl::StrCat("id-order-", i);
+        r.email = email;
+        r.external_id = ext;
+        (void)e->Attribute(r);
+        break;
+      }
+      case 3:
+        (void)e->LinkIdentifier(shop, engine::CustomerRef{email, std::nullopt},
+                                engine::CustomerRef{absl::StrCat("alt", pick(60), "@x.org"),
+                                                    std::nullopt});
+        break;
+      default:
+        (void)e->UnlinkIdentifier(shop, engine::CustomerRef{absl::StrCat("alt", pick(60),
+                                                                         "@x.org"),
+                                                            std::nullopt});
+    }
+    clock->Advance(1000);
+  }
+}
+
 // The affiliate directory and its settings on top of FillRandomState's emails
 // (format version 3): affiliates with customers' emails (self-referrals, disconnects),
 // disabled ones, every new setting, and orders that meet them.
@@ -235,6 +284,22 @@ inline std::vector<std::string> RecordLines(FileSystem* fs, const std::string& p
   EXPECT_TRUE(s.ok()) << s;
   return lines;
 }
+
+// A fixture: a fault-injecting file system with a synced "snap" directory, and
+// Write(): a snapshot of an engine there (its path; "" and a test failure on error).
+class SnapshotDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs_.CreateDir("snap").ok());
+    ASSERT_TRUE(fs_.SyncDir(".").ok());
+  }
+  std::string Write(const engine::Engine& e, uint64_t seq = 9) {
+    absl::StatusOr<SnapshotInfo> w = WriteSnapshot(&fs_, "snap", e, [=] { return seq; }, 1);
+    EXPECT_TRUE(w.ok()) << w.status();
+    return w.ok() ? w->path : "";
+  }
+  FaultInjectingFileSystem fs_;
+};
 
 }  // namespace attrib::persistence::snapshot_testing
 

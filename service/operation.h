@@ -38,6 +38,10 @@ enum class Operation : uint8_t {
   kGetAffiliate,
   kDisableAffiliate,
   kSearchAffiliates,
+  kGetCustomer,  // Issue 12: customer identifiers.
+  kLinkIdentifier,
+  kUnlinkIdentifier,
+  kMergeCustomers,
   kUnknown,
 };
 inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kUnknown) + 1;
@@ -47,7 +51,8 @@ inline absl::string_view OperationName(Operation op) {
       "undecodable", "connect",  "disconnect", "lookup",  "lookupBatch", "list",
       "count",       "getSettings", "putSettings", "attribute", "reverse", "explain",
       "stats",       "snapshot", "auth",       "ping",    "putAffiliate",
-      "getAffiliate", "disableAffiliate", "searchAffiliates", "unknown",
+      "getAffiliate", "disableAffiliate", "searchAffiliates", "getCustomer",
+      "linkIdentifier", "unlinkIdentifier", "mergeCustomers", "unknown",
   };
   const size_t i = static_cast<size_t>(op);
   return i < kOperationCount ? kNames[i] : "unknown";

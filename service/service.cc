@@ -37,18 +37,6 @@ uint64_t ResidentBytes() {
 Service::Service(engine::Engine* engine, ServiceOptions options)
     : engine_(engine), options_(std::move(options)) {}
 
-template <typename Fn>
-auto Service::Write(Call& call, engine::ShopId shop, absl::string_view operation, Fn run)
-    -> decltype(run()) {
-  if (absl::Status s = CheckWrite(call.scope, shop, operation); !s.ok()) return s;
-  if (options_.durability == nullptr) return run();
-  // Refused before the engine is touched: the state never runs ahead of the log.
-  if (absl::Status s = options_.durability->CanWrite(); !s.ok()) return s;
-  auto result = run();
-  call.wait_for_seq = options_.durability->LastAssignedSeq();
-  return result;
-}
-
 absl::StatusOr<engine::ConnectResult> Service::Connect(Call& call,
                                                        const engine::ConnectRequest& r) {
   return Write(call, r.shop, "connect", [&] { return engine_->Connect(r); });

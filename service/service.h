@@ -216,6 +216,22 @@ class Service {
   absl::StatusOr<std::vector<Change>> Changes(const Call& call, uint64_t from, size_t max,
                                               uint64_t* next) const;
 
+  // --- Customers and identifiers (issue 12; service_identity.cc).
+  absl::StatusOr<engine::DisconnectResult> DisconnectCustomer(Call& call, engine::ShopId shop,
+                                                              const engine::CustomerRef& c);
+  absl::StatusOr<engine::LookupResult> LookupCustomer(const Call& call, engine::ShopId shop,
+                                                      const engine::CustomerRef& c,
+                                                      std::optional<engine::TimeMs> at) const;
+  absl::StatusOr<engine::CustomerInfo> GetCustomer(const Call& call, engine::ShopId shop,
+                                                   const engine::CustomerRef& c) const;
+  absl::StatusOr<engine::CustomerInfo> LinkIdentifier(Call& call, engine::ShopId shop,
+                                                      const engine::CustomerRef& customer,
+                                                      const engine::CustomerRef& identifier);
+  absl::StatusOr<engine::CustomerInfo> UnlinkIdentifier(Call& call, engine::ShopId shop,
+                                                        const engine::CustomerRef& identifier);
+  absl::StatusOr<engine::IdentityChange> MergeCustomers(Call& call,
+                                                        const engine::MergeRequest& r);
+
   // --- Server.
   absl::StatusOr<StatsResult> Stats(const Call& call) const;
   absl::Status Snapshot(const Call& call);
@@ -234,9 +250,18 @@ class Service {
  private:
   // The scope and durability checks of a write to `shop`, then `run()`, then the
   // sequence number its reply waits for.
+  // (Defined here: service.cc and service_identity.cc both use it.)
   template <typename Fn>
   auto Write(Call& call, engine::ShopId shop, absl::string_view operation, Fn run)
-      -> decltype(run());
+      -> decltype(run()) {
+    if (absl::Status s = CheckWrite(call.scope, shop, operation); !s.ok()) return s;
+    if (options_.durability == nullptr) return run();
+    // Refused before the engine is touched: the state never runs ahead of the log.
+    if (absl::Status s = options_.durability->CanWrite(); !s.ok()) return s;
+    auto result = run();
+    call.wait_for_seq = options_.durability->LastAssignedSeq();
+    return result;
+  }
 
   engine::Engine* const engine_;
   const ServiceOptions options_;

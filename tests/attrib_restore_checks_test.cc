@@ -286,21 +286,38 @@ TEST_F(CheckTest, InspectShowsSegmentsAndSnapshots) {
 std::vector<uint64_t> Touching(const std::vector<engine::Mutation>& log, engine::ShopId shop,
                                const std::string& key) {
   std::vector<uint64_t> seqs;
+  // The customer's keys: links and merges (issue 12) add the other customer's keys,
+  // an unlink drops the identifier that leaves (the primary when it is `key`).
+  std::set<std::string> keys = {key};
+  const auto has = [&](const std::string& k) { return keys.count(k) != 0; };
   for (size_t i = 0; i < log.size(); ++i) {
     bool hit = false;
-    if (const auto* s = std::get_if<engine::SetConnection>(&log[i].op)) {
-      hit = s->connection.shop == shop && s->connection.canonical_email == key;
-    } else if (const auto* r = std::get_if<engine::RemoveConnection>(&log[i].op)) {
-      hit = r->shop == shop && r->canonical_email == key;
-    } else if (const auto* o = std::get_if<engine::RecordOrder>(&log[i].op)) {
-      hit = o->shop == shop && (o->decision.canonical_email == key ||
-                                (o->new_connection && o->new_connection->canonical_email == key));
-    } else if (const auto* v = std::get_if<engine::ReverseOrder>(&log[i].op)) {
-      hit = v->shop == shop && v->canonical_email == key;
-    } else if (const auto* a = std::get_if<engine::PutAffiliate>(&log[i].op)) {
-      const std::vector<std::string>& emails = a->affiliate.emails;
-      hit = a->affiliate.shop == shop &&
-            std::find(emails.begin(), emails.end(), key) != emails.end();
+    if (const auto* l = std::get_if<engine::LinkIdentifier>(&log[i].op)) {
+      hit = l->shop == shop && (has(l->primary) || has(l->identifier));
+      if (hit) keys.insert({l->primary, l->identifier});
+    } else if (const auto* u = std::get_if<engine::UnlinkIdentifier>(&log[i].op)) {
+      hit = u->shop == shop && (has(u->primary) || has(u->identifier));
+      if (hit) keys.erase(u->identifier == key ? u->primary : u->identifier);
+    } else if (const auto* m = std::get_if<engine::MergeCustomers>(&log[i].op)) {
+      hit = m->shop == shop && (has(m->survivor) || has(m->loser));
+      if (hit) keys.insert({m->survivor, m->loser});
+    }
+    for (const std::string& k : keys) {
+      if (hit) break;
+      if (const auto* s = std::get_if<engine::SetConnection>(&log[i].op)) {
+        hit = s->connection.shop == shop && s->connection.canonical_email == k;
+      } else if (const auto* r = std::get_if<engine::RemoveConnection>(&log[i].op)) {
+        hit = r->shop == shop && r->canonical_email == k;
+      } else if (const auto* o = std::get_if<engine::RecordOrder>(&log[i].op)) {
+        hit = o->shop == shop && (o->decision.canonical_email == k ||
+                                  (o->new_connection && o->new_connection->canonical_email == k));
+      } else if (const auto* v = std::get_if<engine::ReverseOrder>(&log[i].op)) {
+        hit = v->shop == shop && v->canonical_email == k;
+      } else if (const auto* a = std::get_if<engine::PutAffiliate>(&log[i].op)) {
+        const std::vector<std::string>& emails = a->affiliate.emails;
+        hit = a->affiliate.shop == shop &&
+              std::find(emails.begin(), emails.end(), k) != emails.end();
+      }
     }
     if (hit) seqs.push_back(i + 1);
   }

@@ -75,6 +75,12 @@ ABSL_FLAG(std::string, cursor, "", "list: start after this cursor (from a previo
 ABSL_FLAG(uint32_t, limit, 0, "list: page size (default 100, at most 1000).");
 ABSL_FLAG(bool, all, false, "list: follow cursors and print every page.");
 ABSL_FLAG(uint32_t, pipeline, 256, "import: requests in flight without a reply.");
+ABSL_FLAG(std::string, external_id, "",
+          "connect/disconnect/lookup/attribute: the customer's external id (the shop "
+          "platform's customer id; issue 12), alone or with the email.");
+ABSL_FLAG(std::string, keep, "",
+          "customer merge: into, from or earliest: the connection kept when both are "
+          "active (default: the shop's merge_conflict rule).");
 ABSL_FLAG(std::string, status, "",
           "affiliate put: active or disabled (default: keep; a new one is active). "
           "affiliate list/search: only this status.");
@@ -126,6 +132,10 @@ constexpr Subcommand kSubcommands[] = {
                   "      The shop's affiliate directory: names, emails (self-referral\n"
                   "      protection), status; each with its connected-customer count.",
      RunAffiliate},
+    {"customer", "--shop=N show ID | link ID NEW_ID | unlink ID | merge INTO FROM\n"
+                 "      [--keep=into|from|earliest]   A customer's identifiers: ID is an\n"
+                 "      email or external_id:X (issue 12).",
+     RunCustomer},
     {"stats", "   Server statistics.", RunStats},
     {"ping", "   Round trip to the server.", RunPing},
     {"snapshot", "   Asks the server to write a snapshot now.", RunSnapshot},
@@ -253,6 +263,8 @@ absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
   o.pipeline = absl::GetFlag(FLAGS_pipeline);
   o.email_policy = absl::GetFlag(FLAGS_email_policy);
   o.status = absl::GetFlag(FLAGS_status);
+  o.external_id = absl::GetFlag(FLAGS_external_id);
+  o.keep = absl::GetFlag(FLAGS_keep);
   return o;
 }
 

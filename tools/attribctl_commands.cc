@@ -101,7 +101,8 @@ absl::StatusOr<uint32_t> ParseU32(absl::string_view key, absl::string_view value
 constexpr absl::string_view kSettingKeys[] = {
     "connections_enabled", "auto_connect", "auto_connect_new_customers_only",
     "validity_days", "validity_mode", "validity_max_orders", "precedence",
-    "require_registered_affiliates", "block_self_referrals", "on_customer_becomes_affiliate"};
+    "require_registered_affiliates", "block_self_referrals", "on_customer_becomes_affiliate",
+    "auto_link_identifiers", "merge_conflict"};
 
 // KEY=VALUE arguments -> a patch; each key at most once.
 absl::StatusOr<engine::ShopSettingsPatch> ParsePatch(absl::Span<const std::string> args) {
@@ -147,6 +148,10 @@ absl::StatusOr<engine::ShopSettingsPatch> ParsePatch(absl::Span<const std::strin
       take(ParseBool(key, value), patch.block_self_referrals);
     } else if (key == "on_customer_becomes_affiliate") {
       take(engine::ParseCustomerBecomesAffiliate(value), patch.on_customer_becomes_affiliate);
+    } else if (key == "auto_link_identifiers") {
+      take(ParseBool(key, value), patch.auto_link_identifiers);
+    } else if (key == "merge_conflict") {
+      take(engine::ParseMergeConflictRule(value), patch.merge_conflict);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "settings set: unknown key '", key, "' (keys: ", absl::StrJoin(kSettingKeys, ", "),
@@ -168,6 +173,10 @@ int RunConnect(const CtlOptions& options) {
     r.affiliate = affiliate;
   } else if (options.args.size() == 1 && options.affiliate.has_value()) {
     r.affiliate = *options.affiliate;
+  } else if (options.args.size() == 1 && !options.external_id.empty()) {
+    // connect --external-id=X AFFILIATE: by external id alone.
+    ATTRIBCTL_ASSIGN_OR_USAGE(affiliate, ParseId("AFFILIATE", options.args[0]));
+    r.affiliate = affiliate;
   } else {
     return UsageError("connect: expected EMAIL AFFILIATE");
   }
@@ -178,7 +187,8 @@ int RunConnect(const CtlOptions& options) {
       mode, engine::ParseConnectMode(options.mode.empty() ? "if_absent" : options.mode));
   ATTRIBCTL_ASSIGN_OR_USAGE(at, ParseOptionalTimeMs("--connected-at", options.connected_at));
   r.shop = shop;
-  r.email = options.args[0];
+  if (options.args.size() == 2 || options.external_id.empty()) r.email = options.args[0];
+  if (!options.external_id.empty()) r.external_id = options.external_id;
   r.source = source;
   r.mode = mode;
   if (at != 0) r.connected_at = at;
@@ -186,10 +196,24 @@ int RunConnect(const CtlOptions& options) {
   return CallOnce(
       options, "connect", wire::Response::CONNECT,
       [&](net::Client& c) { return c.Connect(r); },
-      [&](wire::Response::Reader reply) { Output(options.json).Connected(reply.getConnect()); });
+      [&](wire::Response::Reader reply) {
+        Output(options.json).Connected(reply.getConnect());
+        PrintIdentityChange(options, reply.getConnect().getIdentity());
+      });
 }
 
 int RunDisconnect(const CtlOptions& options) {
+  if (!options.external_id.empty() && options.args.empty()) {
+    ATTRIBCTL_ASSIGN_OR_USAGE(shop, RequireShop(options));
+    return CallOnce(
+        options, "disconnect", wire::Response::DISCONNECT,
+        [&](net::Client& c) {
+          return c.DisconnectCustomer(shop, engine::CustomerRef{std::nullopt, options.external_id});
+        },
+        [&](wire::Response::Reader reply) {
+          Output(options.json).Disconnected(reply.getDisconnect());
+        });
+  }
   if (int rc = ExpectArgs(options, "disconnect", 1, "EMAIL"); rc != kExitOk) return rc;
   ATTRIBCTL_ASSIGN_OR_USAGE(shop, RequireShop(options));
   return CallOnce(
@@ -201,6 +225,18 @@ int RunDisconnect(const CtlOptions& options) {
 }
 
 int RunLookup(const CtlOptions& options) {
+  if (!options.external_id.empty() && options.args.size() <= 1) {
+    // lookup --external-id=X [EMAIL]: the customer by external id (issue 12).
+    ATTRIBCTL_ASSIGN_OR_USAGE(shop, RequireShop(options));
+    ATTRIBCTL_ASSIGN_OR_USAGE(at, ParseOptionalTimeMs("--at", options.at));
+    engine::CustomerRef ref{std::nullopt, options.external_id};
+    if (!options.args.empty()) ref.email = options.args[0];
+    const std::string what = absl::StrCat("external_id:", options.external_id);
+    return CallOnce(
+        options, absl::StrCat("lookup ", what), wire::Response::LOOKUP,
+        [&](net::Client& c) { return c.LookupCustomer(shop, ref, at); },
+        [&](wire::Response::Reader reply) { Output(options.json).Lookup(what, reply.getLookup()); });
+  }
   if (options.args.empty()) return UsageError("lookup: expected EMAIL... or -");
   ATTRIBCTL_ASSIGN_OR_USAGE(shop, RequireShop(options));
   ATTRIBCTL_ASSIGN_OR_USAGE(at, ParseOptionalTimeMs("--at", options.at));
@@ -328,6 +364,7 @@ int RunAttribute(const CtlOptions& options) {
   r.shop = shop;
   r.order_id = options.args[0];
   if (!options.email.empty()) r.email = options.email;
+  if (!options.external_id.empty()) r.external_id = options.external_id;
   if (options.referral != 0) r.referral_affiliate = options.referral;
   if (options.customer_is_new == "yes") {
     r.customer_is_new = true;
@@ -343,6 +380,7 @@ int RunAttribute(const CtlOptions& options) {
       [&](net::Client& c) { return c.Attribute(r); },
       [&](wire::Response::Reader reply) {
         Output(options.json).Attributed(reply.getAttribute());
+        PrintIdentityChange(options, reply.getAttribute().getIdentity());
       });
 }
 

@@ -53,6 +53,10 @@ int RunExplain(const CtlOptions& options);     // ORDER_ID
 
 // The affiliate directory (attribctl_affiliates.cc).
 int RunAffiliate(const CtlOptions& options);  // put|get|disable|enable|list|search ...
+// Customer identifiers (attribctl_customers.cc).
+int RunCustomer(const CtlOptions& options);  // show|link|unlink|merge ...
+// After connect/attribute: what linking the email and external id did.
+void PrintIdentityChange(const CtlOptions& options, wire::IdentityChange::Reader c);
 
 // Server.
 int RunStats(const CtlOptions& options);

@@ -70,6 +70,8 @@ struct CtlOptions {
   uint32_t pipeline = 256;
   std::string email_policy;
   std::string status;                 // affiliate: active | disabled | "".
+  std::string external_id;            // connect/disconnect/lookup/attribute (issue 12).
+  std::string keep;                   // customer merge: into | from | earliest | "".
 };
 
 // Prints "attribctl: <message>" and the usage text on stderr; returns kExitUsage.

@@ -285,6 +285,10 @@ void Output::Settings(uint64_t shop, wire::Settings::Reader s) const {
                          engine::CustomerBecomesAffiliateName(
                              static_cast<engine::CustomerBecomesAffiliate>(
                                  s.getOnCustomerBecomesAffiliate()))));
+  PrintLine(absl::StrCat("auto_link_identifiers=", s.getAutoLinkIdentifiers() ? "true" : "false"));
+  PrintLine(absl::StrCat("merge_conflict=",
+                         engine::MergeConflictRuleName(
+                             static_cast<engine::MergeConflictRule>(s.getMergeConflict()))));
 }
 
 void Output::Attributed(wire::AttributeResult::Reader r) const {

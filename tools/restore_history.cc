@@ -92,6 +92,7 @@ class History {
         engine::Canonicalize(options_.email, dir_->meta().email_policy);
     if (!email.ok()) return env_.Usage(absl::StrCat("history: --email: ", email.status().message()));
     key_ = email->canonical;
+    keys_ = {key_};
     absl::StatusOr<std::vector<LogSegment>> segments =
         ListLogSegments(env_.fs, *dir_, options_.archive, nullptr);
     if (!segments.ok()) return env_.Fail("history", segments.status());
@@ -138,7 +139,10 @@ class History {
                                         rec.offset, " does not decode: ", m.status().message()));
       return absl::OkStatus();
     }
-    const Change ch = Classify(*m, options_.shop, key_);
+    Change ch = FollowIdentity(*m);
+    for (auto it = keys_.begin(); !ch.touches && it != keys_.end(); ++it) {
+      ch = Classify(*m, options_.shop, *it);
+    }
     if (!ch.touches) return absl::OkStatus();
     ++changes_;
     const std::string text = persistence::DescribeMutation(*m);
@@ -166,6 +170,44 @@ class History {
       out_ << "]\n";
     }
     return absl::OkStatus();
+  }
+
+  // Customer identifiers (issue 12): the customer's connection is keyed by its primary
+  // key, which links and merges change. keys_ holds every key of the customer as
+  // the log goes (the email first); an identity record touching one is shown and
+  // updates the set.
+  Change FollowIdentity(const engine::Mutation& m) {
+    Change ch;
+    ch.changed = false;
+    const auto has = [&](const std::string& k) {
+      return std::find(keys_.begin(), keys_.end(), k) != keys_.end();
+    };
+    const auto add = [&](const std::string& k) {
+      if (!has(k)) keys_.push_back(k);
+    };
+    if (const auto* op = std::get_if<engine::LinkIdentifier>(&m.op)) {
+      if (op->shop != options_.shop || (!has(op->primary) && !has(op->identifier))) return ch;
+      add(op->primary);
+      add(op->identifier);
+      ch.touches = true;
+    } else if (const auto* op = std::get_if<engine::UnlinkIdentifier>(&m.op)) {
+      if (op->shop != options_.shop || (!has(op->primary) && !has(op->identifier))) return ch;
+      ch.touches = true;
+      // The unlinked identifier leaves the customer: keep following the email's side.
+      const std::string& gone = op->identifier == key_ ? op->primary : op->identifier;
+      keys_.erase(std::remove(keys_.begin(), keys_.end(), gone), keys_.end());
+    } else if (const auto* op = std::get_if<engine::MergeCustomers>(&m.op)) {
+      if (op->shop != options_.shop || (!has(op->survivor) && !has(op->loser))) return ch;
+      const bool was_loser = has(op->loser);  // Its connection is the one removed.
+      add(op->survivor);
+      add(op->loser);
+      ch.touches = true;
+      if (op->lost_connection && was_loser) {
+        ch.changed = true;
+        ch.old_affiliate = op->lost_connection->affiliate;
+      }
+    }
+    return ch;
   }
 
   // The log starts after seq 1: what the oldest snapshot holds for the customer.
@@ -245,6 +287,7 @@ class History {
   std::ostream& out_;
   std::unique_ptr<persistence::DataDir> dir_;
   std::string key_;
+  std::vector<std::string> keys_;  // Every key of the customer so far (FollowIdentity).
   uint64_t changes_ = 0;
   uint64_t last_seq_ = 0;
   bool damaged_ = false;

@@ -209,6 +209,13 @@ class Verifier {
          << stats.shops_with_settings << " shops with settings, " << stats.affiliates
          << " affiliates; attribd would continue the log at seq "
          << r.next_seq << "\n";
+    uint64_t customers = 0;
+    if (absl::Status s = loaded->engine->CheckIdentities(&customers); !s.ok()) {
+      Problem(s.message());
+    } else {
+      out_ << "  identifier index: " << customers
+           << " customers with several identifiers, consistent\n";
+    }
   }
 
   const RestoreOptions& options_;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# tests/attribctl_customers_test.sh
+#
+# End-to-end test of customer identifiers (issue 12) against a real attribd:
+# connect/lookup/disconnect --external-id, an order with both identifiers linking
+# them, attribctl `customer show/link/unlink/merge` (human and --json), the limits'
+# messages; then a restart (the identifiers come back from the log, then from a
+# snapshot) and attrib-restore `history` showing the link and the merge, and
+# `verify` checking the identifier index.
+# Usage: attribctl_customers_test.sh ATTRIBCTL ATTRIBD ATTRIB_RESTORE
+# Starts its own attribd on 127.0.0.1:0 in a temporary directory.
+set -uo pipefail
+ATTRIBCTL=${1:?usage: $0 attribctl attribd attrib-restore}
+ATTRIBD=${2:?usage: $0 attribctl attribd attrib-restore}
+RESTORE=${3:?usage: $0 attribctl attribd attrib-restore}
+source "$(dirname "$0")/attribctl_e2e_lib.sh"
+
+start
+expect connect_ext 0 'affiliate 7' -- connect --shop 1 --external-id cus_1 7
+expect lookup_ext 0 'affiliate 7' -- lookup --shop 1 --external-id cus_1
+expect order_both 0 'affiliate 7' -- attribute --shop 1 o1 --email Jane@Example.com --external-id cus_1
+expect linked_show 0 '^customer jane@example.com: emails jane@example.com; external_id cus_1; connected to affiliate 7' \
+  -- customer show --shop 1 external_id:cus_1
+expect lookup_email 0 'affiliate 7' -- lookup --shop 1 jane@example.com
+expect link 0 'emails jane@example.com jane2@example.org;' -- customer link --shop 1 jane@example.com jane2@example.org
+expect carol 0 'affiliate 5' -- connect --shop 1 carol@example.com 5
+expect link_in_use 1 '^$' -- customer link --shop 1 jane@example.com carol@example.com
+grep -q 'identifier_in_use' "$dir/stderr" || { echo "FAIL link_in_use message: $(cat "$dir/stderr")"; failures=$((failures + 1)); }
+expect link_same 0 'external_id cus_1' -- customer link --shop 1 jane@example.com external_id:cus_1
+expect unlink_primary 1 '^$' -- customer unlink --shop 1 external_id:cus_1
+grep -q 'unlink_primary' "$dir/stderr" || { echo "FAIL unlink_primary message: $(cat "$dir/stderr")"; failures=$((failures + 1)); }
+expect bob 0 'affiliate 9' -- connect --shop 1 bob@example.com 9
+expect merge 0 '^merged customer bob@example.com into external_id:cus_1 \(moved bob@example.com; both connected, merge_conflict decided; lost connection to affiliate 9\)$' \
+  -- customer merge --shop 1 external_id:cus_1 bob@example.com --keep into
+expect merged_lookup 0 'affiliate 7' -- lookup --shop 1 bob@example.com
+expect show_json 0 '^\{"customer":\{"shop":1,"emails":\["jane@example.com","jane2@example.org","bob@example.com"\],"external_id":"cus_1","connection":\{' \
+  -- --json customer show --shop 1 jane2@example.org
+expect settings 0 '^merge_conflict=keep_external_id$' -- settings set --shop 2 merge_conflict=keep_external_id auto_link_identifiers=false
+expect settings_bad 2 '^$' -- settings set --shop 2 merge_conflict=maybe
+expect bad_ext 1 '^$' -- connect --shop 1 --external-id "$(printf 'a\tb')" 7
+grep -q 'external_id: control character U+0009' "$dir/stderr" || { echo "FAIL bad_ext message: $(cat "$dir/stderr")"; failures=$((failures + 1)); }
+stop
+restore history_link 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)  \[connection unchanged\]' \
+  -- history "$dir/data" --shop 1 --email jane@example.com
+restore history_merge 0 'merge shop 1 customer bob@example.com into customer external_id:cus_1 .*\[affiliate 9 -> none\]' \
+  -- history "$dir/data" --shop 1 --email bob@example.com
+start
+expect after_restart 0 'emails jane@example.com jane2@example.org bob@example.com; external_id cus_1' \
+  -- customer show --shop 1 bob@example.com
+expect snapshot 0 '' -- snapshot
+stop
+start
+expect after_snapshot 0 'external_id cus_1; connected to affiliate 7' -- customer show --shop 1 jane2@example.org
+expect disconnect_ext 0 '' -- disconnect --shop 1 --external-id cus_1
+stop
+
+restore verify 0 'attribd would continue' -- verify "$dir/data"
+
+if ((failures > 0)); then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all passed"
