@@ -166,7 +166,7 @@ TEST_F(SnapshotCorruptionTest, SwappedValidBlocksAreCaughtByTheChain) {
   ASSERT_EQ(a.type, SnapshotBlockType::kConnections);
   ASSERT_EQ(b.type, SnapshotBlockType::kConnections);
   const size_t a_len = b.offset - a.offset;
-  const size_t b_len = index->blocks[4].offset - b.offset;
+  const size_t b_len = index->blocks[5].offset - b.offset;
   const std::string swapped = good.substr(0, a.offset) + good.substr(b.offset, b_len) +
                               good.substr(a.offset, a_len) + good.substr(b.offset + b_len);
   ASSERT_EQ(swapped.size(), good.size());

@@ -203,8 +203,9 @@ TEST_F(SnapshotLoadTest, EveryFieldOfTheVersion2FormatIsChecked) {
       {"version 0", [](std::string& b) { Put32(b.data() + 8, 0); }, "format version 0"},
       {"owner list in a version 1 file", [](std::string& b) { Put32(b.data() + 8, 1); },
        "block in a version 1 snapshot"},
-      {"webhook endpoints in a version 3 file", [](std::string& b) { Put32(b.data() + 8, 3); },
-       "webhooks block in a version 3 snapshot"},
+      // The first version 4 block met is the identities' (before the webhooks').
+      {"identities and webhook endpoints in a version 3 file",
+       [](std::string& b) { Put32(b.data() + 8, 3); }, "identities block in a version 3 snapshot"},
       {"unused flag bit", [&](std::string& b) { b[plain.offset + flags] |= 0x20; },
        "bad connection flags"},
       {"dead bit", [&](std::string& b) { b[plain.offset + flags] |= 0x80; },
