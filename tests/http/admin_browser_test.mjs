@@ -343,6 +343,26 @@ try {
   check(true, 'the export read every connection');
   await visit(page, `webhooks`);
   await page.waitForFunction(() => document.querySelector('main')?.textContent.includes('Webhooks'));
+  // Add an endpoint (its secret shown once), rotate the secret, disable it: the
+  // page's calls are the webhook API's (rotate_secret, PATCH enabled).
+  await page.type('main form input[name=url]', 'http://127.0.0.1:9/hooks');
+  await page.click('main form button[type=submit]');
+  await page.waitForFunction(() => /shown once\): whsec_/.test(document.querySelector('main .notice')?.textContent || ''));
+  const endpoints = (await call('GET', '/v1/shops/7/webhooks')).body.items;
+  check(endpoints.length === 1 && endpoints[0].enabled, 'the endpoint was created and is enabled');
+  const row = `main tbody tr[data-id="${endpoints[0].id}"]`;
+  await page.click(`${row} button.secondary`);
+  await page.waitForSelector('#confirm[open]');
+  await page.click('#confirm-ok');
+  await page.waitForFunction(() => /New secret \(shown once\): whsec_/.test(document.querySelector('main .notice')?.textContent || ''));
+  check((await call('GET', `/v1/shops/7/webhooks/${endpoints[0].id}`)).body.previous_secret_expires_at !== undefined,
+      'the rotation keeps the old secret for a while');
+  await page.click(`${row} button.danger`);
+  await page.waitForSelector('#confirm[open]');
+  await page.click('#confirm-ok');
+  await page.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('disabled'), {}, row);
+  check((await call('GET', `/v1/shops/7/webhooks/${endpoints[0].id}`)).body.enabled === false, 'the endpoint is disabled');
+  await shot(page, 'webhooks');
 
   // 13. Phone width: one column, nothing wider than the screen.
   const phone = await newPage({width: 390, height: 844});

@@ -28,22 +28,29 @@ export async function render(main, ctx, note = '') {
   const items = list.items || [];
   const rows = items.map((w) => {
     const base = shopPath(`/webhooks/${encodeURIComponent(w.id)}`);
-    return h('tr', {},
-        h('td', {'data-label': 'Endpoint'}, w.url, h('span', {class: 'sub'}, `#${w.id}`)),
-        h('td', {'data-label': 'State'}, h('span', {class: `pill ${w.state === 'active' || w.enabled ? 'active' : 'disabled'}`}, w.state || (w.enabled ? 'active' : 'disabled'))),
-        h('td', {'data-label': 'Last delivery'}, w.last_delivery_at ? time(w.last_delivery_at) : '—', w.last_error ? h('span', {class: 'sub'}, w.last_error) : null),
+    const recent = (w.delivery && w.delivery.recent) || [];
+    const last = recent.length ? recent[recent.length - 1] : null;
+    const lastError = (w.delivery && w.delivery.last_error) || (last && last.error) || '';
+    const setEnabled = (enabled) => async () => {
+      if (!enabled && !await confirmAction('Disable this endpoint?', `${w.url} receives no more deliveries.`, 'Disable')) return;
+      await api('PATCH', base, {enabled});
+      reload();
+    };
+    return h('tr', {'data-id': w.id},
+        h('td', {'data-label': 'Endpoint'}, w.url, h('span', {class: 'sub'}, w.id)),
+        h('td', {'data-label': 'State'}, h('span', {class: `pill ${w.enabled ? 'active' : 'disabled'}`}, w.enabled ? 'active' : 'disabled'),
+            w.disabled_reason ? h('span', {class: 'sub'}, w.disabled_reason) : null),
+        h('td', {'data-label': 'Last delivery'}, last ? time(last.at) : '—', lastError ? h('span', {class: 'sub'}, lastError) : null),
         h('td', {'data-label': 'Actions'}, h('div', {class: 'actions'},
             h('button', {type: 'button', class: 'secondary', onclick: async () => {
-              if (!await confirmAction('Rotate the secret?', 'Deliveries are signed with a new secret from now on; update your endpoint.', 'Rotate')) return;
-              const r = await api('POST', `${base}/rotate`);
+              if (!await confirmAction('Rotate the secret?', 'Deliveries are signed with a new secret from now on (the old one stays valid for 24 hours); update your endpoint.', 'Rotate')) return;
+              const r = await api('POST', `${base}/rotate_secret`);
               secretNote.hidden = false;
               secretNote.textContent = `New secret (shown once): ${r.secret || ''}`;
             }}, 'Rotate secret'),
-            h('button', {type: 'button', class: 'danger', onclick: async () => {
-              if (!await confirmAction('Disable this endpoint?', `${w.url} receives no more deliveries.`, 'Disable')) return;
-              await api('POST', `${base}/disable`);
-              reload();
-            }}, 'Disable'))));
+            w.enabled
+              ? h('button', {type: 'button', class: 'danger', onclick: setEnabled(false)}, 'Disable')
+              : h('button', {type: 'button', class: 'secondary', onclick: setEnabled(true)}, 'Enable'))));
   });
   const formError = h('p', {class: 'form-error'});
   main.append(h('h1', {}, 'Webhooks'), secretNote,
