@@ -86,7 +86,10 @@ TEST_F(ServiceWebhooksTest, SecretsAreShownOnlyByCreateAndRotate) {
   EXPECT_EQ(r->secret, "whsec_2");
   EXPECT_EQ(r->previous_secret, "") << "the old secret is not shown again";
   EXPECT_EQ(engine_.webhooks().Get(1, e->id)->previous_secret, "whsec_1");
-  for (const WebhookEndpointInfo& i : *sv.ListWebhookEndpoints(admin, 1)) {
+  // The StatusOr must outlive the loop (`*temporary` in a range-for dangles).
+  absl::StatusOr<std::vector<WebhookEndpointInfo>> listed = sv.ListWebhookEndpoints(admin, 1);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  for (const WebhookEndpointInfo& i : *listed) {
     EXPECT_EQ(i.endpoint.secret, "");
     EXPECT_EQ(i.endpoint.previous_secret, "");
   }
