@@ -49,7 +49,7 @@ Engine::Engine(const EngineOptions& options)
       sink_(options.sink),
       store_(options.shard_count, options.email_policy),
       webhooks_(options.max_webhook_endpoints_per_shop),
-      identity_(options.shard_count),
+      identity_(std::min(options.shard_count, kMaxIdentityIndexShards)),
       orders_(options.shard_count, options.order_window_ms) {}
 
 void Engine::Emit(Mutation m) const {

@@ -73,6 +73,12 @@ struct IdentityMemory {
   size_t bytes = 0;    // Estimated: tables plus heap strings.
 };
 
+// The index's shard count is capped: a snapshot holds every index shard's lock at
+// once (one fence for the whole index), and ThreadSanitizer's deadlock detector
+// tracks at most 64 locks held by one thread. 32 shards keep writers apart as well
+// (a change locks one or two of them, for microseconds).
+inline constexpr uint32_t kMaxIdentityIndexShards = 32;
+
 class IdentityIndex {
  public:
   explicit IdentityIndex(uint32_t shard_count);
