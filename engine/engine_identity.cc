@@ -348,9 +348,12 @@ absl::Status Engine::CheckIdentities(uint64_t* customers) const {
   std::vector<std::pair<ShopId, CustomerIdentifiers>> all;
   identity_.ForEachLocked([&](ShopId shop, const CustomerIdentifiers& c) { all.emplace_back(shop, c); },
                           [] {});
-  for (const auto& [shop, c] : all) {
+  for (const auto& entry : all) {
+    // Not a structured binding: clang (the fuzz build) cannot capture one in a lambda.
+    const ShopId shop = entry.first;
+    const CustomerIdentifiers& c = entry.second;
     ++n;
-    const auto fail = [&, shop = shop](absl::string_view what) {
+    const auto fail = [&](absl::string_view what) {
       if (problem.ok()) {
         problem = absl::DataLossError(absl::StrCat("identifier index: shop ", shop, " customer ",
                                                    DescribeIdentifierKey(c.primary), ": ", what));
