@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace attrib::engine {
 namespace {
@@ -22,9 +23,8 @@ absl::StatusOr<uint32_t> WebhookEventMask(absl::string_view field,
     const auto it = std::find(kWebhookEventTypes.begin(), kWebhookEventTypes.end(), n);
     if (it == kWebhookEventTypes.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ": unknown event type '", n, "' (one of connection.created, "
-          "connection.replaced, connection.removed, order.attributed, order.reversed, "
-          "settings.updated)"));
+          field, ": unknown event type '", n, "' (one of ",
+          absl::StrJoin(kWebhookEventTypes, ", "), ")"));
     }
     mask |= 1u << (it - kWebhookEventTypes.begin());
   }

@@ -43,9 +43,13 @@ namespace attrib::engine {
 
 // The event types an endpoint can ask for; bit i of an event mask is type i.
 // Persisted as bits: append only, never reorder.
-inline constexpr std::array<absl::string_view, 6> kWebhookEventTypes = {
-    "connection.created", "connection.replaced", "connection.removed",
-    "order.attributed",   "order.reversed",      "settings.updated"};
+inline constexpr std::array<absl::string_view, 11> kWebhookEventTypes = {
+    "connection.created",         "connection.replaced",
+    "connection.removed",         "order.attributed",
+    "order.reversed",             "settings.updated",
+    "affiliate.created",          "affiliate.updated",
+    "customer.identifier_linked", "customer.identifier_unlinked",
+    "customer.merged"};
 // Bounded by the log's string cap (persistence/mutation_codec.h).
 inline constexpr size_t kMaxWebhookUrlBytes = 255;
 inline constexpr size_t kMaxWebhookReasonBytes = 255;

@@ -247,6 +247,44 @@ TEST_F(WebhooksE2eTest, FiveHundredsAreRetriedWithTheSameIdUntilDelivered) {
   ExpectResponsesMatchOpenApi();
 }
 
+// An endpoint that asks for the identity events only: a link and a merge made on the
+// native protocol reach it, signed and in log order; the connections do not.
+TEST_F(WebhooksE2eTest, IdentityEventsReachAnEndpointThatAsksForThem) {
+  Receiver r("", "ok");
+  ASSERT_TRUE(r.ok());
+  AttribdProcess server(Flags());
+  ASSERT_TRUE(server.ok());
+  HttpClient http(server.http_address(), record_);
+  CreateEndpoint(http, r,
+                 R"(,"event_types":["customer.identifier_linked","customer.merged"])");
+  Connect(http, 1, 1);  // c1@x.com -> 7
+  std::unique_ptr<net::Client> native = Dial(server);
+  ASSERT_NE(native, nullptr);
+  engine::CustomerRef c1{std::string("c1@x.com"), std::nullopt};
+  engine::CustomerRef ext{std::nullopt, std::string("cust-1")};
+  ASSERT_TRUE(native->LinkIdentifier(1, c1, ext).ok());
+  engine::CustomerRef other{std::string("c2@x.com"), std::nullopt};
+  engine::ConnectRequest connect;
+  connect.shop = 1;
+  connect.email = "c2@x.com";
+  connect.affiliate = 7;
+  ASSERT_TRUE(native->Connect(connect).ok());
+  engine::MergeRequest merge;
+  merge.shop = 1;
+  merge.into = ext;
+  merge.from = other;
+  ASSERT_TRUE(native->MergeCustomers(merge).ok());
+  ASSERT_TRUE(Eventually([&] { return r.Log().size() >= 2; })) << r.Log().size();
+  const std::vector<Delivery> got = r.Log();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].type, "customer.identifier_linked");
+  EXPECT_EQ(got[1].type, "customer.merged");
+  EXPECT_LT(got[0].seq, got[1].seq);
+  EXPECT_TRUE(got[0].valid && got[1].valid);
+  EXPECT_EQ(server.Stop(), 0);
+  ExpectResponsesMatchOpenApi();
+}
+
 // A receiver that is down for a while (connection refused) and comes back on the
 // same port: the events committed meanwhile arrive, in order, each valid.
 TEST_F(WebhooksE2eTest, AReceiverDownForAWhileGetsEverythingWhenItIsBack) {

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "engine/identity_index.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -27,6 +28,32 @@ void Uint(Writer& w, const char* key, uint32_t value) {
 void Time(Writer& w, const char* key, engine::TimeMs ms) {
   w.Key(key);
   w.Int64(ms);
+}
+
+// An identifier key (identity_index.h) as the API names it: {"email": ...} or
+// {"external_id": ...}, written as members of the current object with `prefix`.
+void Identifier(Writer& w, const char* email_key, const char* external_key,
+                absl::string_view key) {
+  if (engine::IsExternalIdKey(key)) {
+    Str(w, external_key, engine::ExternalIdOfKey(key));
+  } else {
+    Str(w, email_key, key);
+  }
+}
+void Customer(Writer& w, const char* key, absl::string_view primary) {
+  w.Key(key);
+  w.StartObject();
+  Identifier(w, "email", "external_id", primary);
+  w.EndObject();
+}
+
+absl::string_view CauseName(engine::IdentityCause c) {
+  switch (c) {
+    case engine::IdentityCause::kManual: return "manual";
+    case engine::IdentityCause::kOrder: return "order";
+    case engine::IdentityCause::kConnect: return "connect";
+  }
+  return "unknown";
 }
 
 std::string Rfc3339(engine::TimeMs ms) {
@@ -91,6 +118,9 @@ std::optional<Event> EventOf(uint64_t seq, const engine::Mutation& m) {
     return Build(seq, m, removed->shop, "connection.removed", [&](Writer& w) {
       Str(w, "email", removed->canonical_email);
       Id(w, "previous_affiliate", removed->previous_affiliate);
+      const bool became = removed->cause == engine::RemoveCause::kCustomerBecameAffiliate;
+      Str(w, "cause", became ? "customer_became_affiliate" : "request");
+      if (became) Id(w, "became_affiliate", removed->became_affiliate);
     });
   }
   if (const auto* order = std::get_if<engine::RecordOrder>(&m.op)) {
@@ -106,6 +136,9 @@ std::optional<Event> EventOf(uint64_t seq, const engine::Mutation& m) {
       Bool(w, "connection_created", d.connection_created);
       Bool(w, "connection_moved", d.connection_moved);
       Id(w, "previous_affiliate", d.previous_affiliate);
+      Str(w, "referral_refused", engine::ReferralRefusalName(d.referral_refused));
+      Id(w, "refused_affiliate", d.refused_affiliate);
+      Uint(w, "order_number_in_connection", d.order_number_in_connection);
     });
   }
   if (const auto* reversed = std::get_if<engine::ReverseOrder>(&m.op)) {
@@ -125,6 +158,58 @@ std::optional<Event> EventOf(uint64_t seq, const engine::Mutation& m) {
       Str(w, "validity_mode", engine::ValidityModeName(s.validity_mode));
       Uint(w, "validity_max_orders", s.validity_max_orders);
       Str(w, "precedence", engine::PrecedenceName(s.precedence));
+      Bool(w, "require_registered_affiliates", s.require_registered_affiliates);
+      Bool(w, "block_self_referrals", s.block_self_referrals);
+      Str(w, "on_customer_becomes_affiliate",
+          engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
+      Bool(w, "auto_link_identifiers", s.auto_link_identifiers);
+      Str(w, "merge_conflict", engine::MergeConflictRuleName(s.merge_conflict));
+    });
+  }
+  if (const auto* put = std::get_if<engine::PutAffiliate>(&m.op)) {
+    const engine::Affiliate& a = put->affiliate;
+    return Build(seq, m, a.shop, put->created ? "affiliate.created" : "affiliate.updated",
+                 [&](Writer& w) {
+                   Id(w, "affiliate", a.id);
+                   Str(w, "name", a.name);
+                   w.Key("emails");
+                   w.StartArray();
+                   for (const std::string& e : a.emails) {
+                     w.String(e.data(), static_cast<rapidjson::SizeType>(e.size()));
+                   }
+                   w.EndArray();
+                   Str(w, "status", engine::AffiliateStatusName(a.status));
+                   Time(w, "created_at", a.created_at);
+                 });
+  }
+  if (const auto* link = std::get_if<engine::LinkIdentifier>(&m.op)) {
+    return Build(seq, m, link->shop, "customer.identifier_linked", [&](Writer& w) {
+      Customer(w, "customer", link->primary);
+      Identifier(w, "email", "external_id", link->identifier);
+      Str(w, "cause", CauseName(link->cause));
+      if (!link->order_id.empty()) Str(w, "order_id", link->order_id);
+    });
+  }
+  if (const auto* unlink = std::get_if<engine::UnlinkIdentifier>(&m.op)) {
+    return Build(seq, m, unlink->shop, "customer.identifier_unlinked", [&](Writer& w) {
+      Customer(w, "customer", unlink->primary);
+      Identifier(w, "email", "external_id", unlink->identifier);
+    });
+  }
+  if (const auto* merge = std::get_if<engine::MergeCustomers>(&m.op)) {
+    return Build(seq, m, merge->shop, "customer.merged", [&](Writer& w) {
+      Customer(w, "survivor", merge->survivor);
+      Customer(w, "merged", merge->loser);
+      Str(w, "cause", CauseName(merge->cause));
+      if (!merge->order_id.empty()) Str(w, "order_id", merge->order_id);
+      Bool(w, "conflict", merge->conflict);
+      if (merge->conflict) Str(w, "rule", engine::MergeConflictRuleName(merge->rule));
+      if (merge->lost_connection.has_value()) {
+        w.Key("lost_connection");
+        w.StartObject();
+        ConnectionData(w, *merge->lost_connection);
+        w.EndObject();
+      }
     });
   }
   return std::nullopt;

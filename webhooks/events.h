@@ -13,6 +13,10 @@
 //                                  moved a connection)
 //   ReverseOrder                   order.reversed
 //   PutSettings                    settings.updated
+//   PutAffiliate (new / existing)  affiliate.created / affiliate.updated
+//   LinkIdentifier                 customer.identifier_linked
+//   UnlinkIdentifier               customer.identifier_unlinked
+//   MergeCustomers                 customer.merged (with the connection it removed)
 //   anything else                  no event (records added later map to nothing
 //                                  until they are given a type here)
 //

@@ -7,6 +7,8 @@
 
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
+#include "engine/identity_index.h"
+#include "engine/webhook_endpoints.h"
 
 namespace attrib::webhooks {
 namespace {
@@ -94,6 +96,78 @@ TEST(EventsTest, OrdersAndSettings) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->type, "settings.updated");
   EXPECT_EQ(Parse(*e)["data"]["validity_days"].GetUint(), 30u);
+}
+
+TEST(EventsTest, AffiliatesAndIdentity) {
+  engine::PutAffiliate put;
+  put.affiliate.shop = 7;
+  put.affiliate.id = 42;
+  put.affiliate.name = "Jane";
+  put.affiliate.emails = {"jane@example.com", "j@example.com"};
+  put.created = true;
+  std::optional<Event> e = EventOf(30, engine::Mutation{kT, put});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, "affiliate.created");
+  rapidjson::Document d = Parse(*e);
+  EXPECT_STREQ(d["data"]["affiliate"].GetString(), "42");
+  ASSERT_EQ(d["data"]["emails"].Size(), 2u);
+  EXPECT_STREQ(d["data"]["emails"][1].GetString(), "j@example.com");
+  EXPECT_STREQ(d["data"]["status"].GetString(), "active");
+  put.created = false;
+  put.affiliate.status = engine::AffiliateStatus::kDisabled;
+  e = EventOf(31, engine::Mutation{kT, put});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, "affiliate.updated");
+  EXPECT_STREQ(Parse(*e)["data"]["status"].GetString(), "disabled");
+
+  const std::string ext = std::string(1, engine::kExternalIdPrefix) + "cust-9";
+  engine::LinkIdentifier link{7, ext, "janedoe@gmail.com", engine::IdentityCause::kOrder,
+                              "1001"};
+  e = EventOf(32, engine::Mutation{kT, link});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, "customer.identifier_linked");
+  d = Parse(*e);
+  EXPECT_STREQ(d["data"]["customer"]["external_id"].GetString(), "cust-9");
+  EXPECT_FALSE(d["data"]["customer"].HasMember("email"));
+  EXPECT_STREQ(d["data"]["email"].GetString(), "janedoe@gmail.com");
+  EXPECT_STREQ(d["data"]["cause"].GetString(), "order");
+  EXPECT_STREQ(d["data"]["order_id"].GetString(), "1001");
+
+  engine::UnlinkIdentifier unlink{7, "janedoe@gmail.com", ext};
+  e = EventOf(33, engine::Mutation{kT, unlink});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, "customer.identifier_unlinked");
+  d = Parse(*e);
+  EXPECT_STREQ(d["data"]["customer"]["email"].GetString(), "janedoe@gmail.com");
+  EXPECT_STREQ(d["data"]["external_id"].GetString(), "cust-9");
+
+  engine::MergeCustomers merge;
+  merge.shop = 7;
+  merge.survivor = "janedoe@gmail.com";
+  merge.loser = ext;
+  merge.lost_connection = Jane(43);
+  merge.conflict = true;
+  merge.rule = engine::MergeConflictRule::kKeepEmail;
+  e = EventOf(34, engine::Mutation{kT, merge});
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->type, "customer.merged");
+  d = Parse(*e);
+  EXPECT_STREQ(d["data"]["survivor"]["email"].GetString(), "janedoe@gmail.com");
+  EXPECT_STREQ(d["data"]["merged"]["external_id"].GetString(), "cust-9");
+  EXPECT_TRUE(d["data"]["conflict"].GetBool());
+  EXPECT_STREQ(d["data"]["rule"].GetString(), "keep_email");
+  EXPECT_STREQ(d["data"]["lost_connection"]["affiliate"].GetString(), "43");
+  EXPECT_STREQ(d["data"]["cause"].GetString(), "manual");
+}
+
+TEST(EventsTest, EveryEventTypeCanBeSubscribedTo) {
+  // Each type EventOf produces is one an endpoint may name (and so filter on).
+  for (absl::string_view t : engine::kWebhookEventTypes) {
+    EXPECT_TRUE(engine::WebhookEventMask("events", {std::string(t)}).ok()) << t;
+  }
+  const absl::Status unknown =
+      engine::WebhookEventMask("events", {std::string("customer.deleted")}).status();
+  EXPECT_NE(unknown.message().find("customer.merged"), std::string::npos) << unknown;
 }
 
 }  // namespace
