@@ -1,4 +1,5 @@
-// tools/json_writer.cc: JSON strings and objects for tool output (see the header).
+// tools/json_writer.cc: JSON strings and objects for tool output (see the header),
+// written by RapidJSON's Writer.
 #include "tools/json_writer.h"
 
 #include <cmath>
@@ -7,50 +8,68 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "engine/engine.h"
 #include "engine/utf8.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 #include "tools/cli_values.h"
 
 namespace attrib::tools {
 
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// `text` with every byte that does not start a valid UTF-8 sequence replaced by
+// U+FFFD, so that RapidJSON's writer (which copies UTF-8 through) only sees valid
+// input. No copy when the text is valid, the usual case.
+absl::string_view ValidUtf8(absl::string_view text, std::string* storage) {
   const auto* p = reinterpret_cast<const uint8_t*>(text.data());
   const size_t n = text.size();
-  for (size_t i = 0; i < n;) {
-    const uint8_t c = p[i];
-    if (c >= 0x80) {
+  size_t i = 0;
+  bool copying = false;
+  while (i < n) {
+    size_t len = 1;
+    bool valid = true;
+    if (p[i] >= 0x80) {
       uint32_t cp = 0;
-      const size_t len = engine::DecodeUtf8(p + i, n - i, &cp);
-      if (len == 0) {
-        out += "\\ufffd";
-        ++i;
+      len = engine::DecodeUtf8(p + i, n - i, &cp);
+      valid = len != 0;
+      if (!valid) len = 1;
+    }
+    if (!valid && !copying) {
+      storage->assign(text.data(), i);
+      copying = true;
+    }
+    if (copying) {
+      if (valid) {
+        storage->append(text.data() + i, len);
       } else {
-        out.append(text.data() + i, len);
-        i += len;
+        storage->append("\xEF\xBF\xBD");  // U+FFFD
       }
-      continue;
     }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          absl::StrAppendFormat(&out, "\\u%04x", c);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-    ++i;
+    i += len;
   }
-  out.push_back('"');
-  return out;
+  return copying ? absl::string_view(*storage) : text;
+}
+
+// The text of one JSON value written by `write(Writer&)`.
+template <typename F>
+std::string WriteValue(F write) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  write(w);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace
+
+std::string JsonString(absl::string_view text) {
+  std::string storage;
+  const absl::string_view valid = ValidUtf8(text, &storage);
+  return WriteValue([&](Writer& w) {
+    w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+  });
 }
 
 void JsonObject::Key(absl::string_view key) {
@@ -64,22 +83,23 @@ JsonObject& JsonObject::Str(absl::string_view key, absl::string_view value) {
 }
 JsonObject& JsonObject::Int(absl::string_view key, int64_t value) {
   Key(key);
-  absl::StrAppend(&text_, value);
+  text_ += WriteValue([&](Writer& w) { w.Int64(value); });
   return *this;
 }
 JsonObject& JsonObject::Uint(absl::string_view key, uint64_t value) {
   Key(key);
-  absl::StrAppend(&text_, value);
+  text_ += WriteValue([&](Writer& w) { w.Uint64(value); });
   return *this;
 }
 JsonObject& JsonObject::Bool(absl::string_view key, bool value) {
   Key(key);
-  text_ += value ? "true" : "false";
+  text_ += WriteValue([&](Writer& w) { w.Bool(value); });
   return *this;
 }
 JsonObject& JsonObject::Double(absl::string_view key, double value) {
   Key(key);
-  text_ += std::isfinite(value) ? absl::StrFormat("%.6g", value) : "null";
+  // JSON has no NaN or infinity: null, as JSON.stringify writes them.
+  text_ += std::isfinite(value) ? WriteValue([&](Writer& w) { w.Double(value); }) : "null";
   return *this;
 }
 JsonObject& JsonObject::Raw(absl::string_view key, absl::string_view json) {

@@ -1,8 +1,9 @@
 // tools/json_writer.h
 //
 // JSON output of the command-line tools (attribctl --json, attrib-restore --json
-// and `export --format jsonl`): string literals per RFC 8259 and flat-or-nested
-// objects built key by key. Bytes that are not valid UTF-8 become U+FFFD, so the
+// and `export --format jsonl`): string literals and flat-or-nested objects built
+// key by key, every value written by RapidJSON's Writer (the library the HTTP API
+// uses, http/json_out.h). Bytes that are not valid UTF-8 become U+FFFD first, so the
 // output is always valid JSON whatever a corrupt record holds.
 //
 // Thread-safety: values and pure functions.
