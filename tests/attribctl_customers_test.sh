@@ -57,6 +57,11 @@ restore export_guest 0 '^,4,,[0-9]+,,1,import,0,0,cus_guest,guest@example.com$' 
   -- export "$dir/data" --shop 1 --format csv
 restore history_link 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)  \[connection unchanged\]' \
   -- history "$dir/data" --shop 1 --email jane@example.com
+restore history_ext 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)' \
+  -- history "$dir/data" --shop 1 --external-id cus_1
+restore history_ext_header 0 '^history of shop 1 external_id:cus_1 ' \
+  -- history "$dir/data" --shop 1 --external-id cus_1
+restore history_both 2 '^$' -- history "$dir/data" --shop 1 --external-id cus_1 --email jane@example.com
 restore history_merge 0 'merge shop 1 customer bob@example.com into customer external_id:cus_1 .*\[affiliate 9 -> none\]' \
   -- history "$dir/data" --shop 1 --email bob@example.com
 start
