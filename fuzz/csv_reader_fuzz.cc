@@ -7,8 +7,9 @@
 //  - every record CsvReader returns holds at most max_record_bytes field bytes, its
 //    line numbers increase, and an error is InvalidArgument "line N: ..." after
 //    which the reader stays at the end of input;
-//  - every row ImportRowReader accepts has an affiliate > 0, keeps the base
-//    request's shop, and starts after the header line; every row it reads is
+//  - every row ImportRowReader accepts keeps the base request's shop, starts after
+//    the header line, names a customer (an email or an external id), and has an
+//    affiliate > 0 or at least two identifiers to link; every row it reads is
 //    either accepted or rejected.
 //
 // Thread-safety: libFuzzer calls the entry point from one thread.
@@ -69,13 +70,14 @@ void ReadImport(const std::string& text) {
   attrib::tools::ImportRowReader reader(&in, base);
   if (!reader.ReadHeader("fuzz.csv").ok()) return;
   attrib::tools::ImportTally tally;
-  attrib::engine::ConnectRequest request;
+  attrib::tools::ImportRow row;
   int64_t line = 0;
   uint64_t accepted = 0;
-  while (reader.Next(&tally, &request, &line)) {
+  while (reader.Next(&tally, &row, &line)) {
     ++accepted;
-    Check(request.shop == 42);
-    Check(request.affiliate > 0);
+    Check(row.connect.shop == 42);
+    Check(!row.connect.email.empty() || row.connect.external_id.has_value());
+    Check(row.connects() || !row.Links().empty());
     Check(line >= 2);
   }
   Check(accepted + tally.rejections.size() == tally.rows);

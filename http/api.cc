@@ -1,11 +1,12 @@
 // http/api.cc: routing, problem documents and the server-level resources of the
 // HTTP API (see api.h). The shop resources are in api_connections.cc,
-// api_orders.cc and api_affiliates.cc.
+// api_orders.cc, api_affiliates.cc and api_customers.cc.
 #include "http/api.h"
 
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -89,6 +90,22 @@ absl::StatusCode RouteAffiliates(internal::Ctx& c, const std::vector<std::string
   return method == "POST" ? internal::DisableAffiliate(c) : not_allowed("POST");
 }
 
+// The customer-identifier rule an engine error names by its leading word
+// ("identifier_in_use: ..."; README "Customers and identifiers"), for the problem's
+// `reason`; "" for other errors.
+absl::string_view RuleOf(absl::string_view message) {
+  static constexpr absl::string_view kRules[] = {"identifier_in_use", "last_identifier",
+                                                 "unlink_primary", "merge_conflict"};
+  for (absl::string_view rule : kRules) {
+    if (message.size() > rule.size() && message.substr(0, rule.size()) == rule &&
+        (message[rule.size()] == ':' || message[rule.size()] == '=')) {
+      return rule;
+    }
+  }
+  if (absl::StartsWith(message, "merge refused:")) return "merge_refused";
+  return "";
+}
+
 void Healthz(ApiResponse* out) { out->body = "{\"status\":\"ok\"}"; }
 
 // The caller's own scope, so a client (the admin page) knows which shops it may
@@ -145,6 +162,9 @@ void Problem(const absl::Status& status, ApiResponse* out, int http_status) {
   if (status.code() == absl::StatusCode::kInvalidArgument) {
     const std::string field = FieldOf(status);
     if (!field.empty()) j.Str("field", field);
+  }
+  if (const absl::string_view reason = RuleOf(status.message()); !reason.empty()) {
+    j.Str("reason", reason);
   }
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     if (const auto payload = status.GetPayload(engine::kCurrentAffiliatePayload)) {
@@ -312,6 +332,8 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
         op = del ? Operation::kDisconnect : Operation::kLookup;
         code = get ? internal::Lookup(c) : del ? internal::Disconnect(c)
                                                : not_allowed("GET, DELETE");
+      } else if (internal::RouteCustomers(c, method, seg, &op, &code, not_allowed)) {
+        // Customers and identifiers (api_customers.cc).
       } else if (n == 4 && res == "lookups") {
         op = Operation::kLookupBatch;
         code = post ? internal::LookupBatch(c) : not_allowed("POST");

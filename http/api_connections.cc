@@ -51,8 +51,8 @@ absl::StatusCode Connect(Ctx& c) {
   rapidjson::Document doc;
   if (absl::Status s = c.OnlyQuery({}); !s.ok()) return BadRequest(s, c.out);
   if (absl::Status s = ParseObject(c.body, &doc); !s.ok()) return BadRequest(s, c.out);
-  if (absl::Status s = OnlyFields(doc, {"email", "affiliate", "source", "mode",
-                                        "connected_at", "name"});
+  if (absl::Status s = OnlyFields(doc, {"email", "external_id", "affiliate", "source",
+                                        "mode", "connected_at", "name"});
       !s.ok()) {
     return BadRequest(s, c.out);
   }
@@ -60,18 +60,23 @@ absl::StatusCode Connect(Ctx& c) {
   req.shop = c.shop;
   req.source = engine::Source::kApi;
   auto email = GetString(doc, "email");
+  auto external_id = GetString(doc, "external_id");
   auto affiliate = GetId(doc, "affiliate");
   auto source = GetString(doc, "source");
   auto mode = GetString(doc, "mode");
   auto connected_at = GetTime(doc, "connected_at");
   auto name = GetString(doc, "name");
-  for (const absl::Status& s : {email.status(), affiliate.status(), source.status(),
-                                mode.status(), connected_at.status(), name.status()}) {
+  for (const absl::Status& s : {email.status(), external_id.status(), affiliate.status(),
+                                source.status(), mode.status(), connected_at.status(),
+                                name.status()}) {
     if (!s.ok()) return BadRequest(s, c.out);
   }
-  if (!email->has_value()) return BadRequest(FieldError("email", "required"), c.out);
+  if (!email->has_value() && !external_id->has_value()) {
+    return BadRequest(FieldError("email", "required: give email, external_id, or both"), c.out);
+  }
   if (!affiliate->has_value()) return BadRequest(FieldError("affiliate", "required"), c.out);
-  req.email.assign((*email)->data(), (*email)->size());
+  if (email->has_value()) req.email.assign((*email)->data(), (*email)->size());
+  if (external_id->has_value()) req.external_id.emplace((*external_id)->data(), (*external_id)->size());
   req.affiliate = **affiliate;
   if (source->has_value()) {
     absl::StatusOr<engine::Source> v = engine::ParseSource(**source);
@@ -97,6 +102,10 @@ absl::StatusCode Connect(Ctx& c) {
   if (r->outcome == engine::ConnectResult::Outcome::kReplaced) {
     j.Id("previous_affiliate", r->previous_affiliate);
     j.Str("previous_activity", engine::InactiveReasonName(r->previous_inactive));
+  }
+  if (HasIdentityChange(r->identity)) {
+    j.Key("identity");
+    WriteIdentityChange(j, r->identity);
   }
   j.w().EndObject();
   return kOk;
@@ -156,6 +165,23 @@ absl::StatusCode Lookup(Ctx& c) {
   if (absl::Status s = c.OnlyQuery({"at"}); !s.ok()) return BadRequest(s, c.out);
   std::optional<engine::TimeMs> at;
   if (absl::Status s = OptionalQueryTime(c, &at); !s.ok()) return BadRequest(s, c.out);
+  if (IsExternalIdSegment(c.param)) {  // A customer by external id (issue 12).
+    const engine::CustomerRef who = CustomerOfSegment(c.param);
+    absl::StatusOr<engine::LookupResult> r = c.sv->LookupCustomer(*c.call, c.shop, who, at);
+    if (!r.ok()) return Failed(r.status(), c.out);
+    JsonOut j(&c.out->body);
+    j.w().StartObject();
+    j.Str("external_id", *who.external_id);
+    j.Bool("found", r->found);
+    if (r->found) {
+      j.Key("connection");
+      j.Connection(engine::AsView(r->connection));
+      j.Key("status");
+      j.Status(r->status);
+    }
+    j.w().EndObject();
+    return kOk;
+  }
   absl::Status invalid;
   const absl::string_view one[1] = {c.param};
   JsonOut j(&c.out->body);
@@ -176,7 +202,10 @@ absl::StatusCode Lookup(Ctx& c) {
 
 absl::StatusCode Disconnect(Ctx& c) {
   if (absl::Status s = c.OnlyQuery({}); !s.ok()) return BadRequest(s, c.out);
-  absl::StatusOr<engine::DisconnectResult> r = c.sv->Disconnect(*c.call, c.shop, c.param);
+  absl::StatusOr<engine::DisconnectResult> r =
+      IsExternalIdSegment(c.param)
+          ? c.sv->DisconnectCustomer(*c.call, c.shop, CustomerOfSegment(c.param))
+          : c.sv->Disconnect(*c.call, c.shop, c.param);
   if (!r.ok()) return Failed(r.status(), c.out);
   JsonOut j(&c.out->body);
   j.w().StartObject();

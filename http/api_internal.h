@@ -14,9 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "engine/identity_types.h"
 #include "http/api.h"
+#include "http/json_out.h"
 #include "service/service.h"
 
 namespace attrib::http::internal {
@@ -26,6 +29,7 @@ struct Ctx {
   service::Call* call = nullptr;
   engine::ShopId shop = 0;
   std::string param;  // The path's {email} or {order_id}, percent-decoded.
+  std::string param2;  // A second path parameter (an identifier to unlink).
   std::vector<std::pair<std::string, std::string>> query;  // Decoded, in order.
   std::string* body = nullptr;
   ApiResponse* out = nullptr;
@@ -58,6 +62,29 @@ absl::StatusCode PutAffiliate(Ctx& c);
 absl::StatusCode GetAffiliate(Ctx& c);
 absl::StatusCode DisableAffiliate(Ctx& c);
 absl::StatusCode SearchAffiliates(Ctx& c);
+
+// Customers and identifiers (api_customers.cc; issue 12). c.param is the path's
+// {customer}: an email, or `external_id:` followed by the external id.
+absl::StatusCode GetCustomer(Ctx& c);
+absl::StatusCode LinkIdentifier(Ctx& c);
+absl::StatusCode UnlinkIdentifier(Ctx& c);  // c.param2: the identifier to unlink.
+absl::StatusCode MergeCustomers(Ctx& c);
+// The customer a path segment names: "external_id:ID" is an external id, anything
+// else an email (the engine validates either).
+engine::CustomerRef CustomerOfSegment(absl::string_view segment);
+bool IsExternalIdSegment(absl::string_view segment);
+// {"linked":..,"merged":..,"merge":{..}} of an operation that joined identifiers.
+void WriteIdentityChange(JsonOut& j, const engine::IdentityChange& change);
+// Whether `change` did or refused anything worth reporting.
+inline bool HasIdentityChange(const engine::IdentityChange& change) {
+  return change.linked || change.merge.has_value() || !change.not_joined.empty();
+}
+// /v1/shops/{shop}/customers/{customer}[/identifiers[/{identifier}]|/merge]: true
+// when `seg` is one of them, with *op and *code set (and c.param, c.param2). The
+// connection sub-resource (.../connection) is routed by api.cc.
+bool RouteCustomers(Ctx& c, absl::string_view method, const std::vector<std::string>& seg,
+                    service::Operation* op, absl::StatusCode* code,
+                    absl::FunctionRef<absl::StatusCode(const char*)> not_allowed);
 
 // api_webhooks.cc.
 absl::StatusCode CreateWebhook(Ctx& c);

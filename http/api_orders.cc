@@ -39,18 +39,19 @@ absl::StatusCode Attribute(Ctx& c) {
   rapidjson::Document doc;
   if (absl::Status s = c.OnlyQuery({}); !s.ok()) return BadRequest(s, c.out);
   if (absl::Status s = ParseObject(c.body, &doc); !s.ok()) return BadRequest(s, c.out);
-  if (absl::Status s = OnlyFields(doc, {"order_id", "email", "referral_affiliate",
-                                        "customer_is_new", "ordered_at"});
+  if (absl::Status s = OnlyFields(doc, {"order_id", "email", "external_id",
+                                        "referral_affiliate", "customer_is_new", "ordered_at"});
       !s.ok()) {
     return BadRequest(s, c.out);
   }
   auto order_id = GetString(doc, "order_id");
   auto email = GetString(doc, "email");
+  auto external_id = GetString(doc, "external_id");
   auto referral = GetId(doc, "referral_affiliate");
   auto is_new = GetBool(doc, "customer_is_new");
   auto ordered_at = GetTime(doc, "ordered_at");
-  for (const absl::Status& s : {order_id.status(), email.status(), referral.status(),
-                                is_new.status(), ordered_at.status()}) {
+  for (const absl::Status& s : {order_id.status(), email.status(), external_id.status(),
+                                referral.status(), is_new.status(), ordered_at.status()}) {
     if (!s.ok()) return BadRequest(s, c.out);
   }
   if (!order_id->has_value()) return BadRequest(FieldError("order_id", "required"), c.out);
@@ -58,6 +59,9 @@ absl::StatusCode Attribute(Ctx& c) {
   req.shop = c.shop;
   req.order_id.assign((*order_id)->data(), (*order_id)->size());
   if (email->has_value() && !(*email)->empty()) req.email.emplace((*email)->data(), (*email)->size());
+  if (external_id->has_value() && !(*external_id)->empty()) {
+    req.external_id.emplace((*external_id)->data(), (*external_id)->size());
+  }
   if (referral->has_value() && **referral != 0) req.referral_affiliate = **referral;
   req.customer_is_new = *is_new;
   req.ordered_at = *ordered_at;
@@ -65,7 +69,13 @@ absl::StatusCode Attribute(Ctx& c) {
   if (!r.ok()) return Failed(r.status(), c.out);
   // A repeat of an order id answers with the first decision.
   c.out->status = r->duplicate ? 200 : 201;
-  DecisionReply(r->decision, c.out, [&](JsonOut& j) { j.Bool("duplicate", r->duplicate); });
+  DecisionReply(r->decision, c.out, [&](JsonOut& j) {
+    j.Bool("duplicate", r->duplicate);
+    if (HasIdentityChange(r->identity)) {  // Email and external id: the link or merge.
+      j.Key("identity");
+      WriteIdentityChange(j, r->identity);
+    }
+  });
   return kOk;
 }
 
@@ -110,7 +120,8 @@ absl::StatusCode PatchSettings(Ctx& c) {
                                         "auto_connect_new_customers_only", "validity_days",
                                         "validity_mode", "validity_max_orders", "precedence",
                                         "require_registered_affiliates", "block_self_referrals",
-                                        "on_customer_becomes_affiliate"});
+                                        "on_customer_becomes_affiliate",
+                                        "auto_link_identifiers", "merge_conflict"});
       !s.ok()) {
     return BadRequest(s, c.out);
   }
@@ -125,10 +136,13 @@ absl::StatusCode PatchSettings(Ctx& c) {
   auto registered = GetBool(doc, "require_registered_affiliates");
   auto block_self = GetBool(doc, "block_self_referrals");
   auto becomes = GetString(doc, "on_customer_becomes_affiliate");
+  auto auto_link = GetBool(doc, "auto_link_identifiers");
+  auto merge_conflict = GetString(doc, "merge_conflict");
   for (const absl::Status& s : {enabled.status(), auto_connect.status(), new_only.status(),
                                 days.status(), mode.status(), max_orders.status(),
                                 precedence.status(), registered.status(), block_self.status(),
-                                becomes.status()}) {
+                                becomes.status(), auto_link.status(),
+                                merge_conflict.status()}) {
     if (!s.ok()) return BadRequest(s, c.out);
   }
   patch.connections_enabled = *enabled;
@@ -138,6 +152,12 @@ absl::StatusCode PatchSettings(Ctx& c) {
   patch.validity_max_orders = *max_orders;
   patch.require_registered_affiliates = *registered;
   patch.block_self_referrals = *block_self;
+  patch.auto_link_identifiers = *auto_link;
+  if (merge_conflict->has_value()) {
+    absl::StatusOr<engine::MergeConflictRule> v = engine::ParseMergeConflictRule(**merge_conflict);
+    if (!v.ok()) return BadRequest(v.status(), c.out);
+    patch.merge_conflict = *v;
+  }
   if (becomes->has_value()) {
     absl::StatusOr<engine::CustomerBecomesAffiliate> v =
         engine::ParseCustomerBecomesAffiliate(**becomes);

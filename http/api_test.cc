@@ -3,10 +3,12 @@
 #include "http/api.h"
 
 #include <string>
+#include <utility>
 
 #include "engine/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "http/api_test_harness.h"
 #include "rapidjson/document.h"
 
 namespace attrib::http {
@@ -26,25 +28,9 @@ class FakeDurability final : public service::DurabilityHooks {
 
 class ApiTest : public ::testing::Test {
  protected:
-  ApiTest()
-      : clock_(kT0), engine_(Options(&clock_)),
-        service_(&engine_, service::ServiceOptions{{}, {}, &hooks_}), api_(&service_) {}
-  static engine::EngineOptions Options(const engine::Clock* clock) {
-    engine::EngineOptions o;
-    o.shard_count = 4;
-    o.clock = clock;
-    return o;
-  }
   ApiResponse Call(absl::string_view method, absl::string_view target, std::string body = "",
                    service::Scope scope = service::Scope::Admin()) {
-    ApiRequest r;
-    r.method = method;
-    r.target = target;
-    r.body = &body;
-    r.scope = scope;
-    ApiResponse out;
-    api_.Handle(r, &out);
-    return out;
+    return harness_.Call(method, target, std::move(body), scope);
   }
   static rapidjson::Document Json(const ApiResponse& r) {
     rapidjson::Document d;
@@ -55,10 +41,7 @@ class ApiTest : public ::testing::Test {
   static std::string S(const rapidjson::Value& v) { return v.GetString(); }
 
   FakeDurability hooks_;
-  engine::FakeClock clock_;
-  engine::Engine engine_;
-  service::Service service_;
-  Api api_;
+  ApiHarness harness_{kT0, &hooks_};
 };
 
 TEST_F(ApiTest, ConnectThenLookupWithIdsAsStringsAndTimesInBothForms) {

@@ -7,6 +7,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "engine/identity_index.h"
 
 namespace attrib::http {
 
@@ -58,8 +59,15 @@ void JsonOut::Time(absl::string_view k, engine::TimeMs ms) {
 void JsonOut::Connection(const engine::ConnectionView& c) {
   w_.StartObject();
   Id("shop", c.shop);
-  Str("canonical_email", c.canonical_email);
-  Str("entered_email", c.entered_email);
+  if (engine::IsExternalIdKey(c.canonical_email)) {
+    // Keyed by external id (issue 12): no email; the id without its key prefix.
+    Str("canonical_email", "");
+    Str("entered_email", "");
+    Str("external_id", engine::ExternalIdOfKey(c.canonical_email));
+  } else {
+    Str("canonical_email", c.canonical_email);
+    Str("entered_email", c.entered_email);
+  }
   Id("affiliate", c.affiliate);
   Str("source", engine::SourceName(c.source));
   Time("connected_at", c.connected_at);
@@ -88,7 +96,12 @@ void JsonOut::Decision(const engine::AttributionDecision& d) {
   Bool("connection_created", d.connection_created);
   Bool("connection_moved", d.connection_moved);
   Id("previous_affiliate", d.previous_affiliate);
-  Str("canonical_email", d.canonical_email);
+  if (engine::IsExternalIdKey(d.canonical_email)) {
+    Str("canonical_email", "");
+    Str("external_id", engine::ExternalIdOfKey(d.canonical_email));
+  } else {
+    Str("canonical_email", d.canonical_email);
+  }
   Bool("reversed", d.reversed);
   w_.EndObject();
 }
@@ -106,6 +119,8 @@ void JsonOut::Settings(const engine::ShopSettings& s) {
   Bool("block_self_referrals", s.block_self_referrals);
   Str("on_customer_becomes_affiliate",
       engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
+  Bool("auto_link_identifiers", s.auto_link_identifiers);
+  Str("merge_conflict", engine::MergeConflictRuleName(s.merge_conflict));
   w_.EndObject();
 }
 

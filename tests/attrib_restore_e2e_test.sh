@@ -117,9 +117,9 @@ expect inspect_snapshot 0 '^connection shop 1 janedoe@gmail.com \(Jane.Doe\+x@Go
   -- inspect --records "$data/snapshots/$snapshot"
 expect inspect_bad 1 '' -- inspect "$data/META"
 
-expect export_csv 0 '^janedoe@gmail.com,43,"Doe, ""Jane""",[0-9]+,janedoe@gmail.com,1,manual,1,[0-9]+$' \
+expect export_csv 0 '^janedoe@gmail.com,43,"Doe, ""Jane""",[0-9]+,janedoe@gmail.com,1,manual,1,[0-9]+,,$' \
   -- export "$data" --shop 1 --format csv
-expect export_header 0 '^email,affiliate_id,name,connected_at,canonical_email,shop,source,order_count,last_order_at$' \
+expect export_header 0 '^email,affiliate_id,name,connected_at,canonical_email,shop,source,order_count,last_order_at,external_id,emails$' \
   -- export "$data" --format csv
 expect export_jsonl 0 '^\{"shop":3,"canonical_email":"user@xn--bcher-kva.de","entered_email":"user@bücher.de","affiliate":5,' \
   -- export "$data" --format jsonl

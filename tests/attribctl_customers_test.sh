@@ -6,7 +6,8 @@
 # them, attribctl `customer show/link/unlink/merge` (human and --json), the limits'
 # messages; then a restart (the identifiers come back from the log, then from a
 # snapshot) and attrib-restore `history` showing the link and the merge, and
-# `verify` checking the identifier index.
+# `verify` checking the identifier index; attribctl import with the external_id and
+# emails columns, and attrib-restore export writing them.
 # Usage: attribctl_customers_test.sh ATTRIBCTL ATTRIBD ATTRIB_RESTORE
 # Starts its own attribd on 127.0.0.1:0 in a temporary directory.
 set -uo pipefail
@@ -39,9 +40,28 @@ expect settings 0 '^merge_conflict=keep_external_id$' -- settings set --shop 2 m
 expect settings_bad 2 '^$' -- settings set --shop 2 merge_conflict=maybe
 expect bad_ext 1 '^$' -- connect --shop 1 --external-id "$(printf 'a\tb')" 7
 grep -q 'external_id: control character U+0009' "$dir/stderr" || { echo "FAIL bad_ext message: $(cat "$dir/stderr")"; failures=$((failures + 1)); }
+# attribctl import with the identifier columns (tools/import_rows.h): the last row's
+# link is refused (jane's email is another customer's), its connect stands.
+printf 'email,affiliate_id,external_id,emails\nimp@example.com,4,cus_imp,imp2@example.com;imp3@example.com\n,4,cus_guest,guest@example.com\nlate@example.com,4,,jane@example.com\n' >"$dir/ids.csv"
+expect import_ids 1 '^identifiers linked:  4$' -- import --shop 1 "$dir/ids.csv"
+expect import_ids_reason 1 'line 4 \(late@example.com\): emails: jane@example.com: not linked: identifier_in_use' \
+  -- import --shop 1 "$dir/ids.csv"
+expect import_show 0 '^customer imp@example.com: emails imp@example.com imp2@example.com imp3@example.com; external_id cus_imp; connected to affiliate 4' \
+  -- customer show --shop 1 imp3@example.com
+expect import_guest 0 'emails guest@example.com; external_id cus_guest; connected to affiliate 4' \
+  -- customer show --shop 1 guest@example.com
 stop
+restore export_ids 0 '^imp@example.com,4,,[0-9]+,imp@example.com,1,import,0,0,cus_imp,imp2@example.com;imp3@example.com$' \
+  -- export "$dir/data" --shop 1 --format csv
+restore export_guest 0 '^,4,,[0-9]+,,1,import,0,0,cus_guest,guest@example.com$' \
+  -- export "$dir/data" --shop 1 --format csv
 restore history_link 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)  \[connection unchanged\]' \
   -- history "$dir/data" --shop 1 --email jane@example.com
+restore history_ext 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)' \
+  -- history "$dir/data" --shop 1 --external-id cus_1
+restore history_ext_header 0 '^history of shop 1 external_id:cus_1 ' \
+  -- history "$dir/data" --shop 1 --external-id cus_1
+restore history_both 2 '^$' -- history "$dir/data" --shop 1 --external-id cus_1 --email jane@example.com
 restore history_merge 0 'merge shop 1 customer bob@example.com into customer external_id:cus_1 .*\[affiliate 9 -> none\]' \
   -- history "$dir/data" --shop 1 --email bob@example.com
 start

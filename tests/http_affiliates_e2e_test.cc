@@ -20,13 +20,6 @@
 namespace attrib::testing {
 namespace {
 
-rapidjson::Document Json(const HttpReply& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.body;
-  return d;
-}
-
 std::string TempPath(const char* prefix) {
   std::string tmpl = absl::StrCat("/tmp/", prefix, "_XXXXXX");
   const int fd = mkstemp(tmpl.data());

@@ -101,6 +101,13 @@ void HttpClient::Record(absl::string_view method, absl::string_view path,
   std::ofstream(record_, std::ios::app) << buf.GetString() << "\n";
 }
 
+rapidjson::Document Json(const HttpReply& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  EXPECT_FALSE(d.HasParseError()) << r.body;
+  return d;
+}
+
 std::string CheckAgainstOpenApi(const std::string& record, int* status) {
   return RunCommand(absl::StrCat("node ", ATTRIB_SOURCE_DIR, "/tests/http/check_responses.mjs ",
                                  ATTRIB_SOURCE_DIR, "/http/openapi.json ", record, " 2>&1"),

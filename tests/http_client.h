@@ -15,6 +15,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "rapidjson/document.h"
 #include "tests/raw_socket.h"
 
 namespace attrib::testing {
@@ -53,6 +54,9 @@ class HttpClient {
   std::string record_;
   std::unique_ptr<RawSocket> socket_;
 };
+
+// The reply's body parsed as JSON; a body that does not parse fails the current test.
+rapidjson::Document Json(const HttpReply& r);
 
 // Runs tests/http/check_responses.mjs on the exchanges recorded in `record` against
 // http/openapi.json; returns its output, *status its exit status (0: all match).

@@ -22,13 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-rapidjson::Document Json(const HttpReply& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.body;
-  return d;
-}
-
 class HttpE2eTest : public ::testing::Test {
  protected:
   void ExpectResponsesMatchOpenApi() { record_.ExpectMatchOpenApi(); }

@@ -158,6 +158,16 @@ inline RunResult RunTool(int (*run)(const RestoreOptions&, const RestoreEnv&),
   return r;
 }
 
+// `attrib-restore export DIR --shop SHOP --format csv --out PATH`.
+inline RunResult ExportCsv(const std::string& dir, engine::ShopId shop, const std::string& path) {
+  RestoreOptions o;
+  o.args = {dir};
+  o.shop = shop;
+  o.format = "csv";
+  o.out = path;
+  return RunTool(RunExport, o);
+}
+
 }  // namespace attrib::tools
 
 #endif  // ATTRIB_TESTS_RESTORE_TEST_UTIL_H_

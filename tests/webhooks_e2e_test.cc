@@ -32,13 +32,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-rapidjson::Document Json(const HttpReply& r) {
-  rapidjson::Document d;
-  d.Parse(r.body.c_str());
-  EXPECT_FALSE(d.HasParseError()) << r.body;
-  return d;
-}
-
 std::string Str(const rapidjson::Value& v, const char* name) {
   return v.HasMember(name) && v[name].IsString() ? v[name].GetString() : "";
 }

@@ -35,6 +35,8 @@ ABSL_FLAG(std::string, archive, "",
           "directory) moves the segments its snapshot covers there instead of deleting them.");
 ABSL_FLAG(uint64_t, shop, 0, "export: only this shop; import/history: the shop (> 0).");
 ABSL_FLAG(std::string, email, "", "history: the customer's email (any spelling).");
+ABSL_FLAG(std::string, external_id, "",
+          "history: the customer's external id (instead of --email; issue 12).");
 ABSL_FLAG(std::string, format, "", "export: csv or jsonl.");
 ABSL_FLAG(std::string, out, "", "export: the output file (default stdout).");
 ABSL_FLAG(uint64_t, until_seq, 0,
@@ -86,7 +88,7 @@ constexpr Subcommand kSubcommands[] = {
                "      Offline bulk load with attribctl import's CSV and report; DIR is an\n"
                "      existing data directory (not in use by attribd) or a new one.",
      RunOfflineImport},
-    {"history", "DIR --shop=N --email=E [--archive=A] [--json]\n"
+    {"history", "DIR --shop=N --email=E|--external-id=X [--archive=A] [--json]\n"
                 "      Every change to one customer's connection still in the log.",
      RunHistory},
     {"rekey", "DIR --to=NEW --email-policy=provider|standard\n"
@@ -120,6 +122,7 @@ absl::StatusOr<RestoreOptions> OptionsFromFlags(const CommandLine& line) {
     return absl::InvalidArgumentError("--shop: must be > 0");
   }
   o.email = absl::GetFlag(FLAGS_email);
+  o.external_id = absl::GetFlag(FLAGS_external_id);
   o.format = absl::GetFlag(FLAGS_format);
   o.out = absl::GetFlag(FLAGS_out);
   o.until_seq = absl::GetFlag(FLAGS_until_seq);

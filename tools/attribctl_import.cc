@@ -34,10 +34,11 @@ class Importer {
   // Reads every row after the header; returns the exit code (after the report).
   int Run(ImportRowReader& reader) {
     absl::Status fatal;  // A connection error: stop, report.
-    engine::ConnectRequest request;
+    ImportRow row;
     int64_t line = 0;
-    while (reader.Next(&tally_, &request, &line)) {
-      fatal = SendRow(line, request);
+    while (reader.Next(&tally_, &row, &line)) {
+      if (row.connects()) fatal = SendRow(line, row);
+      if (fatal.ok() && (!row.Links().empty())) fatal = LinkRow(line, row);
       if (fatal.ok() && pending_.size() >= options_.pipeline) {
         // Take back half a window of replies at once, so requests are written in
         // batches rather than one by one.
@@ -52,14 +53,38 @@ class Importer {
   }
 
  private:
-  absl::Status SendRow(int64_t line, const engine::ConnectRequest& r) {
+  absl::Status SendRow(int64_t line, const ImportRow& row) {
     capnp::MallocMessageBuilder message(256);
     wire::Request::Builder request = message.initRoot<wire::Request>();
     const uint64_t id = client_->NextId();
     request.setId(id);
-    net::Client::FillConnect(r, request.initConnect());
-    pending_.push_back({id, line, r.email});
+    net::Client::FillConnect(row.connect, request.initConnect());
+    pending_.push_back({id, line, row.label()});
     return client_->Send(message);
+  }
+
+  // The row's other identifiers (import_rows.h), linked once its connect was
+  // answered: the pipeline is drained first (rows with several identifiers are few),
+  // and a connect that was refused links nothing.
+  absl::Status LinkRow(int64_t line, const ImportRow& row) {
+    if (absl::Status s = Drain(0); !s.ok()) return s;
+    if (row.connects() && !tally_.rejections.empty() && tally_.rejections.back().line == line) {
+      return absl::OkStatus();
+    }
+    for (const engine::CustomerRef& id : row.Links()) {
+      absl::StatusOr<net::Reply> reply =
+          client_->LinkIdentifier(row.connect.shop, row.customer(), id);
+      // The typed call folds an error reply into the status; only a lost connection
+      // stops the import.
+      const absl::Status s = reply.ok() ? net::ReplyStatus(reply->get()) : reply.status();
+      if (!s.ok()) {
+        if (net::IsConnectionError(s)) return s;
+        tally_.Reject(line, row.label(), LinkFailed(row, id, s));
+        break;
+      }
+      ++tally_.linked;
+    }
+    return absl::OkStatus();
   }
 
   // Receives replies until at most `keep` requests are outstanding.
@@ -86,6 +111,7 @@ class Importer {
       if (!response.isConnect()) {
         return absl::InternalError("the server sent a reply of the wrong kind to connect");
       }
+      if (response.getConnect().getIdentity().getLinked()) ++tally_.linked;
       switch (response.getConnect().getOutcome()) {
         case wire::ConnectResult::Outcome::CREATED:
           tally_.Count(engine::ConnectResult::Outcome::kCreated);

@@ -2,11 +2,13 @@
 #include "tools/import_rows.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tools/cli_values.h"
 
@@ -44,6 +46,8 @@ absl::StatusOr<ImportColumns> MapImportHeader(const std::vector<std::string>& he
                 : name == "name"         ? &columns.name
                 : name == "connected_at" ? &columns.connected_at
                 : name == "shop"         ? &columns.shop
+                : name == "external_id"  ? &columns.external_id
+                : name == "emails"       ? &columns.emails
                                          : nullptr;
     if (slot != nullptr) {
       *slot = static_cast<int>(i);
@@ -57,9 +61,10 @@ absl::StatusOr<ImportColumns> MapImportHeader(const std::vector<std::string>& he
     }
     // An export column an import does not use (see the header comment).
   }
-  if (columns.email == -1 || columns.affiliate == -1) {
+  if ((columns.email == -1 && columns.external_id == -1) || columns.affiliate == -1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "import: the header must name the columns email and affiliate_id (got '",
+        "import: the header must name the columns affiliate_id and email (or external_id, "
+        "or both) (got '",
         absl::StrJoin(header, ","), "')"));
   }
   return columns;
@@ -95,7 +100,40 @@ absl::Status ImportRowReader::ReadHeader(absl::string_view path) {
   return absl::OkStatus();
 }
 
-bool ImportRowReader::Next(ImportTally* tally, engine::ConnectRequest* request, int64_t* line) {
+engine::CustomerRef ImportRow::customer() const {
+  engine::CustomerRef ref;
+  if (!connect.email.empty()) {
+    ref.email = connect.email;
+  } else {
+    ref.external_id = connect.external_id;
+  }
+  return ref;
+}
+
+std::string ImportRow::label() const {
+  if (!connect.email.empty() || !connect.external_id) return connect.email;
+  return absl::StrCat("external_id:", *connect.external_id);
+}
+
+std::vector<engine::CustomerRef> ImportRow::Links() const {
+  std::vector<engine::CustomerRef> links;
+  if (!connects() && !connect.email.empty() && connect.external_id) {
+    links.push_back({std::nullopt, connect.external_id});
+  }
+  for (const std::string& e : more_emails) links.push_back({e, std::nullopt});
+  return links;
+}
+
+absl::Status LinkFailed(const ImportRow& row, const engine::CustomerRef& id,
+                        const absl::Status& status) {
+  const std::string what = id.email ? absl::StrCat("emails: ", *id.email)
+                                    : absl::StrCat("external_id: ", id.external_id.value_or(""));
+  return absl::Status(status.code(),
+                      absl::StrCat(what, ": not linked: ", status.message(),
+                                   row.connects() ? " (the row's connect stands)" : ""));
+}
+
+bool ImportRowReader::Next(ImportTally* tally, ImportRow* row, int64_t* line) {
   for (;;) {
     absl::StatusOr<bool> more = reader_.Next(&fields_);
     if (!more.ok()) {
@@ -109,9 +147,10 @@ bool ImportRowReader::Next(ImportTally* tally, engine::ConnectRequest* request, 
     if (!*more) return false;
     ++tally->rows;
     *line = reader_.record_line();
-    const std::string email = fields_.size() > static_cast<size_t>(columns_.email)
-                                  ? Field(fields_, columns_.email)
-                                  : std::string();
+    const std::string email =
+        columns_.email != -1 && fields_.size() > static_cast<size_t>(columns_.email)
+            ? Field(fields_, columns_.email)
+            : std::string();
     if (fields_.size() != columns_.count) {
       tally->Reject(*line, email,
                     absl::InvalidArgumentError(absl::StrCat("expected ", columns_.count,
@@ -133,9 +172,39 @@ bool ImportRowReader::Next(ImportTally* tally, engine::ConnectRequest* request, 
         continue;
       }
     }
-    absl::StatusOr<uint64_t> affiliate = ParseId("affiliate_id", Field(fields_, columns_.affiliate));
-    if (!affiliate.ok()) {
-      tally->Reject(*line, email, affiliate.status());
+    std::optional<std::string> external_id;
+    if (columns_.external_id != -1 && !Field(fields_, columns_.external_id).empty()) {
+      external_id = Field(fields_, columns_.external_id);
+    }
+    std::vector<std::string> more_emails;
+    if (columns_.emails != -1) {
+      for (absl::string_view e : absl::StrSplit(Field(fields_, columns_.emails),
+                                                kEmailListSeparator, absl::SkipWhitespace())) {
+        more_emails.emplace_back(absl::StripAsciiWhitespace(e));
+      }
+    }
+    const std::string label =
+        !email.empty() || !external_id ? email : absl::StrCat("external_id:", *external_id);
+    if (email.empty() && !external_id) {
+      tally->Reject(*line, label,
+                    absl::InvalidArgumentError("email: required (or external_id, or both)"));
+      continue;
+    }
+    uint64_t affiliate_id = 0;
+    if (!absl::StripAsciiWhitespace(Field(fields_, columns_.affiliate)).empty()) {
+      absl::StatusOr<uint64_t> affiliate =
+          ParseId("affiliate_id", Field(fields_, columns_.affiliate));
+      if (!affiliate.ok()) {
+        tally->Reject(*line, label, affiliate.status());
+        continue;
+      }
+      affiliate_id = *affiliate;
+    } else if ((email.empty() ? 0 : 1) + (external_id ? 1 : 0) + more_emails.size() < 2) {
+      // Only identifiers to link: a row of one identifier would do nothing.
+      tally->Reject(*line, label,
+                    absl::InvalidArgumentError(
+                        "affiliate_id: required (a row without one only links the customer's "
+                        "identifiers, and names one)"));
       continue;
     }
     int64_t connected_at = 0;
@@ -148,13 +217,16 @@ bool ImportRowReader::Next(ImportTally* tally, engine::ConnectRequest* request, 
       }
       connected_at = *at;
     }
+    engine::ConnectRequest* request = &row->connect;
     *request = base_;
     request->email = email;
-    request->affiliate = *affiliate;
+    request->external_id = std::move(external_id);
+    request->affiliate = affiliate_id;
     if (columns_.name != -1 && !Field(fields_, columns_.name).empty()) {
       request->name = Field(fields_, columns_.name);
     }
     if (connected_at != 0) request->connected_at = connected_at;
+    row->more_emails = std::move(more_emails);
     return true;
   }
 }
@@ -178,16 +250,18 @@ void WriteImportReport(ImportTally* tally, bool json, std::ostream& out,
     summary.Uint("rows", tally->rows)
         .Uint("created", tally->created)
         .Uint("replaced", tally->replaced)
-        .Uint("unchanged", tally->unchanged)
-        .Uint("rejected", tally->rejections.size());
+        .Uint("unchanged", tally->unchanged);
+    if (tally->linked > 0) summary.Uint("linked", tally->linked);
+    summary.Uint("rejected", tally->rejections.size());
     if (summary_extra) summary_extra(summary);
     out << summary.Done() << '\n';
   } else {
     out << "rows read:           " << tally->rows << '\n'
         << "connected (created): " << tally->created << '\n'
         << "replaced:            " << tally->replaced << '\n'
-        << "unchanged:           " << tally->unchanged << '\n'
-        << "rejected:            " << tally->rejections.size() << '\n';
+        << "unchanged:           " << tally->unchanged << '\n';
+    if (tally->linked > 0) out << "identifiers linked:  " << tally->linked << '\n';
+    out << "rejected:            " << tally->rejections.size() << '\n';
     for (const ImportRejection& r : tally->rejections) {
       out << "  line " << r.line;
       if (!r.email.empty()) out << " (" << Printable(r.email) << ")";

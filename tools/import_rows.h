@@ -16,11 +16,22 @@
 //   shop           optional; when given, a row of another shop than the import's
 //                  --shop is rejected (so an export of several shops cannot be
 //                  merged into one by mistake)
+//   external_id    optional (issue 12); the customer's external id (the shop
+//                  platform's customer id). With an email, both identify the one
+//                  customer (they are linked); alone (email empty), the customer
+//                  is keyed by it
+//   emails         optional (issue 12); the customer's OTHER emails, separated by
+//                  ';' (no email holds one), each linked to the customer after the
+//                  row's connect, in order; empty = none
+// A row with an empty affiliate_id connects nothing: it only links its identifiers
+// (a customer without a connection whose identifiers are linked; the export writes
+// such customers so), and needs at least two identifiers.
 //   canonical_email, source, order_count, last_order_at
 //                  accepted and ignored: `attrib-restore export` writes them; the
 //                  canonical key is recomputed, the source is the import's, and
 //                  order counters start at zero (they are earned by orders)
-// Any other column name is an error naming it (a usage error for the tools).
+// Any other column name is an error naming it (a usage error for the tools). The
+// header must name affiliate_id and email or external_id (or both).
 //
 // A row is rejected, with its line number and reason, when it is malformed (wrong
 // field count, affiliate_id, connected_at or shop not parseable, another shop) or
@@ -36,6 +47,8 @@
 //     line 3 (bad@@x.com): email: ...
 // or with --json one object per rejected row ({"line":3,"email":...,"error":{...}})
 // then the summary {"rows":4,"created":0,"replaced":0,"unchanged":1,"rejected":3}.
+// When identifiers were linked, a line `identifiers linked: N` (JSON "linked":N)
+// follows `unchanged` (absent otherwise, so old files report as before).
 //
 // Thread-safety: single-threaded values and functions.
 #ifndef ATTRIB_TOOLS_IMPORT_ROWS_H_
@@ -60,8 +73,11 @@ namespace attrib::tools {
 // The columns `attrib-restore export --format csv` writes, in its order; the first
 // four are what an import reads.
 inline constexpr absl::string_view kExportCsvColumns[] = {
-    "email",  "affiliate_id", "name",        "connected_at", "canonical_email",
-    "shop",   "source",       "order_count", "last_order_at"};
+    "email",  "affiliate_id", "name",        "connected_at",  "canonical_email",
+    "shop",   "source",       "order_count", "last_order_at", "external_id",
+    "emails"};
+// The separator of the `emails` column's list.
+inline constexpr char kEmailListSeparator = ';';
 
 // Field index of each column an import uses; -1 when absent.
 struct ImportColumns {
@@ -70,8 +86,30 @@ struct ImportColumns {
   int name = -1;
   int connected_at = -1;
   int shop = -1;
+  int external_id = -1;
+  int emails = -1;
   size_t count = 0;  // Fields per row (the header's).
 };
+
+// One row: a connect (connect.affiliate == 0: none, the row only links
+// identifiers), then the other emails to link to the customer.
+struct ImportRow {
+  engine::ConnectRequest connect;
+  std::vector<std::string> more_emails;
+  bool connects() const { return connect.affiliate != 0; }
+  // The customer the row names (its email, else its external id), for the links.
+  engine::CustomerRef customer() const;
+  // How the report names the row: the email, else external_id:ID.
+  std::string label() const;
+  // The identifiers to link to customer() after the connect (if any), in order: a
+  // link-only row's external id (when it has an email too), then more_emails.
+  std::vector<engine::CustomerRef> Links() const;
+};
+
+// A link of a row that failed: the row is rejected with this status (its connect,
+// if any, stands: the message says so).
+absl::Status LinkFailed(const ImportRow& row, const engine::CustomerRef& id,
+                        const absl::Status& status);
 
 // InvalidArgument "import: ..." naming an unknown or repeated column, or the
 // missing required ones.
@@ -89,6 +127,7 @@ struct ImportTally {
   uint64_t created = 0;
   uint64_t replaced = 0;
   uint64_t unchanged = 0;
+  uint64_t linked = 0;  // Identifiers linked (the external_id and emails columns).
   std::vector<ImportRejection> rejections;
 
   void Count(engine::ConnectResult::Outcome outcome);
@@ -108,10 +147,10 @@ class ImportRowReader {
   // is none or it is not acceptable. `path` names the file in the message.
   absl::Status ReadHeader(absl::string_view path);
 
-  // The next row that parses: true, with *request and its first *line filled; false
-  // at the end of the input. Every record read is counted in tally->rows; rows that
-  // do not parse, and a CSV syntax error (which ends the input), are rejected there.
-  bool Next(ImportTally* tally, engine::ConnectRequest* request, int64_t* line);
+  // The next row that parses: true, with *row and its first *line filled; false at
+  // the end of the input. Every record read is counted in tally->rows; rows that do
+  // not parse, and a CSV syntax error (which ends the input), are rejected there.
+  bool Next(ImportTally* tally, ImportRow* row, int64_t* line);
 
  private:
   CsvReader reader_;

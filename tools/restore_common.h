@@ -41,6 +41,7 @@ struct RestoreOptions {
   std::string archive;
   uint64_t shop = 0;   // 0: not given.
   std::string email;   // history.
+  std::string external_id;  // history, instead of email.
   std::string format;  // export: csv | jsonl.
   std::string out;     // export: the output file; empty or "-": env.out.
   uint64_t until_seq = 0;      // restore: 0 = not given.

@@ -7,21 +7,34 @@
 //
 //   csv    RFC 4180, LF line ends, a header row, columns
 //            email,affiliate_id,name,connected_at,canonical_email,shop,source,
-//            order_count,last_order_at
-//          email is the address as entered; times are ms since the epoch
-//          (last_order_at 0: no counted order). The first four columns are what
-//          `import` (both attrib-restore's and attribctl's) reads, and it accepts
-//          the others, so export -> import restores every connection with the same
-//          email as entered, canonical email, affiliate, name and connected_at.
-//          What an import cannot restore: the source (it becomes the import's,
-//          `import` by default), the order counters (they start at zero), the
-//          remembered orders and the shop settings (export holds neither; use
-//          `restore` to copy a whole directory).
-//   jsonl  one JSON object per connection with every field:
+//            order_count,last_order_at,external_id,emails
+//          One row per customer. email is the address as entered; times are ms
+//          since the epoch (last_order_at 0: no counted order). external_id is the
+//          customer's external id (issue 12; empty: none) and emails its OTHER
+//          canonical emails, ';'-separated, in link order (tools/import_rows.h). A
+//          customer keyed by its external id (first seen by it) has email and
+//          canonical_email empty. After the connections come the customers whose
+//          identifiers are linked but who have no connection (a merge's loser,
+//          a disconnect), by shop then primary key: affiliate_id, name,
+//          connected_at, source and the counters empty.
+//          `import` (both attrib-restore's and attribctl's) reads email,
+//          affiliate_id, name, connected_at, shop, external_id and emails, and
+//          accepts the others, so export -> import restores every customer with
+//          the same identifiers, email as entered, canonical email, affiliate,
+//          name and connected_at; an export of the import is byte-identical when
+//          the sources were `import` and no order was counted
+//          (attrib_restore_identity_test). What an import cannot restore: the
+//          source (it becomes the import's, `import` by default), the order
+//          counters (they start at zero), the remembered orders and the shop
+//          settings (export holds neither; use `restore` to copy a whole
+//          directory), and the entered spelling of the other emails (the index
+//          keeps them canonical).
+//   jsonl  one JSON object per customer with every field:
 //            {"shop":1,"canonical_email":"...","entered_email":"...","affiliate":42,
 //             "source":"manual","connected_at":...,"name":"...","order_count":0,
-//             "last_order_at":0}
-//          (the keys of `attribctl --json lookup`).
+//             "last_order_at":0,"external_id":"cus_1","emails":["..."]}
+//          (the keys of `attribctl --json lookup`, plus the identifiers; a
+//          customer without a connection has affiliate 0 and source "").
 //
 // Exit: 0 written, 1 the directory does not recover or the output cannot be
 // written, 2 usage.
@@ -39,9 +52,14 @@ namespace attrib::tools {
 
 enum class ExportFormat { kCsv, kJsonl };
 
-// Writes the connections of `engine` (of `shop` only, unless 0) to `out` in the
-// order and format above; returns how many.
-uint64_t WriteExport(const engine::Engine& engine, engine::ShopId shop, ExportFormat format,
+struct ExportCounts {
+  uint64_t connections = 0;
+  uint64_t unconnected_customers = 0;  // With linked identifiers, no connection.
+};
+
+// Writes the customers of `engine` (of `shop` only, unless 0) to `out` in the
+// order and format above; returns how many rows of each kind.
+ExportCounts WriteExport(const engine::Engine& engine, engine::ShopId shop, ExportFormat format,
                      std::ostream& out, Progress* progress);
 
 int RunExport(const RestoreOptions& options, const RestoreEnv& env);

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/connection_store.h"
+#include "engine/identity_index.h"
 #include "persistence/data_dir.h"
 #include "persistence/log_reader.h"
 #include "persistence/mutation_codec.h"
@@ -88,10 +89,17 @@ class History {
         persistence::DataDir::OpenReadOnly(env_.fs, options_.args[0]);
     if (!dir.ok()) return env_.Fail("history", dir.status());
     dir_ = *std::move(dir);
-    absl::StatusOr<engine::CanonicalEmail> email =
-        engine::Canonicalize(options_.email, dir_->meta().email_policy);
-    if (!email.ok()) return env_.Usage(absl::StrCat("history: --email: ", email.status().message()));
-    key_ = email->canonical;
+    if (!options_.external_id.empty()) {
+      // A customer first seen by external id is keyed by it (identity_index.h).
+      absl::StatusOr<std::string> key = engine::ExternalIdKey(options_.external_id);
+      if (!key.ok()) return env_.Usage(absl::StrCat("history: --external-id: ", key.status().message()));
+      key_ = *std::move(key);
+    } else {
+      absl::StatusOr<engine::CanonicalEmail> email =
+          engine::Canonicalize(options_.email, dir_->meta().email_policy);
+      if (!email.ok()) return env_.Usage(absl::StrCat("history: --email: ", email.status().message()));
+      key_ = email->canonical;
+    }
     keys_ = {key_};
     absl::StatusOr<std::vector<LogSegment>> segments =
         ListLogSegments(env_.fs, *dir_, options_.archive, nullptr);
@@ -99,7 +107,8 @@ class History {
 
     const uint64_t log_from = segments->empty() ? 0 : (*segments)[0].info.first_seq;
     if (!options_.json) {
-      out_ << "history of shop " << options_.shop << " " << key_ << " (email policy "
+      out_ << "history of shop " << options_.shop << " " << engine::DescribeIdentifierKey(key_)
+           << " (email policy "
            << engine::EmailPolicyName(dir_->meta().email_policy) << ")\n";
     }
     if (log_from != 1) {
@@ -298,7 +307,9 @@ class History {
 int RunHistory(const RestoreOptions& options, const RestoreEnv& env) {
   if (options.args.size() != 1) return env.Usage("history: expected one data directory");
   if (options.shop == 0) return env.Usage("history: --shop=N is required (N > 0)");
-  if (options.email.empty()) return env.Usage("history: --email=E is required");
+  if (options.email.empty() == options.external_id.empty()) {
+    return env.Usage("history: give one of --email=E and --external-id=X");
+  }
   return History(options, env).Run();
 }
 

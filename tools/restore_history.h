@@ -1,9 +1,11 @@
 // tools/restore_history.h
 //
-// `attrib-restore history DIR --shop N --email E [--archive A] [--json]`: every
-// change to one customer's connection that is still in the log (wal/, and the
-// archive when given), oldest first. E is canonicalized under the directory's
-// META policy, so any spelling of the address finds the customer.
+// `attrib-restore history DIR --shop N --email E|--external-id X [--archive A]
+// [--json]`: every change to one customer's connection that is still in the log
+// (wal/, and the archive when given), oldest first. E is canonicalized under the
+// directory's META policy, so any spelling of the address finds the customer; X
+// names a customer by its external id (issue 12), and the customer is followed
+// through its identifier links, unlinks and merges either way.
 //
 // One line per log record that touches (shop, canonical email):
 //   seq 42  2024-01-31T12:00:00.123Z  connect shop 1 jane@x.com -> affiliate 7

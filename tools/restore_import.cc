@@ -37,16 +37,29 @@ class CountingSink final : public engine::MutationSink {
 void ApplyRows(ImportRowReader& reader, engine::Engine& engine, ImportTally* tally,
                const RestoreEnv& env) {
   Progress progress(env, "import");
-  engine::ConnectRequest request;
+  ImportRow row;
   int64_t line = 0;
-  while (reader.Next(tally, &request, &line)) {
-    absl::StatusOr<engine::ConnectResult> result = engine.Connect(request);
-    if (result.ok()) {
-      tally->Count(result->outcome);
-    } else {
-      tally->Reject(line, request.email, result.status());
-    }
+  while (reader.Next(tally, &row, &line)) {
     if ((tally->rows & 0xfff) == 0) progress.Update(tally->rows, 0, "rows");
+    if (row.connects()) {
+      absl::StatusOr<engine::ConnectResult> result = engine.Connect(row.connect);
+      if (!result.ok()) {
+        tally->Reject(line, row.label(), result.status());
+        continue;
+      }
+      tally->Count(result->outcome);
+      if (result->identity.linked) ++tally->linked;
+    }
+    // The customer's other identifiers (import_rows.h), in order.
+    for (const engine::CustomerRef& id : row.Links()) {
+      absl::StatusOr<engine::CustomerInfo> info =
+          engine.LinkIdentifier(row.connect.shop, row.customer(), id);
+      if (!info.ok()) {
+        tally->Reject(line, row.label(), LinkFailed(row, id, info.status()));
+        break;
+      }
+      ++tally->linked;
+    }
   }
 }
 
