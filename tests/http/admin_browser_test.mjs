@@ -364,6 +364,33 @@ try {
   check((await call('GET', `/v1/shops/7/webhooks/${endpoints[0].id}`)).body.enabled === false, 'the endpoint is disabled');
   await shot(page, 'webhooks');
 
+  // 12b. Identity on the customer screen: link an external id, merge a customer
+  // connected to another affiliate (keeping this one's connection), unlink an email.
+  await visit(page, `customer?email=c001%40example.com`);
+  await page.waitForFunction(() => document.querySelector('#identifiers li[data-identifier="c001@example.com"]'));
+  await page.type('main input[name=identifier]', 'external_id:shop-c001');
+  await page.click('#ids-title ~ form button[type=submit]');
+  await page.waitForSelector('#identifiers li[data-identifier="external_id:shop-c001"]');
+  r = await call('GET', '/v1/shops/7/customers/external_id%3Ashop-c001');
+  check(r.status === 200 && r.body.customer.emails.includes('c001@example.com'), 'the external id finds the customer');
+  await page.type('main input[name=from]', 'c002@example.com');
+  await page.select('main select[name=keep]', 'into');
+  await page.click('#merge-title ~ form button[type=submit]');
+  await page.waitForSelector('#confirm[open]');
+  await page.click('#confirm-ok');
+  await page.waitForSelector('#identifiers li[data-identifier="c002@example.com"]');
+  check((await text(page, '#merge-result')).includes('connection to #10 was removed'), 'the merge says which connection it removed');
+  r = await call('GET', '/v1/shops/7/customers/c002%40example.com/connection');
+  check(r.body.found && r.body.connection.affiliate === '11', 'c002 now shares c001\'s connection to #11');
+  await page.click('#identifiers li[data-identifier="c002@example.com"] button');
+  await page.waitForSelector('#confirm[open]');
+  await page.click('#confirm-ok');
+  await page.waitForFunction(() => !document.querySelector('#identifiers li[data-identifier="c002@example.com"]') &&
+      document.querySelector('#identifiers li[data-identifier="c001@example.com"]'));
+  r = await call('GET', '/v1/shops/7/customers/c002%40example.com/connection');
+  check(r.status === 200 && !r.body.found, 'unlinked, c002 is a customer of its own without a connection');
+  await shot(page, 'customer_identity');
+
   // 13. Phone width: one column, nothing wider than the screen.
   const phone = await newPage({width: 390, height: 844});
   await phone.goto(`${base}/admin/`);

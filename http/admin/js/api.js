@@ -75,9 +75,11 @@ export async function capabilities() {
   return {
     externalId: 'external_id' in connectProps,
     customerSearch: has('/v1/shops/{shop}/customers', 'get'),
-    identifiers: has('/v1/shops/{shop}/customers/{email}/identifiers', 'get'),
-    history: has('/v1/shops/{shop}/customers/{email}/history', 'get'),
-    customerOrders: has('/v1/shops/{shop}/customers/{email}/orders', 'get'),
+    customer: has('/v1/shops/{shop}/customers/{customer}', 'get'),
+    identifiers: has('/v1/shops/{shop}/customers/{customer}/identifiers', 'post'),
+    merge: has('/v1/shops/{shop}/customers/{customer}/merge', 'post'),
+    history: has('/v1/shops/{shop}/customers/{customer}/history', 'get'),
+    customerOrders: has('/v1/shops/{shop}/customers/{customer}/orders', 'get'),
     webhooks: has('/v1/shops/{shop}/webhooks', 'get'),
     importCsv: has('/v1/shops/{shop}/imports', 'post'),
   };

@@ -1,48 +1,13 @@
-// screens/customer.js: one customer by email: the connection and its status,
-// disconnect (behind a confirmation); identifiers (link/unlink), history and recent
-// orders where the server has those resources, else a plain "not available".
-import {h, field, setError} from '../dom.js';
+// screens/customer.js: one customer by email or external id: the connection and its
+// status, disconnect (behind a confirmation); identifiers (link/unlink) and merge
+// (customer_identity.js), history and recent orders where the server has those
+// resources, else a plain "not available".
+import {h, field} from '../dom.js';
 import {api, shopPath, capabilities, ApiError} from '../api.js';
 import {time, status, sourceText, affiliateLabel} from '../format.js';
 import {affiliateInfo} from '../affiliates_cache.js';
 import {confirmAction, toast, showApiError} from '../ui.js';
-
-const unavailable = (what) => h('p', {class: 'notice'}, `${what}: not available on this server.`);
-
-function identifiers(email, caps, refresh) {
-  const card = h('section', {class: 'card', 'aria-labelledby': 'ids-title'}, h('h2', {id: 'ids-title'}, 'Identifiers'));
-  if (!caps.identifiers) { card.append(unavailable('Linked emails and external ids')); return card; }
-  const path = shopPath(`/customers/${encodeURIComponent(email)}/identifiers`);
-  const list = h('ul', {class: 'results'});
-  const input = h('input', {type: 'text', autocomplete: 'off'});
-  const f = field('Link another email or external id', input, 'An email, or an external id as ext:ID.');
-  const form = h('form', {onsubmit: async (e) => {
-    e.preventDefault();
-    const v = input.value.trim();
-    const body = v.startsWith('ext:') ? {external_id: v.slice(4)} : {email: v};
-    try {
-      await api('POST', path, body);
-      toast(`Linked ${v}`);
-      refresh();
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      setError(f, err.message);
-    }
-  }}, f.wrap, h('button', {type: 'submit'}, 'Link'));
-  card.append(list, form);
-  api('GET', path, undefined, {quiet: true}).then((r) => {
-    const items = [...(r.emails || []).map((e) => ({kind: 'email', value: e})),
-      ...(r.external_ids || (r.external_id ? [r.external_id] : [])).map((x) => ({kind: 'external_id', value: x}))];
-    list.replaceChildren(...items.map((it) => h('li', {}, `${it.kind === 'email' ? 'Email' : 'External id'}: ${it.value} `,
-        h('button', {type: 'button', class: 'link', onclick: async () => {
-          if (!await confirmAction('Unlink?', `${it.value} will no longer identify this customer.`, 'Unlink')) return;
-          await api('DELETE', `${path}/${encodeURIComponent(it.value)}`);
-          refresh();
-        }}, `Unlink ${it.value}`))));
-    if (!items.length) list.append(h('li', {class: 'muted'}, 'No other identifiers.'));
-  }).catch(() => list.replaceChildren(unavailable('Identifiers')));
-  return card;
-}
+import {identifiersCard, mergeCard, unavailable} from './customer_identity.js';
 
 function listSection(title, available, path, renderItem) {
   const card = h('section', {class: 'card'}, h('h2', {}, title));
@@ -58,8 +23,8 @@ function listSection(title, available, path, renderItem) {
 
 export async function render(main, {params, go}) {
   const caps = await capabilities();
-  const input = h('input', {type: 'email', name: 'email', value: params.get('email') || '', autocomplete: 'off', required: true});
-  const f = field('Customer email', input);
+  const input = h('input', {type: 'text', name: 'email', value: params.get('email') || '', autocomplete: 'off', required: true});
+  const f = field('Customer email or external id', input, caps.externalId ? 'An email, or the shop platform\'s customer id as external_id:ID.' : undefined);
   main.append(h('h1', {}, 'Customer'), h('form', {class: 'card', role: 'search', onsubmit: (e) => {
     e.preventDefault();
     go('customer', {email: input.value.trim()});
@@ -103,7 +68,7 @@ export async function render(main, {params, go}) {
     });
   }
   const refresh = () => go('customer', {email, t: Date.now()});
-  main.append(identifiers(email, caps, refresh),
+  main.append(identifiersCard(email, caps, refresh), mergeCard(email, caps, refresh),
       listSection('History', caps.history, `${base}/history`, (e) => h('li', {}, time(e.at), ` ${e.change || e.what || ''}: #${e.old_affiliate || '—'} → #${e.new_affiliate || '—'} (${e.source || ''})`)),
       listSection('Recent orders', caps.customerOrders, `${base}/orders`, (o) => h('li', {}, `${o.order_id}: ${o.reason}${o.affiliate && o.affiliate !== '0' ? ` → #${o.affiliate}` : ''} `, time(o.ordered_at))));
 }
