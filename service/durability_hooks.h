@@ -25,6 +25,13 @@ class DurabilityHooks {
   // nothing left to commit, so no reply should still be waiting (the server's stall
   // check).
   virtual uint64_t DurableSeq() = 0;
+  // OK, or why a read is refused right now (issue 16: a replica past
+  // --max_replica_lag, or one that has not applied `min_seq` within
+  // --replica_read_wait; may block that long): Unavailable. `min_seq` 0: no wait.
+  virtual absl::Status CanRead(uint64_t min_seq) {
+    (void)min_seq;
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace attrib::service
