@@ -322,6 +322,42 @@ TEST_F(ReplicationFailoverTest, PromoteMakesTheReplicaThePrimaryAndFencesTheOldE
   EXPECT_EQ(Metric(*a_, "attrib_replication_connected"), "0");
 }
 
+// A replica that cannot catch up (its primary no longer keeps the records it needs,
+// so it stopped following) is behind what it heard: promote refuses it, --force
+// promotes it anyway.
+TEST_F(ReplicationFailoverTest, PromoteRefusesAReplicaBehindWhatItHeardUnlessForced) {
+  a_ = StartNode("a", "", {"--wal_segment_bytes=4096"});
+  b_ = StartNode("b", ReplicationOf(*a_));
+  auto on_a = testing::Dial(*a_);
+  ASSERT_NE(on_a, nullptr);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(on_a->Connect(ConnectOf(i, 7)).ok());
+  ExpectAgree(*a_, *b_, 20);
+  b_->Kill();
+  // Writes and snapshots while it is down: the primary's log lets its old segments go.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 200; ++i) ASSERT_TRUE(on_a->Connect(ConnectOf(i, 8 + round)).ok());
+    ASSERT_TRUE(on_a->Snapshot().ok());
+  }
+  b_ = StartNode("b", ReplicationOf(*a_));
+  ASSERT_TRUE(Eventually([&] { return Metric(*b_, "attrib_replication_stopped") == "1"; }))
+      << b_->Stderr();
+  int status = 0;
+  const std::string refused = RunCommand(
+      absl::StrCat(ATTRIBCTL_PATH, " --server=", b_->address(), " promote 2>&1"), &status);
+  EXPECT_EQ(status, 1) << refused;
+  EXPECT_NE(refused.find("or pass --force"), std::string::npos) << refused;
+  EXPECT_EQ(Metric(*b_, "attrib_replication_is_replica"), "1");
+  const std::string forced = RunCommand(
+      absl::StrCat(ATTRIBCTL_PATH, " --server=", b_->address(), " promote --force 2>&1"),
+      &status);
+  EXPECT_EQ(status, 0) << forced;
+  EXPECT_NE(forced.find("promoted: primary of epoch 1"), std::string::npos) << forced;
+  auto on_b = testing::Dial(*b_);
+  ASSERT_NE(on_b, nullptr);
+  EXPECT_TRUE(on_b->Connect(ConnectOf(500, 9)).ok());
+  EXPECT_EQ(AffiliateOf(*on_b, 0), 7u);  // What it had; the rest was lost, as --force says.
+}
+
 int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
