@@ -299,12 +299,13 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
   const bool post = method == "POST", get = method == "GET" || method == "HEAD";
   bool uncounted = false;
   // The reads a replica serves: refused past --max_replica_lag, or when min_seq is
-  // not applied within --replica_read_wait (issue 16).
+  // not applied yet (issue 16). No wait here: the HTTP API has one thread, which a
+  // wait would hold for every connection; the client retries.
   const bool read = seg.size() >= 4 && seg[0] == "v1" && seg[1] == "shops" &&
                     (get || (post && seg.size() == 4 && seg[3] == "lookups"));
   absl::Status read_refused;
   if (read && !bad_query && !bad_path && bad_min_seq.ok()) {
-    read_refused = service_->CanRead(min_seq);
+    read_refused = service_->CanRead(min_seq, /*may_wait=*/false);
   }
   if (bad_query || bad_path) {
     code = internal::BadRequest(

@@ -286,7 +286,7 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
       id = prepared->id;
       wire::Response::Builder out = response->initRoot<wire::Response>();
       out.setId(id);
-      if (absl::Status s = service_->CanRead(0); !s.ok()) {
+      if (absl::Status s = service_->CanRead(0, /*may_wait=*/false); !s.ok()) {
         code = Fail(s, out);
       } else {
         code = internal::DoLookup(*service_, call, prepared->key.shop, prepared->email,
@@ -340,7 +340,8 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
   }
   Service& sv = *service_;
   if (IsRead(which)) {
-    if (absl::Status s = sv.CanRead(request.getMinSeq()); !s.ok()) return Fail(s, out);
+    const absl::Status s = sv.CanRead(request.getMinSeq(), /*may_wait=*/true);
+    if (!s.ok()) return Fail(s, out);
   }
   switch (which) {
     case R::CONNECT: return DoConnect(sv, call, request.getConnect(), out);

@@ -26,10 +26,11 @@ class DurabilityHooks {
   // check).
   virtual uint64_t DurableSeq() = 0;
   // OK, or why a read is refused right now (issue 16: a replica past
-  // --max_replica_lag, or one that has not applied `min_seq` within
-  // --replica_read_wait; may block that long): Unavailable. `min_seq` 0: no wait.
-  virtual absl::Status CanRead(uint64_t min_seq) {
+  // --max_replica_lag, or one that has not applied `min_seq`, waiting for it up to
+  // --replica_read_wait when `may_wait`): Unavailable. `min_seq` 0: nothing to wait for.
+  virtual absl::Status CanRead(uint64_t min_seq, bool may_wait) {
     (void)min_seq;
+    (void)may_wait;
     return absl::OkStatus();
   }
 };

@@ -249,10 +249,11 @@ class Service {
   // Admin only (issue 16, manual failover).
   absl::StatusOr<PromoteResult> Promote(const Call& call, bool force);
   // Before a read (issue 16): OK, or why a replica refuses it (DurabilityHooks::
-  // CanRead: its lag, or `min_seq` not applied in time; may wait that long).
-  absl::Status CanRead(uint64_t min_seq) const {
+  // CanRead: its lag, or `min_seq` not applied; with `may_wait` it waits for it up
+  // to --replica_read_wait, holding the calling thread).
+  absl::Status CanRead(uint64_t min_seq, bool may_wait) const {
     if (options_.durability == nullptr) return absl::OkStatus();
-    return options_.durability->CanRead(min_seq);
+    return options_.durability->CanRead(min_seq, may_wait);
   }
   // Anyone may ping: OK.
   absl::Status Ping(const Call& call) const { return absl::OkStatus(); }

@@ -210,7 +210,9 @@ class DurabilityAdapter final : public attrib::net::DurabilityHooks {
     if (absl::Status s = replication_->CanWrite(); !s.ok()) return s;
     return d_->CanWrite();
   }
-  absl::Status CanRead(uint64_t min_seq) override { return replication_->CanRead(min_seq); }
+  absl::Status CanRead(uint64_t min_seq, bool may_wait) override {
+    return replication_->CanRead(min_seq, may_wait);
+  }
   uint64_t LastAssignedSeq() override { return d_->last_assigned_seq(); }
   uint64_t DurableSeq() override {
     return std::min(d_->durable_seq(), replication_->AcknowledgedSeq());

@@ -45,10 +45,11 @@ ABSL_FLAG(std::string, primary_client_address, "",
 ABSL_FLAG(std::string, primary_http_address, "",
           "On a replica: the primary's HTTP API address (host:port) that 421 not_primary "
           "answers name, instead of the one the primary's welcome carries.");
-ABSL_FLAG(absl::Duration, replica_read_wait, absl::Seconds(1),
-          "On a replica: how long a read with min_seq (read-your-writes) may wait for the "
-          "replica to apply that record before it is refused with unavailable. The wait "
-          "holds one server thread, hence the bound.");
+ABSL_FLAG(absl::Duration, replica_read_wait, absl::Milliseconds(200),
+          "On a replica: how long a native-protocol read with min_seq (read-your-writes) "
+          "may wait for the replica to apply that record before it is refused with "
+          "unavailable. The wait holds a server thread and so delays the other "
+          "connections it serves: keep it short (the HTTP API never waits).");
 ABSL_FLAG(std::string, max_replica_lag, "",
           "On a replica: refuse reads with unavailable while it is further behind its "
           "primary than this: a number of records (\"1000\") or a time since it was last "
@@ -216,14 +217,17 @@ absl::Duration AttribdReplication::LagTime(const replication::ReplicaStatus& st)
   return std::max(absl::ZeroDuration(), absl::Now() - st.caught_up_at);
 }
 
-absl::Status AttribdReplication::CanRead(uint64_t min_seq) const {
+absl::Status AttribdReplication::CanRead(uint64_t min_seq, bool may_wait) const {
   if (!is_replica() || client_ == nullptr) return absl::OkStatus();
-  if (min_seq > 0 && !client_->WaitApplied(min_seq, read_wait_)) {
+  const absl::Duration wait = may_wait ? read_wait_ : absl::ZeroDuration();
+  if (min_seq > 0 && !client_->WaitApplied(min_seq, wait)) {
     const replication::ReplicaStatus st = client_->Status();
     return absl::UnavailableError(absl::StrCat(
         "min_seq: this replica has applied up to record ", st.applied_seq,
-        " and the read asks for at least ", min_seq, " (waited --replica_read_wait=",
-        absl::FormatDuration(read_wait_), "); read from the primary or retry"));
+        " and the read asks for at least ", min_seq,
+        may_wait ? absl::StrCat(" (waited --replica_read_wait=", absl::FormatDuration(wait), ")")
+                 : std::string(" (the HTTP API does not wait)"),
+        "; read from the primary or retry"));
   }
   if (max_lag_records_ == 0 && max_lag_time_ == absl::ZeroDuration()) return absl::OkStatus();
   const replication::ReplicaStatus st = client_->Status();

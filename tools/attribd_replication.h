@@ -77,8 +77,8 @@ class AttribdReplication {
   // OK on a primary; on a replica not_primary (common/not_primary.h).
   absl::Status CanWrite() const;
   // OK on a primary; on a replica: unavailable past --max_replica_lag, or when it
-  // has not applied `min_seq` within --replica_read_wait.
-  absl::Status CanRead(uint64_t min_seq) const;
+  // has not applied `min_seq` (waiting up to --replica_read_wait if `may_wait`).
+  absl::Status CanRead(uint64_t min_seq, bool may_wait) const;
   struct PromoteResult {
     uint64_t epoch = 0;
     uint64_t seq = 0;          // The new epoch's first record will be seq + 1.
