@@ -4,7 +4,8 @@
 // (tests/replication_e2e_test.cc):
 //  - not_primary: a write sent to a replica is answered with the primary's client
 //    address (native: ErrorCode notPrimary; HTTP: 421 with `primary`), the client
-//    library and attribctl follow it once, and a write's reply carries its seq.
+//    library and attribctl follow it once (never twice: a cascade of replicas), and
+//    a write's reply carries its seq.
 //  - read-your-writes: a read with min_seq waits for the replica to apply it, or is
 //    refused after --replica_read_wait naming both numbers; past --max_replica_lag
 //    a replica refuses reads.
@@ -194,6 +195,27 @@ TEST_F(ReplicationFailoverTest, WritesOnAReplicaAreRedirectedToThePrimary) {
       http_a.Send("POST", "/v1/shops/1/connections", R"({"email":"c4@x.com","affiliate":14})");
   EXPECT_EQ(wrote.status, 201) << wrote.body;
   EXPECT_FALSE(wrote.Header("attrib-seq").empty());
+}
+
+// A replica of a replica (a cascade): its not_primary names its upstream, itself a
+// replica. The client follows once, and returns that second not_primary as it is
+// (naming the real primary) instead of going on: a redirect never loops.
+TEST_F(ReplicationFailoverTest, ARedirectIsFollowedOnceOnly) {
+  a_ = StartNode("a", "");
+  b_ = StartNode("b", ReplicationOf(*a_));
+  auto c = StartNode("c", ReplicationOf(*b_));
+  const std::optional<PrimaryAddresses> upstream = GetNotPrimary(RefusedWrite(*c));
+  ASSERT_TRUE(upstream.has_value());
+  EXPECT_EQ(upstream->native, b_->address());
+  ASSERT_EQ(GetNotPrimary(RefusedWrite(*b_))->native, a_->address());
+  auto client = testing::Dial(*c);
+  ASSERT_NE(client, nullptr);
+  auto refused = client->Connect(ConnectOf(1, 11));
+  ASSERT_FALSE(refused.ok());
+  const std::optional<PrimaryAddresses> second = GetNotPrimary(refused.status());
+  ASSERT_TRUE(second.has_value()) << refused.status();
+  EXPECT_EQ(second->native, a_->address()) << refused.status();
+  EXPECT_EQ(client->followed_primary(), b_->address());
 }
 
 TEST_F(ReplicationFailoverTest, ReadsWithMinSeqWaitForTheReplicaOrAreRefused) {
