@@ -3,6 +3,7 @@
 // api_orders.cc, api_affiliates.cc and api_customers.cc.
 #include "http/api.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/not_primary.h"
 #include "common/status_code_name.h"
 #include "engine/engine.h"
 #include "http/api_internal.h"
@@ -147,12 +149,17 @@ int HttpStatusOf(absl::StatusCode code) {
 }
 
 void Problem(const absl::Status& status, ApiResponse* out, int http_status) {
-  const int code = http_status != 0 ? http_status : HttpStatusOf(status.code());
+  // Issue 16: a write sent to a replica is 421 Misdirected Request, naming the primary.
+  const std::optional<PrimaryAddresses> not_primary = GetNotPrimary(status);
+  const int code = not_primary.has_value() ? 421
+                   : http_status != 0      ? http_status
+                                           : HttpStatusOf(status.code());
   out->status = code;
   out->content_type = "application/problem+json";
   out->body.clear();
   JsonOut j(&out->body);
-  const absl::string_view name = StatusCodeName(status.code());
+  const absl::string_view name =
+      not_primary.has_value() ? "not_primary" : StatusCodeName(status.code());
   j.w().StartObject();
   j.Str("type", absl::StrCat("urn:attrib:problem:", name));
   j.Str("title", TitleOf(code));
@@ -174,6 +181,7 @@ void Problem(const absl::Status& status, ApiResponse* out, int http_status) {
       }
     }
   }
+  if (not_primary.has_value()) j.Str("primary", not_primary->http);
   j.w().EndObject();
 }
 
@@ -288,6 +296,18 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
       c.query.emplace_back(std::move(k), std::move(v));
     }
   }
+  // Issue 16, read-your-writes: ?min_seq=N on any read (taken out here, so the
+  // resources never see it).
+  uint64_t min_seq = 0;
+  absl::Status bad_min_seq;
+  for (auto it = c.query.begin(); it != c.query.end(); ++it) {
+    if (it->first != "min_seq") continue;
+    if (!absl::SimpleAtoi(it->second, &min_seq)) {
+      bad_min_seq = FieldError("min_seq", "expected a sequence number (an Attrib-Seq header)");
+    }
+    c.query.erase(it);
+    break;
+  }
   std::vector<std::string> seg;
   bool bad_path = false;
   for (absl::string_view s : absl::StrSplit(target.substr(target.empty() ? 0 : 1), '/')) {
@@ -298,9 +318,22 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
 
   const bool post = method == "POST", get = method == "GET" || method == "HEAD";
   bool uncounted = false;
+  // The reads a replica serves: refused past --max_replica_lag, or when min_seq is
+  // not applied yet (issue 16). No wait here: the HTTP API has one thread, which a
+  // wait would hold for every connection; the client retries.
+  const bool read = seg.size() >= 4 && seg[0] == "v1" && seg[1] == "shops" &&
+                    (get || (post && seg.size() == 4 && seg[3] == "lookups"));
+  absl::Status read_refused;
+  if (read && !bad_query && !bad_path && bad_min_seq.ok()) {
+    read_refused = service_->CanRead(min_seq, /*may_wait=*/false);
+  }
   if (bad_query || bad_path) {
     code = internal::BadRequest(
         absl::InvalidArgumentError("target: a bad percent-encoding in the path or query"), out);
+  } else if (!bad_min_seq.ok()) {
+    code = internal::BadRequest(bad_min_seq, out);
+  } else if (!read_refused.ok()) {
+    code = internal::Failed(read_refused, out);
   } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "whoami") {
     op = Operation::kAuth;
     if (get) {

@@ -256,6 +256,10 @@ class ApiConnection : public std::enable_shared_from_this<ApiConnection> {
     status_ = out.status;
     content_type_ = out.content_type;
     if (out.allow != nullptr) absl::StrAppend(&extra_headers_, "Allow: ", out.allow, "\r\n");
+    // Issue 16: a write's sequence number, for ?min_seq= reads on a replica.
+    if (out.wait_for_seq != 0) {
+      absl::StrAppend(&extra_headers_, "Attrib-Seq: ", out.wait_for_seq, "\r\n");
+    }
     body_ = std::move(out.body);
     Finish();
   }

@@ -70,6 +70,10 @@ enum ErrorCode {
   unavailable @14;        # Shutting down, or the disk refuses writes.
   dataLoss @15;
   unauthenticated @16;    # Send `auth` first (server started with a token).
+  # Issue 16: a write sent to a replica; Error.primary names the primary's client
+  # address (empty: not known yet). Not an absl code: inside attrib it is
+  # unavailable with a payload (common/not_primary.h).
+  notPrimary @17;
 }
 
 # --------------------------------------------------------------------- Values
@@ -295,7 +299,18 @@ struct Request {
     linkIdentifier @21 :LinkIdentifierRequest;
     unlinkIdentifier @22 :CustomerRequest;     # Exactly one of email, externalId.
     mergeCustomers @23 :MergeCustomersRequest;
+    promote @25 :PromoteRequest;         # Issue 16: a replica becomes the primary.
   }
+  # Issue 16, read-your-writes: a read on a replica waits (up to --replica_read_wait)
+  # until it has applied this sequence number (a write's Response.seq), else
+  # `unavailable`. 0: no wait. Ignored by writes and on a primary.
+  minSeq @24 :UInt64;
+}
+
+# Manual failover (attribctl promote): a replica stops following and becomes a
+# primary of a higher epoch.
+struct PromoteRequest {
+  force @0 :Bool;          # Promote even if not caught up with what it last heard.
 }
 
 # --------------------------------------------------------------------- Responses
@@ -304,6 +319,7 @@ struct Error {
   code @0 :ErrorCode;
   message @1 :Text;           # Starts with the field name for invalid arguments.
   currentAffiliate @2 :UInt64; # alreadyExists (already_connected): the current one.
+  primary @3 :Text;           # notPrimary: the primary's client address (host:port).
 }
 
 struct ConnectResult {
@@ -442,5 +458,17 @@ struct Response {
     affiliateList @17 :AffiliateList;     # searchAffiliates.
     customer @18 :Customer;               # getCustomer, linkIdentifier, unlinkIdentifier.
     merge @19 :IdentityChange;            # mergeCustomers.
+    promote @21 :PromoteResult;
   }
+  # Issue 16: on a write's reply, the log sequence number the write is durable up to
+  # (its own change and any it saw); pass it as Request.minSeq to read it back from a
+  # replica. 0 on reads.
+  seq @20 :UInt64;
+}
+
+struct PromoteResult {
+  epoch @0 :UInt64;        # The new primary's epoch (written into its log).
+  seq @1 :UInt64;          # The epoch record's sequence number.
+  appliedSeq @2 :UInt64;   # What the replica had applied when it stopped following.
+  primarySeq @3 :UInt64;   # What it had last heard the old primary had durable.
 }

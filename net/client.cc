@@ -28,6 +28,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/not_primary.h"
 #include "kj/exception.h"
 #include "net/client_tls.h"
 #include "net/frame.h"
@@ -179,6 +180,9 @@ absl::Status ReplyStatus(wire::Response::Reader response) {
 }
 
 absl::Status ErrorStatus(wire::Error::Reader error) {
+  if (error.getCode() == wire::ErrorCode::NOT_PRIMARY) {
+    return NotPrimaryError(View(error.getMessage()), {std::string(View(error.getPrimary())), ""});
+  }
   absl::Status status(FromWireCode(error.getCode()), View(error.getMessage()));
   if (status.code() == absl::StatusCode::kAlreadyExists && error.getCurrentAffiliate() != 0) {
     status.SetPayload(engine::kCurrentAffiliatePayload,
@@ -389,6 +393,31 @@ absl::StatusOr<Reply> Client::Receive() {
 }
 
 absl::StatusOr<Reply> Client::Call(capnp::MessageBuilder& request) {
+  absl::StatusOr<Reply> reply = CallHere(request);
+  if (reply.ok() || !options_.follow_not_primary) return reply;
+  const std::optional<PrimaryAddresses> primary = GetNotPrimary(reply.status());
+  if (!primary.has_value() || primary->native.empty() || primary->native == address_) {
+    return reply;
+  }
+  if (primary_ == nullptr || primary_address_ != primary->native) {
+    ClientOptions options = options_;
+    options.follow_not_primary = false;  // One hop: a second not_primary is returned.
+    absl::StatusOr<std::unique_ptr<Client>> c = Client::Connect(primary->native, options);
+    if (!c.ok()) {
+      return absl::Status(c.status().code(),
+                          absl::StrCat("following not_primary from ", address_, " to ",
+                                       primary->native, ": ", c.status().message()));
+    }
+    primary_ = *std::move(c);
+    primary_address_ = primary->native;
+  }
+  if (options_.on_follow) options_.on_follow(address_, primary_address_);
+  reply = primary_->Call(request);
+  if (!reply.ok() && IsConnectionError(reply.status())) primary_.reset();  // Redial next time.
+  return reply;
+}
+
+absl::StatusOr<Reply> Client::CallHere(capnp::MessageBuilder& request) {
   if (!broken_.ok()) return broken_;
   if (outstanding_ != 0) {
     return absl::FailedPreconditionError(absl::StrCat(

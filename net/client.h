@@ -34,6 +34,7 @@
 #define ATTRIB_NET_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,14 @@ struct ClientOptions {
   // tls_ca_file implies tls.
   bool tls = false;
   std::string tls_ca_file;
+  // Issue 16: a synchronous call answered not_primary (a write sent to a replica)
+  // whose error names the primary's address is sent once more, to that primary, on
+  // a second connection this client opens (with these options but following off, so
+  // it never goes further than one hop) and keeps for the next such call. The
+  // primary's answer is returned. Pipelined requests (Send/Receive) are not
+  // followed. on_follow, when set, is told each time (attribctl says so on stderr).
+  bool follow_not_primary = true;
+  std::function<void(absl::string_view replica, absl::string_view primary)> on_follow;
 };
 
 // One decoded response frame; owns its bytes. Responses come from the server we
@@ -128,8 +137,12 @@ class Client {
 
   // ---- Synchronous: send, flush, receive; a server error becomes the Status.
   // Needs no pipelined request outstanding (FailedPrecondition otherwise). A reply
-  // whose id is not the request's is an error of the connection.
+  // whose id is not the request's is an error of the connection. A not_primary
+  // error (common/not_primary.h: unavailable naming the primary) is followed once
+  // (ClientOptions::follow_not_primary).
   absl::StatusOr<Reply> Call(capnp::MessageBuilder& request);
+  // Where the last followed not_primary led ("" if none yet).
+  const std::string& followed_primary() const { return primary_address_; }
 
   absl::StatusOr<Reply> Connect(const engine::ConnectRequest& r);
   absl::StatusOr<Reply> Disconnect(uint64_t shop, absl::string_view email);
@@ -147,6 +160,13 @@ class Client {
   absl::StatusOr<Reply> Snapshot();
   absl::StatusOr<Reply> Ping();
   absl::StatusOr<Reply> Auth(absl::string_view token);
+  // Issue 16: make the replica this client is connected to the primary (admin).
+  absl::StatusOr<Reply> Promote(bool force);
+  // Read-your-writes: the typed calls from now on carry Request.minSeq = `seq` (a
+  // write reply's Response.seq; 0: none), so a replica answers only once it has
+  // applied it (or refuses after --replica_read_wait).
+  void SetMinSeq(uint64_t seq) { min_seq_ = seq; }
+  uint64_t min_seq() const { return min_seq_; }
   // The affiliate directory (client_affiliates.cc). SearchAffiliates sends the
   // query's email as entered (the server canonicalizes it).
   absl::StatusOr<Reply> PutAffiliate(const engine::PutAffiliateRequest& r);
@@ -179,6 +199,8 @@ class Client {
   absl::Status ReadSome(bool wait);
   // Marks the client broken with a connection error and returns it.
   absl::Status Fail(absl::Status status);
+  // Call() on this connection only.
+  absl::StatusOr<Reply> CallHere(capnp::MessageBuilder& request);
 
   int fd_;
   std::unique_ptr<internal::TlsChannel> tls_;  // Null: plain TCP.
@@ -191,6 +213,9 @@ class Client {
   std::vector<capnp::word> in_;          // Received bytes, word-aligned.
   size_t in_begin_ = 0;                  // First unconsumed byte in in_ (word-aligned).
   size_t in_bytes_ = 0;                  // End of the valid bytes in in_.
+  uint64_t min_seq_ = 0;                  // SetMinSeq.
+  std::unique_ptr<Client> primary_;       // Where not_primary led (follow_not_primary).
+  std::string primary_address_;
 };
 
 }  // namespace attrib::net

@@ -181,4 +181,8 @@ absl::StatusOr<Reply> Client::Auth(absl::string_view token) {
   });
 }
 
+absl::StatusOr<Reply> Client::Promote(bool force) {
+  return BuildAndCall(*this, [&](wire::Request::Builder q) { q.initPromote().setForce(force); });
+}
+
 }  // namespace attrib::net

@@ -26,6 +26,7 @@ absl::StatusOr<Reply> BuildAndCall(Client& client, Fill fill) {
   capnp::MallocMessageBuilder message;
   wire::Request::Builder request = message.initRoot<wire::Request>();
   request.setId(client.NextId());
+  if (client.min_seq() != 0) request.setMinSeq(client.min_seq());
   fill(request);
   return client.Call(message);
 }

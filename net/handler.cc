@@ -40,7 +40,7 @@ using Out = wire::Response::Builder;
 using R = wire::Request;
 
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
-constexpr size_t kKnownOperations = static_cast<size_t>(R::MERGE_CUSTOMERS) + 1;
+constexpr size_t kKnownOperations = static_cast<size_t>(R::PROMOTE) + 1;
 static_assert(kKnownOperations + 2 == RequestHandler::kOperationSlots,
               "a Request member was added: extend service::Operation");
 static_assert(static_cast<size_t>(wire::ErrorCode::UNAUTHENTICATED) + 1 ==
@@ -71,7 +71,21 @@ ATTRIB_SAME_ROW(GET_CUSTOMER, kGetCustomer);
 ATTRIB_SAME_ROW(LINK_IDENTIFIER, kLinkIdentifier);
 ATTRIB_SAME_ROW(UNLINK_IDENTIFIER, kUnlinkIdentifier);
 ATTRIB_SAME_ROW(MERGE_CUSTOMERS, kMergeCustomers);
+ATTRIB_SAME_ROW(PROMOTE, kPromote);
 #undef ATTRIB_SAME_ROW
+
+// The reads a replica serves (issue 16): they honour Request.minSeq and
+// --max_replica_lag. Stats, ping and auth are answered whatever the lag.
+bool IsRead(R::Which which) {
+  switch (which) {
+    case R::LOOKUP: case R::LOOKUP_BATCH: case R::LIST: case R::COUNT:
+    case R::GET_SETTINGS: case R::EXPLAIN: case R::GET_AFFILIATE:
+    case R::SEARCH_AFFILIATES: case R::GET_CUSTOMER:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // ------------------------------------------------------------------ Operations
 
@@ -272,8 +286,12 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
       id = prepared->id;
       wire::Response::Builder out = response->initRoot<wire::Response>();
       out.setId(id);
-      code = internal::DoLookup(*service_, call, prepared->key.shop, prepared->email,
-                                prepared->at, &prepared->key, out);
+      if (absl::Status s = service_->CanRead(0, /*may_wait=*/false); !s.ok()) {
+        code = Fail(s, out);
+      } else {
+        code = internal::DoLookup(*service_, call, prepared->key.shop, prepared->email,
+                                  prepared->at, &prepared->key, out);
+      }
       operation = Operation::kLookup;
     } else {
       capnp::FlatArrayMessageReader reader(frame,
@@ -284,6 +302,7 @@ void RequestHandler::HandleFrame(kj::ArrayPtr<const capnp::word> frame, Session*
       wire::Response::Builder out = response->initRoot<wire::Response>();
       out.setId(id);
       code = Dispatch(request, session, call, out);
+      if (call.wait_for_seq != 0) out.setSeq(call.wait_for_seq);
       operation = which < kKnownOperations ? static_cast<Operation>(which + 1)
                                            : Operation::kUnknown;
       session->wait_for_seq = call.wait_for_seq;
@@ -320,6 +339,10 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
     return Fail(absl::UnauthenticatedError("auth: this server requires `auth` first"), out);
   }
   Service& sv = *service_;
+  if (IsRead(which)) {
+    const absl::Status s = sv.CanRead(request.getMinSeq(), /*may_wait=*/true);
+    if (!s.ok()) return Fail(s, out);
+  }
   switch (which) {
     case R::CONNECT: return DoConnect(sv, call, request.getConnect(), out);
     case R::DISCONNECT: return DoDisconnect(sv, call, request.getDisconnect(), out);
@@ -366,6 +389,17 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
       return internal::DoUnlinkIdentifier(sv, call, request.getUnlinkIdentifier(), out);
     case R::MERGE_CUSTOMERS:
       return internal::DoMergeCustomers(sv, call, request.getMergeCustomers(), out);
+    case R::PROMOTE: {
+      absl::StatusOr<service::PromoteResult> r =
+          sv.Promote(call, request.getPromote().getForce());
+      if (!r.ok()) return Fail(r.status(), out);
+      wire::PromoteResult::Builder b = out.initPromote();
+      b.setEpoch(r->epoch);
+      b.setSeq(r->seq);
+      b.setAppliedSeq(r->applied_seq);
+      b.setPrimarySeq(r->primary_seq);
+      return kOk;
+    }
   }
   // A member added to the schema after this server was built: the client can carry
   // on with the operations this server knows.

@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/not_primary.h"
 #include "net/handler.h"
 
 namespace attrib::net {
@@ -87,9 +88,14 @@ absl::Status UnknownUnionMember(absl::string_view field, uint16_t which) {
 
 
 wire::ErrorCode SetError(const absl::Status& status, wire::Error::Builder out) {
-  const wire::ErrorCode code = ToWireCode(status.code());
+  const std::optional<PrimaryAddresses> not_primary = GetNotPrimary(status);
+  const wire::ErrorCode code =
+      not_primary.has_value() ? wire::ErrorCode::NOT_PRIMARY : ToWireCode(status.code());
   out.setCode(code);
   CopyText(status.message(), out.initMessage(status.message().size()));
+  if (not_primary.has_value()) {
+    CopyText(not_primary->native, out.initPrimary(not_primary->native.size()));
+  }
   if (status.code() == absl::StatusCode::kAlreadyExists) {
     if (const auto payload =
             status.GetPayload(engine::kCurrentAffiliatePayload)) {

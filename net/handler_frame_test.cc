@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "capnp/any.h"
+#include "common/not_primary.h"
+#include "net/handler_convert.h"
 #include "net/handler_test_util.h"
 
 namespace attrib::net {
@@ -146,8 +148,9 @@ TEST_F(HandlerTest, TruncatedAndEmptyFramesAreErrors) {
 
 TEST_F(HandlerTest, UnknownUnionMemberIsUnimplementedAndKeepsTheConnection) {
   // How the frame is made: build an ordinary ping Request, then overwrite its union
-  // discriminant in the data section. Request's data section is two words: the id
-  // (bytes 0-7) and the discriminant (a UInt16 at bytes 8-9), as the generated
+  // discriminant in the data section. Request's data section is three words: the id
+  // (bytes 0-7), the discriminant (a UInt16 at bytes 8-9) and minSeq (issue 16,
+  // bytes 16-23), as the generated
   // Request::Reader::which() reads it (getDataField<Which>(4)). 42 is past the last
   // member (ping = 14), as a Request from a newer schema would be.
   capnp::MallocMessageBuilder message;
@@ -155,7 +158,7 @@ TEST_F(HandlerTest, UnknownUnionMemberIsUnimplementedAndKeepsTheConnection) {
   request.setId(555);
   request.setPing();
   kj::ArrayPtr<kj::byte> data = message.getRoot<capnp::AnyStruct>().getDataSection();
-  ASSERT_EQ(data.size(), 16u);
+  ASSERT_EQ(data.size(), 24u);
   const uint16_t discriminant = 42;
   std::memcpy(data.begin() + 8, &discriminant, sizeof(discriminant));
   ASSERT_EQ(static_cast<uint16_t>(message.getRoot<wire::Request>().which()), 42);
@@ -239,6 +242,25 @@ TEST(WireCodeTest, MirrorsAbslStatusCodes) {
   EXPECT_EQ(WireCodeName(wire::ErrorCode::ALREADY_EXISTS), "already_exists");
   EXPECT_EQ(WireCodeName(wire::ErrorCode::UNAUTHENTICATED), "unauthenticated");
   EXPECT_EQ(WireCodeName(static_cast<wire::ErrorCode>(40)), "unknown_code");
+}
+
+// Issue 16: not_primary is unavailable with a payload inside attrib, its own wire
+// code (17) with the primary's address outside.
+TEST(WireCodeTest, NotPrimaryHasItsOwnCodeAndCarriesThePrimary) {
+  EXPECT_EQ(WireCodeName(wire::ErrorCode::NOT_PRIMARY), "not_primary");
+  EXPECT_EQ(FromWireCode(wire::ErrorCode::NOT_PRIMARY), absl::StatusCode::kUnavailable);
+  capnp::MallocMessageBuilder m;
+  wire::Error::Builder e = m.initRoot<wire::Error>();
+  EXPECT_EQ(SetError(NotPrimaryError("not_primary: a replica", {"10.0.0.1:7411", "h:1"}), e),
+            wire::ErrorCode::NOT_PRIMARY);
+  EXPECT_EQ(e.getCode(), wire::ErrorCode::NOT_PRIMARY);
+  EXPECT_EQ(std::string(e.getPrimary().cStr()), "10.0.0.1:7411");
+  EXPECT_EQ(std::string(e.getMessage().cStr()), "not_primary: a replica");
+  // Any other unavailable stays unavailable, with no primary.
+  capnp::MallocMessageBuilder m2;
+  wire::Error::Builder e2 = m2.initRoot<wire::Error>();
+  EXPECT_EQ(SetError(absl::UnavailableError("disk full"), e2), wire::ErrorCode::UNAVAILABLE);
+  EXPECT_EQ(e2.getPrimary().size(), 0u);
 }
 
 TEST_F(HandlerTest, OperationCountsListNonZeroOnesByName) {

@@ -111,6 +111,7 @@ void RequestHandler::PrepareFrames(absl::Span<const kj::ArrayPtr<const capnp::wo
       if (request.which() != R::LOOKUP) continue;
       const wire::LookupRequest::Reader r = request.getLookup();
       if (r.getExternalId().size() > 0) continue;  // By external id: the normal path.
+      if (request.getMinSeq() != 0) continue;      // Read-your-writes: the normal path.
       PreparedFrame& p = prepared[i];
       p.id = request.getId();
       p.at = r.getAt();

@@ -47,11 +47,15 @@ wire::ErrorCode ToWireCode(absl::StatusCode code) {
 }
 
 absl::StatusCode FromWireCode(wire::ErrorCode code) {
+  // Issue 16: inside attrib a not_primary error is unavailable with a payload
+  // (common/not_primary.h).
+  if (code == wire::ErrorCode::NOT_PRIMARY) return absl::StatusCode::kUnavailable;
   if (U(code) > kLastWireCode) return absl::StatusCode::kUnknown;
   return static_cast<absl::StatusCode>(U(code));
 }
 
 absl::string_view WireCodeName(wire::ErrorCode code) {
+  if (code == wire::ErrorCode::NOT_PRIMARY) return "not_primary";
   if (U(code) > kLastWireCode) return "unknown_code";
   return StatusCodeName(static_cast<absl::StatusCode>(U(code)));
 }

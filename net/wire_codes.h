@@ -1,6 +1,7 @@
 // net/wire_codes.h
 //
-// The wire ErrorCode (net/attrib.capnp) mirrors absl::StatusCode one to one; these
+// The wire ErrorCode (net/attrib.capnp) mirrors absl::StatusCode one to one, plus
+// notPrimary (17, issue 16: unavailable with a payload inside attrib); these
 // convert between them and name a code for people ("not_found"). Shared by the
 // handler (server side) and the client library.
 //
@@ -15,7 +16,8 @@
 namespace attrib::net {
 
 wire::ErrorCode ToWireCode(absl::StatusCode code);
-// Codes outside the known range (a newer server) become kUnknown.
+// Codes outside the known range (a newer server) become kUnknown; notPrimary (issue
+// 16) becomes kUnavailable (ErrorStatus adds the primary as the payload).
 absl::StatusCode FromWireCode(wire::ErrorCode code);
 absl::string_view WireCodeName(wire::ErrorCode code);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <list>
 #include <thread>
@@ -63,6 +64,8 @@ struct LogShipper::Impl {
   int listen_fd = -1;
   std::string bound;
   std::thread accept_thread;
+  std::atomic<uint64_t> epoch{0};
+  std::atomic<uint64_t> epoch_start{0};
 
   mutable absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
@@ -129,11 +132,21 @@ void LogShipper::Impl::Serve(Peer* peer) {
   if (status.ok() && from == 0) {
     status = absl::InvalidArgumentError("replication: hello asks for record 0");
   }
-  if (status.ok() && epoch > options.epoch) {
+  if (const uint64_t mine = this->epoch.load(); status.ok() && epoch > mine) {
     const std::string msg =
         absl::StrCat("the replica has followed epoch ", epoch, "; this primary's is ",
-                     options.epoch, " (a newer primary exists)");
+                     mine, " (a newer primary exists)");
     Refuse(peer->fd, RefusedReason::kStaleEpoch, msg);
+    status = absl::FailedPreconditionError(msg);
+  }
+  if (const uint64_t start = epoch_start.load();
+      status.ok() && epoch < this->epoch.load() && start != 0 && from > start) {
+    const std::string msg = absl::StrCat(
+        "the replica's log (epoch ", epoch, ") goes on to record ", from - 1,
+        ", past record ", start - 1, " where this primary's epoch ", this->epoch.load(),
+        " began: its records from ", start,
+        " on were never replicated here (start it again with an empty --data_dir)");
+    Refuse(peer->fd, RefusedReason::kDiverged, msg);
     status = absl::FailedPreconditionError(msg);
   }
   if (status.ok()) {
@@ -176,7 +189,10 @@ absl::Status LogShipper::Impl::Stream(Peer* peer, uint64_t from) {
   persistence::ChangeFeed feed(fs, options.wal_dir, options.archive_dir);
   uint64_t next = from;
   std::string out;
-  AppendFrame(FrameType::kWelcome, PairBody(options.epoch, durable_seq()), &out);
+  AppendFrame(FrameType::kWelcome,
+              WelcomeBody({epoch.load(), durable_seq(), options.client_address,
+                           options.http_address}),
+              &out);
   if (absl::Status s = WriteAll(peer->fd, out, kPeerTimeout, stop); !s.ok()) return s;
   if (from > durable_seq() + 1) {
     const std::string msg = absl::StrCat("the replica asks for record ", from,
@@ -265,7 +281,16 @@ absl::Status LogShipper::Impl::SendSnapshot(Peer* peer) {
 
 LogShipper::LogShipper(persistence::FileSystem* fs, std::function<uint64_t()> durable_seq,
                        LogShipperOptions options)
-    : impl_(std::make_unique<Impl>(fs, std::move(durable_seq), std::move(options))) {}
+    : impl_(std::make_unique<Impl>(fs, std::move(durable_seq), std::move(options))) {
+  impl_->epoch.store(impl_->options.epoch);
+  impl_->epoch_start.store(impl_->options.epoch_start_seq);
+}
+
+void LogShipper::SetEpoch(uint64_t epoch, uint64_t start_seq) {
+  impl_->epoch_start.store(start_seq);
+  impl_->epoch.store(epoch);
+}
+uint64_t LogShipper::epoch() const { return impl_->epoch.load(); }
 
 LogShipper::~LogShipper() { Shutdown(); }
 

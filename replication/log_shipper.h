@@ -16,7 +16,7 @@
 // to come, --sync_replicas). A slow replica slows only its own threads: the log is
 // read from disk, nothing is buffered per replica beyond one frame.
 //
-// Thread-safety: Start() once; NotifyDurable(), Replicas(), bound_address() and
+// Thread-safety: Start() once; NotifyDurable(), Replicas(), bound_address(), SetEpoch() and
 // Shutdown() (idempotent, joins every thread; also run by the destructor) from any
 // thread.
 #ifndef ATTRIB_REPLICATION_LOG_SHIPPER_H_
@@ -41,6 +41,13 @@ struct LogShipperOptions {
   std::string archive_dir;             // --wal_archive; empty: none.
   std::string snapshot_dir;            // DATA/snapshots: served to empty replicas.
   uint64_t epoch = 0;                  // The primary's epoch (sent in kWelcome).
+  // The first record of this node's own epoch (replication/epoch_file.h; 0: none):
+  // a replica of an older epoch whose log goes past it is refused (kDiverged).
+  uint64_t epoch_start_seq = 0;
+  // Where this node serves clients (its --listen and --http_listen as bound), sent
+  // in kWelcome: a replica names them in its not_primary errors.
+  std::string client_address;
+  std::string http_address;
   size_t max_replicas = 8;             // --replication_max_replicas.
   size_t max_frame_bytes = 4 << 20;    // --replication_max_frame_bytes.
   absl::Duration heartbeat = absl::Milliseconds(500);
@@ -76,6 +83,10 @@ class LogShipper {
   // now (k >= 1): everything up to it is durable on at least k replicas. 0 when
   // fewer than k are connected.
   uint64_t DurableOnReplicas(size_t k) const;
+  // A promotion (attribctl promote): welcomes from now on carry `epoch`, and
+  // replicas that followed a higher one are refused against it.
+  void SetEpoch(uint64_t epoch, uint64_t start_seq);
+  uint64_t epoch() const;
   void Shutdown();
 
  private:

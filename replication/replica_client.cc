@@ -31,6 +31,10 @@ struct ReplicaClient::Impl {
   absl::Status Session();
   absl::Status Handle(const Frame& f);
   void AckLoop(int fd, const bool* session_over);
+  // After a frame from the primary: applied everything it has durable?
+  void NoteCaughtUp() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    if (status.applied_seq >= status.primary_durable_seq) status.caught_up_at = absl::Now();
+  }
 
   Follower* const follower;
   const std::function<uint64_t()> local_durable;
@@ -114,24 +118,34 @@ absl::Status ReplicaClient::Impl::Handle(const Frame& f) {
   uint64_t a = 0, b = 0;
   switch (f.type) {
     case FrameType::kWelcome: {
-      if (absl::Status s = ParsePair(f, &a, &b); !s.ok()) return s;
+      absl::StatusOr<Welcome> w = ParseWelcome(f);
+      if (!w.ok()) return w.status();
       absl::MutexLock lock(&mu);
-      if (a < status.epoch) {
+      if (w->epoch < status.epoch) {
         give_up = true;
         return absl::FailedPreconditionError(
-            absl::StrCat("the primary's epoch ", a, " is older than the epoch ", status.epoch,
-                         " this replica has followed (an old primary)"));
+            absl::StrCat("the primary's epoch ", w->epoch, " is older than the epoch ",
+                         status.epoch, " this replica has followed (an old primary)"));
       }
-      status.epoch = a;
-      status.primary_durable_seq = std::max(status.primary_durable_seq, b);
+      if (w->epoch > status.epoch && options.on_epoch) {
+        // Remembered before anything of that epoch is applied (fencing survives a
+        // restart). Under mu: the callback only writes a small file.
+        if (absl::Status s = options.on_epoch(w->epoch); !s.ok()) return s;
+      }
+      status.epoch = w->epoch;
+      status.primary_durable_seq = std::max(status.primary_durable_seq, w->durable_seq);
+      if (!w->client_address.empty()) status.primary_client_address = w->client_address;
+      if (!w->http_address.empty()) status.primary_http_address = w->http_address;
       status.connected = true;
       status.last_error.clear();
+      NoteCaughtUp();
       return absl::OkStatus();
     }
     case FrameType::kHeartbeat: {
       if (absl::Status s = ParsePair(f, &a, &b); !s.ok()) return s;
       absl::MutexLock lock(&mu);
       status.primary_durable_seq = std::max(status.primary_durable_seq, a);
+      NoteCaughtUp();
       ++ack_wanted;
       return absl::OkStatus();
     }
@@ -151,6 +165,7 @@ absl::Status ReplicaClient::Impl::Handle(const Frame& f) {
         status.primary_durable_seq = std::max(status.primary_durable_seq, records->back().seq);
       }
       status.applied_seq = follower->next_seq() - 1;
+      NoteCaughtUp();
       ++ack_wanted;
       return absl::OkStatus();
     }
@@ -159,7 +174,8 @@ absl::Status ReplicaClient::Impl::Handle(const Frame& f) {
           f.body.empty() ? RefusedReason::kError : static_cast<RefusedReason>(f.body[0]);
       const std::string message = f.body.empty() ? "" : f.body.substr(1);
       absl::MutexLock lock(&mu);
-      if (reason == RefusedReason::kStaleEpoch || reason == RefusedReason::kNeedSnapshot) {
+      if (reason == RefusedReason::kStaleEpoch || reason == RefusedReason::kNeedSnapshot ||
+          reason == RefusedReason::kDiverged) {
         give_up = true;
       }
       return absl::FailedPreconditionError(absl::StrCat("the primary refused: ", message));
@@ -201,6 +217,7 @@ void ReplicaClient::Start() {
   if (impl_->started) return;
   impl_->started = true;
   impl_->status.applied_seq = impl_->follower->next_seq() - 1;
+  impl_->status.caught_up_at = absl::Now();
   impl_->thread = std::thread([this] { impl_->Run(); });
 }
 
@@ -212,6 +229,15 @@ void ReplicaClient::NotifyDurable(uint64_t) {
 ReplicaStatus ReplicaClient::Status() const {
   absl::MutexLock lock(&impl_->mu);
   return impl_->status;
+}
+
+bool ReplicaClient::WaitApplied(uint64_t seq, absl::Duration timeout) const {
+  absl::MutexLock lock(&impl_->mu);
+  const auto applied = [this, seq]() ABSL_SHARED_LOCKS_REQUIRED(impl_->mu) {
+    return impl_->status.applied_seq >= seq || impl_->stopping;
+  };
+  impl_->mu.AwaitWithTimeout(absl::Condition(&applied), timeout);
+  return impl_->status.applied_seq >= seq;
 }
 
 void ReplicaClient::Shutdown() {

@@ -82,9 +82,13 @@ TEST(ReplicationStreamTest, AReplicaFollowsWritesAcknowledgesAndResumesAfterRest
 
   // Writes while the replica follows.
   for (int i = 0; i < 1500; ++i) w.Step();
+  // The client's applied_seq, not the follower's next_seq: the local log numbers a
+  // record before the engine applies it, so next_seq alone may run one record ahead
+  // of the state compared below (seen under ThreadSanitizer).
   const auto caught_up = [&] {
-    return replica.follower->next_seq() == p.node.durability->last_assigned_seq() + 1 &&
-           p.node.durability->durable_seq() == p.node.durability->last_assigned_seq();
+    const uint64_t last = p.node.durability->last_assigned_seq();
+    return replica.follower->next_seq() == last + 1 && client->Status().applied_seq == last &&
+           p.node.durability->durable_seq() == last;
   };
   ASSERT_TRUE(Eventually(caught_up)) << client->Status().last_error;
   EXPECT_TRUE(replica.State() == p.node.State());
@@ -127,6 +131,42 @@ TEST(ReplicationStreamTest, AReplicaThatFollowedANewerEpochRefusesAnOlderPrimary
   EXPECT_NE(client->Status().last_error.find("epoch 5"), std::string::npos)
       << client->Status().last_error;
   EXPECT_FALSE(client->Status().connected);
+}
+
+// A promoted primary (SetEpoch with the record its own epoch began at) refuses a
+// replica of an older epoch whose log goes past that record (an old primary's
+// unreplicated tail: kDiverged, for good), and serves one whose log ends before it.
+TEST(ReplicationStreamTest, APromotedPrimaryRefusesAReplicaWithAnOldPrimarysTail) {
+  SCOPED_TRACE(::testing::Message() << "seed " << kSeed);
+  persistence::FaultInjectingFileSystem fs(1);
+  Primary p(&fs, /*epoch=*/0);
+  engine::replay_testing::RandomWorkload w(p.node.engine.get(), &p.node.clock, kSeed);
+  for (int i = 0; i < 50; ++i) w.Step();
+  ASSERT_TRUE(Eventually([&] {
+    return p.node.durability->durable_seq() == p.node.durability->last_assigned_seq();
+  }));
+  const uint64_t end = p.node.durability->last_assigned_seq();
+  ASSERT_GT(end, 10u);
+  // As if this node was promoted at record 10: its own epoch 1 began at 11.
+  p.shipper->SetEpoch(1, 11);
+  EXPECT_EQ(p.shipper->epoch(), 1u);
+  Node replica(&fs, "/replica", true);
+  // A replica with nothing (epoch 0) follows: its log ends before record 11.
+  auto client = Follow(&replica, p.shipper->bound_address(), /*epoch=*/0);
+  ASSERT_TRUE(Eventually([&] { return replica.follower->next_seq() == end + 1; }))
+      << client->Status().last_error;
+  EXPECT_EQ(client->Status().epoch, 1u);
+  client->Shutdown();
+  // Now it claims epoch 0 with records past 10 (as an old primary would): refused.
+  client = Follow(&replica, p.shipper->bound_address(), /*epoch=*/0);
+  ASSERT_TRUE(Eventually([&] { return client->Status().stopped_retrying; }));
+  EXPECT_NE(client->Status().last_error.find("never replicated here"), std::string::npos)
+      << client->Status().last_error;
+  // Having followed epoch 1, it is served again.
+  client->Shutdown();
+  client = Follow(&replica, p.shipper->bound_address(), /*epoch=*/1);
+  ASSERT_TRUE(Eventually([&] { return client->Status().connected; }))
+      << client->Status().last_error;
 }
 
 TEST(ReplicationStreamTest, AnEmptyReplicaBehindTheKeptLogStartsFromThePrimarysSnapshot) {

@@ -67,6 +67,29 @@ std::string RefusedBody(RefusedReason reason, absl::string_view message) {
   return s;
 }
 
+std::string WelcomeBody(const Welcome& w) {
+  std::string s = PairBody(w.epoch, w.durable_seq);
+  if (!w.client_address.empty() || !w.http_address.empty()) {
+    absl::StrAppend(&s, w.client_address, "\n", w.http_address);
+  }
+  return s;
+}
+
+absl::StatusOr<Welcome> ParseWelcome(const Frame& f) {
+  if (f.body.size() < 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replication: a welcome of ", f.body.size(), " bytes (at least 16)"));
+  }
+  Welcome w;
+  w.epoch = Get64(f.body.data());
+  w.durable_seq = Get64(f.body.data() + 8);
+  const absl::string_view rest = absl::string_view(f.body).substr(16);
+  const size_t nl = rest.find('\n');
+  w.client_address = std::string(rest.substr(0, nl));
+  if (nl != absl::string_view::npos) w.http_address = std::string(rest.substr(nl + 1));
+  return w;
+}
+
 absl::StatusOr<bool> FrameReader::Next(Frame* frame) {
   const size_t have = buffer_.size() - start_;
   if (have < kFrameHeaderBytes) return false;

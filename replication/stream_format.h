@@ -16,7 +16,11 @@
 //     kAck        u64 durable_seq (fdatasync'ed in the replica's log), u64 applied_seq
 //     kSnapshotRequest  (empty; instead of a hello) send me your newest snapshot
 //   primary -> replica
-//     kWelcome    u64 epoch, u64 durable_seq: the stream follows
+//     kWelcome    u64 epoch, u64 durable_seq: the stream follows; then (issue 16,
+//                 optional: a 16-byte welcome is still read) the primary's client
+//                 addresses as UTF-8 "native\nhttp" (its --listen and --http_listen
+//                 as bound; either may be empty), which a replica names in its
+//                 not_primary errors
 //     kRecords    log records exactly as in the write-ahead log (persistence/
 //                 log_format.h: length, masked CRC of seq + payload, seq, payload),
 //                 consecutive sequence numbers, only durable ones
@@ -69,6 +73,9 @@ enum class RefusedReason : uint8_t {
   kTooManyReplicas = 3,
   // Anything else (the message says what).
   kError = 4,
+  // The replica followed an older epoch past the record where this primary's own
+  // epoch began (an old primary's unreplicated tail): it must start over empty.
+  kDiverged = 5,
 };
 
 inline constexpr size_t kFrameHeaderBytes = 9;
@@ -84,6 +91,16 @@ std::string PairBody(uint64_t a, uint64_t b);
 // InvalidArgument naming the frame when the body is not 16 bytes.
 absl::Status ParsePair(const Frame& f, uint64_t* a, uint64_t* b);
 std::string RefusedBody(RefusedReason reason, absl::string_view message);
+
+struct Welcome {
+  uint64_t epoch = 0;
+  uint64_t durable_seq = 0;
+  std::string client_address;  // The primary's --listen ("" if not sent).
+  std::string http_address;    // Its --http_listen ("" if none or not sent).
+};
+std::string WelcomeBody(const Welcome& w);
+// InvalidArgument when shorter than 16 bytes.
+absl::StatusOr<Welcome> ParseWelcome(const Frame& f);
 
 // Splits a byte stream into frames. Feed() what arrived; Next() returns the next
 // whole frame, nullopt-like false when more bytes are needed, or an error (a frame

@@ -88,3 +88,35 @@ TEST(StreamFormatTest, RecordsVerifyAndMustBeConsecutive) {
 
 }  // namespace
 }  // namespace attrib::replication
+
+namespace attrib::replication {
+namespace {
+
+TEST(StreamFormatTest, WelcomeCarriesTheClientAddressesAndOldWelcomesStillParse) {
+  Frame f;
+  f.type = FrameType::kWelcome;
+  f.body = WelcomeBody({3, 41, "127.0.0.1:7411", "127.0.0.1:7412"});
+  absl::StatusOr<Welcome> w = ParseWelcome(f);
+  ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_EQ(w->epoch, 3u);
+  EXPECT_EQ(w->durable_seq, 41u);
+  EXPECT_EQ(w->client_address, "127.0.0.1:7411");
+  EXPECT_EQ(w->http_address, "127.0.0.1:7412");
+  // Without an HTTP API.
+  f.body = WelcomeBody({1, 2, "127.0.0.1:7411", ""});
+  w = ParseWelcome(f);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->client_address, "127.0.0.1:7411");
+  EXPECT_EQ(w->http_address, "");
+  // The first part's 16-byte welcome.
+  f.body = PairBody(5, 6);
+  w = ParseWelcome(f);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->epoch, 5u);
+  EXPECT_EQ(w->client_address, "");
+  f.body = "short";
+  EXPECT_FALSE(ParseWelcome(f).ok());
+}
+
+}  // namespace
+}  // namespace attrib::replication

@@ -25,6 +25,14 @@ class DurabilityHooks {
   // nothing left to commit, so no reply should still be waiting (the server's stall
   // check).
   virtual uint64_t DurableSeq() = 0;
+  // OK, or why a read is refused right now (issue 16: a replica past
+  // --max_replica_lag, or one that has not applied `min_seq`, waiting for it up to
+  // --replica_read_wait when `may_wait`): Unavailable. `min_seq` 0: nothing to wait for.
+  virtual absl::Status CanRead(uint64_t min_seq, bool may_wait) {
+    (void)min_seq;
+    (void)may_wait;
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace attrib::service

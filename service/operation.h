@@ -42,6 +42,7 @@ enum class Operation : uint8_t {
   kLinkIdentifier,
   kUnlinkIdentifier,
   kMergeCustomers,
+  kPromote,  // Issue 16: manual failover.
   kUnknown,
 };
 inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kUnknown) + 1;
@@ -52,7 +53,8 @@ inline absl::string_view OperationName(Operation op) {
       "count",       "getSettings", "putSettings", "attribute", "reverse", "explain",
       "stats",       "snapshot", "auth",       "ping",    "putAffiliate",
       "getAffiliate", "disableAffiliate", "searchAffiliates", "getCustomer",
-      "linkIdentifier", "unlinkIdentifier", "mergeCustomers", "unknown",
+      "linkIdentifier", "unlinkIdentifier", "mergeCustomers", "promote",
+      "unknown",
   };
   const size_t i = static_cast<size_t>(op);
   return i < kOperationCount ? kNames[i] : "unknown";

@@ -176,6 +176,14 @@ absl::Status Service::Snapshot(const Call& call) {
   return options_.snapshot();
 }
 
+absl::StatusOr<PromoteResult> Service::Promote(const Call& call, bool force) {
+  if (absl::Status s = CheckAdmin(call.scope, "promote", /*write=*/true); !s.ok()) return s;
+  if (!options_.promote) {
+    return absl::UnimplementedError("promote: this server has no replication");
+  }
+  return options_.promote(force);
+}
+
 absl::Status Service::Ready() const {
   if (options_.durability == nullptr) return absl::OkStatus();
   return options_.durability->CanWrite();

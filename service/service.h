@@ -63,11 +63,22 @@ struct ServerFacts {
   int64_t oldest_durability_wait_ms = 0;
 };
 
+// What attribctl promote reports (issue 16).
+struct PromoteResult {
+  uint64_t epoch = 0;        // The new primary's epoch.
+  uint64_t seq = 0;          // Its log's last record when promoted.
+  uint64_t applied_seq = 0;  // What the replica had applied when it stopped following.
+  uint64_t primary_seq = 0;  // What it had last heard its primary had durable.
+};
+
 struct ServiceOptions {
   std::function<ServerFacts()> server_facts;  // May be empty.
   std::function<absl::Status()> snapshot;     // Empty: `snapshot` is unimplemented.
   DurabilityHooks* durability = nullptr;      // Null: in memory only.
   WebhookHooks webhooks;                      // Issue 13 (webhook_hooks.h).
+  // Issue 16: make this replica the primary (force: even if it is behind what it
+  // last heard). Empty: `promote` is unimplemented (no replication).
+  std::function<absl::StatusOr<PromoteResult>(bool force)> promote;
 };
 
 // One request in flight (Begin() .. Finish()).
@@ -235,6 +246,15 @@ class Service {
   // --- Server.
   absl::StatusOr<StatsResult> Stats(const Call& call) const;
   absl::Status Snapshot(const Call& call);
+  // Admin only (issue 16, manual failover).
+  absl::StatusOr<PromoteResult> Promote(const Call& call, bool force);
+  // Before a read (issue 16): OK, or why a replica refuses it (DurabilityHooks::
+  // CanRead: its lag, or `min_seq` not applied; with `may_wait` it waits for it up
+  // to --replica_read_wait, holding the calling thread).
+  absl::Status CanRead(uint64_t min_seq, bool may_wait) const {
+    if (options_.durability == nullptr) return absl::OkStatus();
+    return options_.durability->CanRead(min_seq, may_wait);
+  }
   // Anyone may ping: OK.
   absl::Status Ping(const Call& call) const { return absl::OkStatus(); }
   // Ready: recovered (the service exists only after recovery) and writes are not

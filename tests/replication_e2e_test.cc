@@ -27,6 +27,7 @@
 #include "net/client.h"
 #include "tests/attribd_process.h"
 #include "tests/http_client.h"
+#include "tests/replication_e2e_util.h"
 
 namespace attrib {
 namespace {
@@ -37,35 +38,9 @@ using testing::RunCommand;
 
 constexpr uint64_t kShop = 1;
 
-// The "replication on HOST:PORT" part of a startup line.
-std::string ReplicationAddress(const AttribdProcess& p) {
-  const std::string key = "replication on ";
-  const size_t at = p.banner().find(key);
-  if (at == std::string::npos) return "";
-  const size_t start = at + key.size();
-  const size_t end = p.banner().find_first_of(",) ", start);
-  return p.banner().substr(start, end - start);
-}
-
-// The value of an unlabelled series on a metrics page ("" if absent).
-std::string Metric(const AttribdProcess& p, absl::string_view name) {
-  testing::HttpClient http(p.metrics_address());
-  const std::string body = http.Send("GET", "/metrics").body;
-  const std::string key = absl::StrCat("\n", name, " ");
-  const size_t at = body.find(key);
-  if (at == std::string::npos) return "";
-  const size_t start = at + key.size();
-  return body.substr(start, body.find('\n', start) - start);
-}
-
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (!done()) {
-    if (absl::Now() > deadline) return false;
-    std::this_thread::yield();
-  }
-  return true;
-}
+using testing::Eventually;
+using testing::Metric;
+using testing::ReplicationAddress;
 
 class ReplicationE2eTest : public ::testing::Test {
  protected:
@@ -156,7 +131,9 @@ TEST_F(ReplicationE2eTest, AReplicaServesThePrimarysWritesAndRefusesItsOwn) {
   EXPECT_EQ(Metric(*primary_, "attrib_replication_is_replica"), "0");
   EXPECT_EQ(Metric(*primary_, "attrib_replication_replicas"), "1");
 
-  auto r = testing::Dial(*replica_);
+  net::ClientOptions no_follow;
+  no_follow.follow_not_primary = false;  // tests/replication_failover_test follows.
+  auto r = testing::Dial(*replica_, no_follow);
   ASSERT_NE(r, nullptr);
   engine::ConnectRequest c;
   c.shop = kShop;

@@ -75,6 +75,12 @@ ABSL_FLAG(std::string, cursor, "", "list: start after this cursor (from a previo
 ABSL_FLAG(uint32_t, limit, 0, "list: page size (default 100, at most 1000).");
 ABSL_FLAG(bool, all, false, "list: follow cursors and print every page.");
 ABSL_FLAG(uint32_t, pipeline, 256, "import: requests in flight without a reply.");
+ABSL_FLAG(bool, force, false,
+          "promote: even if the replica has not applied what it last heard its primary "
+          "had durable (those writes are then lost to the new primary).");
+ABSL_FLAG(uint64_t, min_seq, 0,
+          "Reads: answer only once the server has applied this log sequence number (a "
+          "write's seq, read-your-writes on a replica); 0: no wait.");
 ABSL_FLAG(std::string, external_id, "",
           "connect/disconnect/lookup/attribute: the customer's external id (the shop "
           "platform's customer id; issue 12), alone or with the email.");
@@ -139,6 +145,10 @@ constexpr Subcommand kSubcommands[] = {
     {"stats", "   Server statistics.", RunStats},
     {"ping", "   Round trip to the server.", RunPing},
     {"snapshot", "   Asks the server to write a snapshot now.", RunSnapshot},
+    {"promote", "[--force]   Makes the replica at --server the primary (manual failover,\n"
+                "      issue 16): it stops following, takes a higher epoch and accepts\n"
+                "      writes. Refused unless it has applied all its primary had durable.",
+     RunPromote},
     {"import", "--shop=N FILE.csv|- [--source=import] [--mode=if_absent|reassign]\n"
                "      [--pipeline=256]   Streams a CSV with a header row (columns email,\n"
                "      affiliate_id, optional name, connected_at) as connects; reports\n"
@@ -165,7 +175,9 @@ std::string UsageText() {
   absl::StrAppend(&text,
                   "\nExit status: 0 ok; 1 the server answered with an error (e.g. not_found,\n"
                   "already_connected; for import: some rows were rejected); 2 usage error;\n"
-                  "3 cannot reach the server, or the connection was lost.\n");
+                  "3 cannot reach the server, or the connection was lost.\n"
+                  "A write sent to a replica is answered not_primary with the primary's\n"
+                  "address: attribctl sends it there once and says so on stderr.\n");
   return text;
 }
 
@@ -265,6 +277,8 @@ absl::StatusOr<CtlOptions> OptionsFromFlags(const CommandLine& line) {
   o.status = absl::GetFlag(FLAGS_status);
   o.external_id = absl::GetFlag(FLAGS_external_id);
   o.keep = absl::GetFlag(FLAGS_keep);
+  o.force = absl::GetFlag(FLAGS_force);
+  o.min_seq = absl::GetFlag(FLAGS_min_seq);
   return o;
 }
 

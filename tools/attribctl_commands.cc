@@ -433,4 +433,12 @@ int RunSnapshot(const CtlOptions& options) {
       [&](wire::Response::Reader) { Output(options.json).SnapshotDone(); });
 }
 
+int RunPromote(const CtlOptions& options) {
+  if (int rc = ExpectArgs(options, "promote", 0, "[--force]"); rc != kExitOk) return rc;
+  return CallOnce(
+      options, "promote", wire::Response::PROMOTE,
+      [&](net::Client& c) { return c.Promote(options.force); },
+      [&](wire::Response::Reader reply) { Output(options.json).Promoted(reply.getPromote()); });
+}
+
 }  // namespace attrib::tools

@@ -62,6 +62,7 @@ void PrintIdentityChange(const CtlOptions& options, wire::IdentityChange::Reader
 int RunStats(const CtlOptions& options);
 int RunPing(const CtlOptions& options);
 int RunSnapshot(const CtlOptions& options);
+int RunPromote(const CtlOptions& options);
 
 }  // namespace attrib::tools
 

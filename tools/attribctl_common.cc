@@ -3,6 +3,7 @@
 #include "tools/attribctl_common.h"
 
 #include <algorithm>
+#include <iostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -22,7 +23,16 @@ absl::StatusOr<std::unique_ptr<net::Client>> OpenClient(const CtlOptions& option
   client_options.auth_token = options.token;
   client_options.tls = options.tls;
   client_options.tls_ca_file = options.tls_ca;
-  return net::Client::Connect(options.server, client_options);
+  // Issue 16: a write sent to a replica goes once more, to the primary it names.
+  client_options.on_follow = [](absl::string_view replica, absl::string_view primary) {
+    std::cout.flush();
+    std::cerr << "attribctl: not_primary: " << replica
+              << " is a replica; sending to the primary at " << primary << '\n';
+  };
+  absl::StatusOr<std::unique_ptr<net::Client>> client =
+      net::Client::Connect(options.server, client_options);
+  if (client.ok() && options.min_seq != 0) (*client)->SetMinSeq(options.min_seq);
+  return client;
 }
 
 int ExitCodeFor(const absl::Status& status) {

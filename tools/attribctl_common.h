@@ -72,6 +72,8 @@ struct CtlOptions {
   std::string status;                 // affiliate: active | disabled | "".
   std::string external_id;            // connect/disconnect/lookup/attribute (issue 12).
   std::string keep;                   // customer merge: into | from | earliest | "".
+  bool force = false;                 // promote --force.
+  uint64_t min_seq = 0;               // Reads: Request.minSeq (issue 16).
 };
 
 // Prints "attribctl: <message>" and the usage text on stderr; returns kExitUsage.

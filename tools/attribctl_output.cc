@@ -379,6 +379,21 @@ void Output::Pong(absl::string_view server, absl::Duration rtt) const {
   PrintLine(absl::StrFormat("pong from %s in %.3f ms", std::string(server), ms));
 }
 
+void Output::Promoted(wire::PromoteResult::Reader r) const {
+  if (json_) {
+    return PrintLine(JsonObject()
+                         .Uint("epoch", r.getEpoch())
+                         .Uint("seq", r.getSeq())
+                         .Uint("applied_seq", r.getAppliedSeq())
+                         .Uint("primary_seq", r.getPrimarySeq())
+                         .Done());
+  }
+  PrintLine(absl::StrFormat(
+      "promoted: primary of epoch %d; its log ends at record %d (applied %d of the %d its "
+      "old primary had durable when last heard)",
+      r.getEpoch(), r.getSeq(), r.getAppliedSeq(), r.getPrimarySeq()));
+}
+
 void Output::SnapshotDone() const {
   if (json_) return PrintLine(JsonObject().Bool("snapshot", true).Done());
   PrintLine("snapshot written");

@@ -52,6 +52,7 @@ class Output {
   bool json() const { return json_; }
 
   void Connected(wire::ConnectResult::Reader r) const;
+  void Promoted(wire::PromoteResult::Reader r) const;
   void Disconnected(wire::Connection::Reader removed) const;
   // `query`: the email as the user gave it.
   void Lookup(absl::string_view query, wire::LookupResult::Reader r) const;

@@ -210,6 +210,9 @@ class DurabilityAdapter final : public attrib::net::DurabilityHooks {
     if (absl::Status s = replication_->CanWrite(); !s.ok()) return s;
     return d_->CanWrite();
   }
+  absl::Status CanRead(uint64_t min_seq, bool may_wait) override {
+    return replication_->CanRead(min_seq, may_wait);
+  }
   uint64_t LastAssignedSeq() override { return d_->last_assigned_seq(); }
   uint64_t DurableSeq() override {
     return std::min(d_->durable_seq(), replication_->AcknowledgedSeq());
@@ -496,6 +499,13 @@ int main(int argc, char** argv) {
     return Fail(s);
   }
   DurabilityAdapter hooks(durability->get(), &replication);
+  const auto promote = [&replication](bool force)
+      -> absl::StatusOr<attrib::service::PromoteResult> {
+    absl::StatusOr<attrib::tools::AttribdReplication::PromoteResult> r =
+        replication.Promote(force);
+    if (!r.ok()) return r.status();
+    return attrib::service::PromoteResult{r->epoch, r->seq, r->applied_seq, r->primary_seq};
+  };
   handler_options.durability = &hooks;
   server_options.durability = &hooks;
   handler_options.snapshot = [d = durability->get()] { return d->SnapshotNow().status(); };
@@ -504,7 +514,7 @@ int main(int argc, char** argv) {
   attrib::service::Service service(
       &engine, attrib::service::ServiceOptions{handler_options.server_facts,
                                                handler_options.snapshot, &hooks,
-                                               (*webhooks)->hooks});
+                                               (*webhooks)->hooks, promote});
   attrib::net::RequestHandler handler(&service, handler_options);
   attrib::net::Server server(&handler, server_options);
   server_ptr = &server;
@@ -531,6 +541,17 @@ int main(int argc, char** argv) {
     }
     http_note = absl::StrCat(", http on http://", http->bound_address(), ", admin page http://",
                             http->bound_address(), "/admin/");
+  }
+
+  // The replication listener's welcome names the servers' addresses (a replica's
+  // not_primary errors point there), so it starts once they listen.
+  if (absl::Status s = replication.StartListener(
+          server.bound_address(), http != nullptr ? http->bound_address() : "");
+      !s.ok()) {
+    server.Shutdown();
+    server.Wait();
+    if (http != nullptr) http->Shutdown();
+    return Fail(s);
   }
 
   // Metrics: a separate HTTP server on its own thread, reading every layer's figures.

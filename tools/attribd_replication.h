@@ -7,8 +7,15 @@
 //  - --replica_of=host:port: this node is a replica of that primary's
 //    --replication_listen: it follows the primary's log (replication::ReplicaClient
 //    and Follower), writes it to its own data directory, serves reads, and refuses
-//    every write with `unavailable` and a message that starts "not_primary:" and
-//    names the primary (a dedicated not_primary code and redirects are to come).
+//    every write with not_primary (common/not_primary.h) naming the primary's client
+//    addresses: those its welcome carried, or --primary_client_address /
+//    --primary_http_address.
+//  - Reads on a replica (CanRead): past --max_replica_lag they are refused with
+//    `unavailable`; one with a min_seq the replica has not applied waits up to
+//    --replica_read_wait, then is refused naming both numbers.
+//  - Promote() (attribctl promote): the replica stops following, records a higher
+//    epoch in DATA/replication_epoch (replication/epoch_file.h) and accepts writes;
+//    its listener (if any) ships with the new epoch.
 //  - --sync_replicas=K (with --replication_listen): a write's reply waits until the
 //    primary's log and K replicas' logs have made it durable. The log's durable
 //    callback goes through OnLocalDurable(); the servers get, through the sink set
@@ -17,10 +24,10 @@
 //    every acknowledgement). K = 0: the local one, as without replication.
 // The two may be combined (a replica that serves replicas of its own).
 //
-// Thread-safety: Configure() and Start() by main before the servers start;
-// CanWrite(), OnLocalDurable(), AcknowledgedSeq(), WriteMetrics() and Describe()
-// from any thread; Shutdown() by main
-// after the servers stopped.
+// Thread-safety: Configure(), Bootstrap() and Start() by main before the servers
+// start, StartListener() by main once they listen; CanWrite(), CanRead(),
+// Promote(), OnLocalDurable(), AcknowledgedSeq(), WriteMetrics() and Describe()
+// from any thread; Shutdown() by main after the servers stopped.
 #ifndef ATTRIB_TOOLS_ATTRIBD_REPLICATION_H_
 #define ATTRIB_TOOLS_ATTRIBD_REPLICATION_H_
 
@@ -32,11 +39,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/metrics_text.h"
 #include "engine/engine.h"
 #include "persistence/durability.h"
 #include "persistence/file_system.h"
+#include "replication/epoch_file.h"
 #include "replication/follower.h"
 #include "replication/log_shipper.h"
 #include "replication/replica_client.h"
@@ -55,13 +64,31 @@ class AttribdReplication {
   // Before recovery, on a replica: an empty data directory whose primary no longer
   // keeps its whole log gets the primary's snapshot (replication/bootstrap.h).
   absl::Status Bootstrap(persistence::FileSystem* fs, const persistence::DataDir& dir);
-  // After recovery: starts the listener and/or follows the primary.
+  // After recovery: a replica starts following its primary.
   absl::Status Start(persistence::FileSystem* fs, persistence::Durability* durability,
                      engine::Engine* engine);
+  // Once the servers listen: starts --replication_listen, whose welcome names
+  // `client_address` and `http_address` (the servers' bound addresses).
+  absl::Status StartListener(const std::string& client_address,
+                             const std::string& http_address);
 
-  bool is_replica() const { return !replica_of_.empty(); }
-  // OK on a primary; on a replica, why writes are refused.
+  // A replica that has not been promoted.
+  bool is_replica() const { return !replica_of_.empty() && !promoted_.load(); }
+  // OK on a primary; on a replica not_primary (common/not_primary.h).
   absl::Status CanWrite() const;
+  // OK on a primary; on a replica: unavailable past --max_replica_lag, or when it
+  // has not applied `min_seq` (waiting up to --replica_read_wait if `may_wait`).
+  absl::Status CanRead(uint64_t min_seq, bool may_wait) const;
+  struct PromoteResult {
+    uint64_t epoch = 0;
+    uint64_t seq = 0;          // The new epoch's first record will be seq + 1.
+    uint64_t applied_seq = 0;
+    uint64_t primary_seq = 0;  // The old primary's durable seq as last heard.
+  };
+  // Stops following and becomes a primary of a higher epoch. FailedPrecondition on
+  // a primary, and (unless `force`) when the replica has not applied what it last
+  // heard the primary had durable.
+  absl::StatusOr<PromoteResult> Promote(bool force);
   // The servers' NotifyDurable (both front ends); called at once with what is
   // acknowledged already.
   void SetDurableSink(std::function<void(uint64_t)> sink);
@@ -79,8 +106,25 @@ class AttribdReplication {
   // Recomputes the acknowledged sequence number and tells the sink when it grew.
   void Publish();
 
+  // The replica's lag: records, and how long since it was last caught up.
+  uint64_t LagRecords(const replication::ReplicaStatus& st) const;
+  absl::Duration LagTime(const replication::ReplicaStatus& st) const;
+
   std::string listen_;
+  std::string data_dir_;
+  persistence::FileSystem* fs_ = nullptr;
+  persistence::Durability* durability_ = nullptr;
   uint32_t sync_replicas_ = 0;
+  std::string primary_client_address_;  // --primary_client_address.
+  std::string primary_http_address_;    // --primary_http_address.
+  absl::Duration read_wait_;            // --replica_read_wait.
+  uint64_t max_lag_records_ = 0;        // --max_replica_lag as records (0: off).
+  absl::Duration max_lag_time_;         // --max_replica_lag as time (0: off).
+  std::string max_lag_text_;
+  std::atomic<bool> promoted_{false};
+  std::atomic<bool> promoting_{false};  // One Promote() at a time.
+  mutable absl::Mutex promote_mu_;      // The epoch file (never held while joining).
+  replication::EpochRecord epoch_ ABSL_GUARDED_BY(promote_mu_);
   std::atomic<uint64_t> local_durable_{0};
   mutable absl::Mutex publish_mu_;
   std::function<void(uint64_t)> sink_ ABSL_GUARDED_BY(publish_mu_);
@@ -89,7 +133,11 @@ class AttribdReplication {
   replication::LogShipperOptions shipper_options_;
   replication::ReplicaClientOptions client_options_;
   absl::Mutex gate_;
+  // Owned by shipper_ (main thread: StartListener, Shutdown); read through
+  // shipper_ptr_ by every other thread (it is published once it has started).
   std::unique_ptr<replication::LogShipper> shipper_;
+  std::atomic<replication::LogShipper*> shipper_ptr_{nullptr};
+  replication::LogShipper* shipper() const { return shipper_ptr_.load(); }
   std::unique_ptr<replication::Follower> follower_;
   std::unique_ptr<replication::ReplicaClient> client_;
 };
