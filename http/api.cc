@@ -317,7 +317,6 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
   }
 
   const bool post = method == "POST", get = method == "GET" || method == "HEAD";
-  bool uncounted = false;
   // The reads a replica serves: refused past --max_replica_lag, or when min_seq is
   // not applied yet (issue 16). No wait here: the HTTP API has one thread, which a
   // wait would hold for every connection; the client retries.
@@ -341,10 +340,9 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
     } else {
       code = not_allowed("GET");
     }
-  } else if (internal::RouteWebhooks(c, method, seg, &code)) {
-    // Webhook endpoints and the change feed (api_webhooks.cc). Not counted per
-    // operation yet: service::Operation's rows are the native protocol's ordinals.
-    uncounted = true;
+  } else if (internal::RouteWebhooks(c, method, seg, &op, &code)) {
+    // Webhook endpoints and the change feed (api_webhooks.cc), counted under their
+    // HTTP-only operations (service/operation.h).
   } else if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "stats") {
     op = Operation::kStats;
     code = get ? internal::Stats(c) : not_allowed("GET");
@@ -398,12 +396,12 @@ void Api::Handle(const ApiRequest& request, ApiResponse* out) {
   } else {
     code = absl::StatusCode::kNotFound;
   }
-  if (code == absl::StatusCode::kNotFound && op == Operation::kUnknown && !uncounted) {
+  if (code == absl::StatusCode::kNotFound && op == Operation::kUnknown) {
     Problem(absl::NotFoundError(absl::StrCat(target, ": no such resource (see /v1/openapi.json)")),
             out);
   }
   out->wait_for_seq = call.wait_for_seq;
-  if (!uncounted) service_->Finish(call, op, code);
+  service_->Finish(call, op, code);
 }
 
 }  // namespace attrib::http

@@ -20,6 +20,7 @@
 #include "engine/identity_types.h"
 #include "http/api.h"
 #include "http/json_out.h"
+#include "service/operation.h"
 #include "service/service.h"
 
 namespace attrib::http::internal {
@@ -97,6 +98,7 @@ absl::StatusCode Changes(Ctx& c);
 // /v1/shops/{shop}/webhooks[/{id}[/rotate_secret]] and /v1/changes: true when `seg`
 // (the decoded path segments) is one of them, with *code set (and c.shop, c.param).
 bool RouteWebhooks(Ctx& c, absl::string_view method, const std::vector<std::string>& seg,
+                   service::Operation* op,
                    absl::StatusCode* code);
 
 }  // namespace attrib::http::internal

@@ -2,6 +2,7 @@
 // problem documents, scopes, the durability wait it reports, counting.
 #include "http/api.h"
 
+#include <map>
 #include <string>
 #include <utility>
 
@@ -182,6 +183,26 @@ TEST_F(ApiTest, BatchCountsSettingsAndStatsCountHttpRequestsPerOperation) {
   }
   EXPECT_TRUE(counted) << Call("GET", "/v1/stats").body;
   EXPECT_EQ(Json(Call("GET", "/v1/openapi.json"))["openapi"].GetString(), std::string("3.1.0"));
+}
+
+TEST_F(ApiTest, WebhookAndChangeFeedRequestsAreCountedUnderTheirOwnOperations) {
+  // Whatever the result (this codec test has no webhook deliverer), each request is
+  // counted once under its HTTP-only operation (service/operation.h).
+  Call("GET", "/v1/shops/1/webhooks");
+  Call("POST", "/v1/shops/1/webhooks", R"({"url":"http://127.0.0.1:9/h"})");
+  Call("GET", "/v1/shops/1/webhooks/ep_1");
+  Call("PATCH", "/v1/shops/1/webhooks/ep_1", R"({"enabled":false})");
+  Call("POST", "/v1/shops/1/webhooks/ep_1/rotate_secret");
+  Call("DELETE", "/v1/shops/1/webhooks/ep_1");
+  Call("GET", "/v1/changes?from=1");
+  rapidjson::Document d = Json(Call("GET", "/v1/stats"));
+  std::map<std::string, uint64_t> counts;
+  for (const auto& op : d["operations"].GetArray()) counts[S(op["operation"])] += op["count"].GetUint64();
+  for (const char* name : {"listWebhooks", "createWebhook", "getWebhook", "updateWebhook",
+                           "rotateWebhookSecret", "deleteWebhook", "changes"}) {
+    EXPECT_EQ(counts[name], 1u) << name << ": " << Call("GET", "/v1/stats").body;
+  }
+  EXPECT_EQ(counts["unknown"], 0u);
 }
 
 }  // namespace

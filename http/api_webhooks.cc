@@ -259,7 +259,8 @@ absl::StatusCode Changes(Ctx& c) {
 namespace attrib::http::internal {
 
 bool RouteWebhooks(Ctx& c, absl::string_view method, const std::vector<std::string>& seg,
-                   absl::StatusCode* code) {
+                   service::Operation* op, absl::StatusCode* code) {
+  using service::Operation;
   const size_t n = seg.size();
   const bool get = method == "GET" || method == "HEAD", post = method == "POST";
   const auto not_allowed = [&](const char* allow) {
@@ -270,6 +271,7 @@ bool RouteWebhooks(Ctx& c, absl::string_view method, const std::vector<std::stri
     return absl::StatusCode::kInvalidArgument;
   };
   if (n == 2 && seg[0] == "v1" && seg[1] == "changes") {
+    *op = Operation::kChanges;
     *code = get ? Changes(c) : not_allowed("GET");
     return true;
   }
@@ -283,11 +285,15 @@ bool RouteWebhooks(Ctx& c, absl::string_view method, const std::vector<std::stri
   }
   c.shop = *shop;
   if (n == 4) {
+    *op = post ? Operation::kCreateWebhook : Operation::kListWebhooks;
     *code = post ? CreateWebhook(c) : get ? ListWebhooks(c) : not_allowed("GET, POST");
     return true;
   }
   c.param = seg[4];
   if (n == 5) {
+    *op = get                   ? Operation::kGetWebhook
+          : method == "DELETE"  ? Operation::kDeleteWebhook
+                                : Operation::kUpdateWebhook;
     *code = get                   ? GetWebhook(c)
             : method == "PATCH"   ? PatchWebhook(c)
             : method == "DELETE"  ? DeleteWebhook(c)
@@ -295,6 +301,7 @@ bool RouteWebhooks(Ctx& c, absl::string_view method, const std::vector<std::stri
     return true;
   }
   if (seg[5] != "rotate_secret") return false;
+  *op = Operation::kRotateWebhookSecret;
   *code = post ? RotateWebhookSecret(c) : not_allowed("POST");
   return true;
 }

@@ -41,7 +41,8 @@ using R = wire::Request;
 
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
 constexpr size_t kKnownOperations = static_cast<size_t>(R::PROMOTE) + 1;
-static_assert(kKnownOperations + 2 == RequestHandler::kOperationSlots,
+static_assert(kKnownOperations + 2 + service::kHttpOnlyOperations ==
+                  RequestHandler::kOperationSlots,
               "a Request member was added: extend service::Operation");
 static_assert(static_cast<size_t>(wire::ErrorCode::UNAUTHENTICATED) + 1 ==
               RequestHandler::kCodeSlots);

@@ -43,8 +43,19 @@ enum class Operation : uint8_t {
   kUnlinkIdentifier,
   kMergeCustomers,
   kPromote,  // Issue 16: manual failover.
+  // --- Operations only the HTTP API has (no Request member; counted and timed like
+  // the others). They come after the native ones, whose rows are the Request
+  // union's ordinals + 1: a new Request member goes before this block.
+  kCreateWebhook,
+  kListWebhooks,
+  kGetWebhook,
+  kUpdateWebhook,
+  kDeleteWebhook,
+  kRotateWebhookSecret,
+  kChanges,
   kUnknown,
 };
+inline constexpr size_t kHttpOnlyOperations = 7;
 inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kUnknown) + 1;
 
 inline absl::string_view OperationName(Operation op) {
@@ -54,6 +65,8 @@ inline absl::string_view OperationName(Operation op) {
       "stats",       "snapshot", "auth",       "ping",    "putAffiliate",
       "getAffiliate", "disableAffiliate", "searchAffiliates", "getCustomer",
       "linkIdentifier", "unlinkIdentifier", "mergeCustomers", "promote",
+      "createWebhook", "listWebhooks", "getWebhook", "updateWebhook", "deleteWebhook",
+      "rotateWebhookSecret", "changes",
       "unknown",
   };
   const size_t i = static_cast<size_t>(op);
