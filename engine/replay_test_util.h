@@ -51,6 +51,8 @@ struct State {
   std::vector<WebhookEndpoint> webhooks;  // By id.
   // Customers with aliases: primary -> aliases (identity_index.h).
   std::map<std::pair<ShopId, std::string>, std::vector<std::string>> identities;
+  // The customer directory (customer_directory.h): primary key -> entry.
+  std::map<std::pair<ShopId, std::string>, CustomerEntry> customers;
   friend bool operator==(const State&, const State&) = default;
 };
 
@@ -72,6 +74,11 @@ inline State Dump(const Engine& e) {
   e.identity().ForEachLocked(
       [&](ShopId shop, const CustomerIdentifiers& c) {
         s.identities[{shop, c.primary}] = c.aliases;
+      },
+      [] {});
+  e.customers().ForEachLocked(
+      [&](ShopId shop, absl::string_view key, const CustomerEntry& c) {
+        s.customers[{shop, std::string(key)}] = c;
       },
       [] {});
   return s;

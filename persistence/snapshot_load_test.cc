@@ -122,7 +122,13 @@ TEST_F(SnapshotLoadTest, OwnersFollowTheConnectionShardsAndRemapIntoAnyOwnerTabl
   }
   absl::StatusOr<SnapshotInfo> loaded = LoadSnapshot(&fs_, path, &target);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_TRUE(DumpAll(target) == DumpAll(live));
+  snapshot_testing::FullState target_state = DumpAll(target);
+  // The disconnected customers stay in the target's customer directory (it remembers
+  // customers without a connection): not part of the comparison.
+  for (engine::AffiliateId a = 70'001; a <= 70'003; ++a) {
+    EXPECT_EQ(target_state.state.customers.erase({3, absl::StrCat("gone", a, "@example.com")}), 1u);
+  }
+  EXPECT_TRUE(target_state == DumpAll(live));
   for (engine::ShopId shop = 1; shop <= 5; ++shop) {
     EXPECT_EQ(*target.CountShop(shop), *live.CountShop(shop)) << shop;
     EXPECT_EQ(*target.CountsByAffiliate(shop), *live.CountsByAffiliate(shop)) << shop;
