@@ -31,6 +31,10 @@ class RecordingSink : public MutationSink {
     absl::MutexLock lock(&mu_);
     return std::move(mutations_);
   }
+  std::vector<Mutation> Copy() {
+    absl::MutexLock lock(&mu_);
+    return mutations_;
+  }
   // Mutation i (0-based) has sequence number i + 1; this is the last one given.
   uint64_t LastSeq() {
     absl::MutexLock lock(&mu_);
