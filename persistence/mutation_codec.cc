@@ -607,7 +607,8 @@ std::string Describe(const engine::PutSettings& op) {
       s.auto_link_identifiers && s.merge_conflict == engine::MergeConflictRule::kKeepEarliest
           ? std::string()
           : absl::StrCat(" auto_link_identifiers=", Bool(s.auto_link_identifiers),
-                         " merge_conflict=", engine::MergeConflictRuleName(s.merge_conflict)));
+                         " merge_conflict=", engine::MergeConflictRuleName(s.merge_conflict)),
+      s.customer_directory ? "" : " customer_directory=false");
 }
 
 std::string Describe(const engine::RecordOrder& op) {

@@ -489,6 +489,8 @@ TEST_F(SnapshotLoadTest, ChecksumsOnSeveralThreadsNameTheFirstDamagedBlock) {
 // committed golden files (seed 7, 150 connects, 100 orders, 4 shards, fence 5). Run by
 // hand before a format change, so the old version's golden file exists:
 //   snapshot_load_test --gtest_also_run_disabled_tests --gtest_filter=*WriteGolden*
+// (Versions 4 and 5 have goldens of their own pieces: snapshot_identity_test's and
+// snapshot_customers_test's WriteGoldenV4/V5; do not run this one over them.)
 TEST_F(SnapshotLoadTest, DISABLED_WriteGolden) {
   FakeClock clock(kStartMs);
   Engine live(Options(4, &clock));
