@@ -40,7 +40,7 @@ using Out = wire::Response::Builder;
 using R = wire::Request;
 
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
-constexpr size_t kKnownOperations = static_cast<size_t>(R::MERGE_CUSTOMERS) + 1;
+constexpr size_t kKnownOperations = static_cast<size_t>(R::PUT_CUSTOMER) + 1;
 static_assert(kKnownOperations + 2 == RequestHandler::kOperationSlots,
               "a Request member was added: extend service::Operation");
 static_assert(static_cast<size_t>(wire::ErrorCode::UNAUTHENTICATED) + 1 ==
@@ -71,6 +71,8 @@ ATTRIB_SAME_ROW(GET_CUSTOMER, kGetCustomer);
 ATTRIB_SAME_ROW(LINK_IDENTIFIER, kLinkIdentifier);
 ATTRIB_SAME_ROW(UNLINK_IDENTIFIER, kUnlinkIdentifier);
 ATTRIB_SAME_ROW(MERGE_CUSTOMERS, kMergeCustomers);
+ATTRIB_SAME_ROW(SEARCH_CUSTOMERS, kSearchCustomers);
+ATTRIB_SAME_ROW(PUT_CUSTOMER, kPutCustomer);
 #undef ATTRIB_SAME_ROW
 
 // ------------------------------------------------------------------ Operations
@@ -175,6 +177,7 @@ wire::ErrorCode DoAttribute(Service& sv, Call& call, wire::AttributeRequest::Rea
   if (!is_new.ok()) return Fail(is_new.status(), out);
   req.customer_is_new = *is_new;
   req.ordered_at = OptionalTime(r.getOrderedAt());
+  if (r.getName().size() > 0) req.name = std::string(View(r.getName()));
   absl::StatusOr<engine::AttributeResult> result = sv.Attribute(call, req);
   if (!result.ok()) return Fail(result.status(), out);
   wire::AttributeResult::Builder w = out.initAttribute();
@@ -366,6 +369,10 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
       return internal::DoUnlinkIdentifier(sv, call, request.getUnlinkIdentifier(), out);
     case R::MERGE_CUSTOMERS:
       return internal::DoMergeCustomers(sv, call, request.getMergeCustomers(), out);
+    case R::SEARCH_CUSTOMERS:
+      return internal::DoSearchCustomers(sv, call, request.getSearchCustomers(), out);
+    case R::PUT_CUSTOMER:
+      return internal::DoPutCustomer(sv, call, request.getPutCustomer(), out);
   }
   // A member added to the schema after this server was built: the client can carry
   // on with the operations this server knows.

@@ -42,6 +42,8 @@ enum class Operation : uint8_t {
   kLinkIdentifier,
   kUnlinkIdentifier,
   kMergeCustomers,
+  kSearchCustomers,  // Issue 12: the customer directory.
+  kPutCustomer,
   kUnknown,
 };
 inline constexpr size_t kOperationCount = static_cast<size_t>(Operation::kUnknown) + 1;
@@ -52,7 +54,8 @@ inline absl::string_view OperationName(Operation op) {
       "count",       "getSettings", "putSettings", "attribute", "reverse", "explain",
       "stats",       "snapshot", "auth",       "ping",    "putAffiliate",
       "getAffiliate", "disableAffiliate", "searchAffiliates", "getCustomer",
-      "linkIdentifier", "unlinkIdentifier", "mergeCustomers", "unknown",
+      "linkIdentifier", "unlinkIdentifier", "mergeCustomers", "searchCustomers",
+      "putCustomer",    "unknown",
   };
   const size_t i = static_cast<size_t>(op);
   return i < kOperationCount ? kNames[i] : "unknown";

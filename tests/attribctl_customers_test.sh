@@ -6,7 +6,8 @@
 # them, attribctl `customer show/link/unlink/merge` (human and --json), the limits'
 # messages; then a restart (the identifiers come back from the log, then from a
 # snapshot) and attrib-restore `history` showing the link and the merge, and
-# `verify` checking the identifier index.
+# `verify` checking the identifier index; the customer directory (attribute --name,
+# customer show/name/search, the setting) and its survival of a snapshot.
 # Usage: attribctl_customers_test.sh ATTRIBCTL ATTRIBD ATTRIB_RESTORE
 # Starts its own attribd on 127.0.0.1:0 in a temporary directory.
 set -uo pipefail
@@ -39,6 +40,23 @@ expect settings 0 '^merge_conflict=keep_external_id$' -- settings set --shop 2 m
 expect settings_bad 2 '^$' -- settings set --shop 2 merge_conflict=maybe
 expect bad_ext 1 '^$' -- connect --shop 1 --external-id "$(printf 'a\tb')" 7
 grep -q 'external_id: control character U+0009' "$dir/stderr" || { echo "FAIL bad_ext message: $(cat "$dir/stderr")"; failures=$((failures + 1)); }
+# The customer directory: customers seen without a connection, names, search.
+expect dir_order 0 'order 1 for the customer' -- attribute --shop 3 d1 --email Dana@Example.com --name 'Dana Scully'
+expect dir_show 0 '^customer dana@example.com: .*; not connected; directory: name "Dana Scully", 1 orders seen \(first ' \
+  -- customer show --shop 3 dana@example.com
+expect dir_name 0 'directory: name "Dana S."' -- customer name --shop 3 dana@example.com 'Dana S.'
+expect dir_order2 0 'order 2 for the customer' -- attribute --shop 3 d2 --email dana@example.com
+expect dir_fox 0 '' -- attribute --shop 3 d3 --email fox@example.com --name 'Fox Mulder'
+expect dir_ext 0 '' -- attribute --shop 3 d4 --external-id cus_x --name 'Walter'
+expect dir_search_email 0 '^customer dana@example.com: .*2 orders seen' -- customer search --shop 3 --email=DAN
+expect dir_search_name 0 '^customer fox@example.com: ' -- customer search --shop 3 --prefix=fox
+expect dir_search_ext 0 '^customer external_id:cus_x: .*name "Walter"' -- customer search --shop 3 --external-id=cus_x
+expect dir_search_page 0 '^next cursor ' -- customer search --shop 3 --limit=1
+expect dir_search_json 0 '^\{"customers":\[\{"shop":3,"emails":\["dana@example.com"\],"external_id":"","directory":\{"name":"Dana S.","orders_seen":2,' \
+  -- --json customer search --shop 3 --email=dana
+expect dir_search_bad 1 '^$' -- customer search --shop 3 --email=a --prefix=b
+grep -q 'at most one of' "$dir/stderr" || { echo "FAIL dir_search_bad message: $(cat "$dir/stderr")"; failures=$((failures + 1)); }
+expect dir_off 0 'customer_directory=false' -- settings set --shop 4 customer_directory=false
 stop
 restore history_link 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)  \[connection unchanged\]' \
   -- history "$dir/data" --shop 1 --email jane@example.com
@@ -52,9 +70,11 @@ stop
 start
 expect after_snapshot 0 'external_id cus_1; connected to affiliate 7' -- customer show --shop 1 jane2@example.org
 expect disconnect_ext 0 '' -- disconnect --shop 1 --external-id cus_1
+expect dir_after_snapshot 0 'directory: name "Dana S.", 2 orders seen' -- customer show --shop 3 dana@example.com
 stop
 
 restore verify 0 'attribd would continue' -- verify "$dir/data"
+restore verify_directory 0 'customer directory: 5 customers, each at a live' -- verify "$dir/data"
 
 if ((failures > 0)); then
   echo "$failures failure(s)"

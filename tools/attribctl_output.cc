@@ -72,6 +72,13 @@ std::string DecisionLine(wire::Decision::Reader d, std::vector<std::string> tags
   if (d.getOrderNumberInConnection() != 0) {
     tags.push_back(absl::StrCat("order ", d.getOrderNumberInConnection(), " of the connection"));
   }
+  if (d.getOrderNumberForCustomer() != 0) {
+    tags.push_back(absl::StrCat("order ", d.getOrderNumberForCustomer(), " for the customer"));
+  }
+  if (d.getNewCustomerSource() == wire::NewCustomerSource::DIRECTORY) {
+    tags.push_back(d.getOrderNumberForCustomer() == 1 ? "new customer (directory)"
+                                                      : "returning customer (directory)");
+  }
   if (d.getReason() == wire::Reason::SELF_REFERRAL) {
     tags.push_back(absl::StrCat("self-referral of affiliate ", d.getRefusedAffiliate(),
                                 ": not credited"));
@@ -135,6 +142,10 @@ std::string DecisionJson(wire::Decision::Reader d) {
                                    static_cast<engine::ReferralRefusal>(d.getReferralRefused())))
       .Uint("refused_affiliate", d.getRefusedAffiliate())
       .Uint("order_number_in_connection", d.getOrderNumberInConnection())
+      .Str("new_customer_source",
+           engine::NewCustomerSourceName(
+               static_cast<engine::NewCustomerSource>(d.getNewCustomerSource())))
+      .Uint("order_number_for_customer", d.getOrderNumberForCustomer())
       .Done();
 }
 
@@ -289,6 +300,7 @@ void Output::Settings(uint64_t shop, wire::Settings::Reader s) const {
   PrintLine(absl::StrCat("merge_conflict=",
                          engine::MergeConflictRuleName(
                              static_cast<engine::MergeConflictRule>(s.getMergeConflict()))));
+  PrintLine(absl::StrCat("customer_directory=", s.getCustomerDirectory() ? "true" : "false"));
 }
 
 void Output::Attributed(wire::AttributeResult::Reader r) const {
