@@ -192,8 +192,8 @@ CustomerEntry CustomerDirectory::Absorbed(const CustomerEntry& winner,
 }
 
 void CustomerDirectory::Absorb(
-    ShopId shop, absl::string_view survivor, absl::string_view loser,
-    absl::FunctionRef<void(const CustomerEntry* result, bool loser_removed)> done) {
+    ShopId shop, absl::string_view survivor, absl::string_view loser, const CustomerEntry* base,
+    absl::FunctionRef<void(const CustomerEntry* result, bool stored)> done) {
   const Probe ps{shop, survivor, HashOf(shop, survivor)};
   const Probe pl{shop, loser, HashOf(shop, loser)};
   const uint32_t a = ShardOf(ps.hash);
@@ -209,12 +209,14 @@ void CustomerDirectory::Absorb(
   std::optional<CustomerEntry> lose;
   if (const char* r = Find(ss, ps, nullptr)) win = EntryOf(r);
   if (const char* r = Find(sl, pl, nullptr)) lose = EntryOf(r);
-  if (!lose) {
+  if (!lose && (win || base == nullptr)) {
     done(win ? &*win : nullptr, false);
     return;
   }
-  const CustomerEntry result = Absorbed(win.value_or(CustomerEntry{}), *lose);
-  Remove(sl, pl);
+  const CustomerEntry result =
+      Absorbed(win ? *win : (base != nullptr ? *base : CustomerEntry{}),
+               lose.value_or(CustomerEntry{}));
+  if (lose) Remove(sl, pl);
   Store(ss, ps, result);
   done(&result, true);
 }

@@ -65,11 +65,14 @@ class CustomerDirectory {
               absl::FunctionRef<std::optional<CustomerEntry>(const CustomerEntry*)> fn,
               absl::FunctionRef<void(const CustomerEntry&)> done);
   // Merge/link: `loser`'s entry (if any) is absorbed into `survivor`'s (Absorbed())
-  // and removed. Both shards locked; done(survivor's entry after, null when neither
-  // had one; whether the loser had one) runs under the locks, also when nothing
+  // and removed. A survivor without an entry starts from `base` when given (then it
+  // gets an entry even if the loser had none), else from an empty entry when the
+  // loser had one. Both shards locked; done(survivor's entry after, null when it has
+  // none; whether anything was stored) runs under the locks, also when nothing
   // changed.
   void Absorb(ShopId shop, absl::string_view survivor, absl::string_view loser,
-              absl::FunctionRef<void(const CustomerEntry* result, bool loser_removed)> done);
+              const CustomerEntry* base,
+              absl::FunctionRef<void(const CustomerEntry* result, bool stored)> done);
   // The entry `winner` has after absorbing `loser`: earliest first order (0 = none
   // is not earlier), latest last order, the sum of the counts (saturating), the
   // winner's name unless it has none.

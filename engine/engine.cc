@@ -107,7 +107,8 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
         if (current->affiliate != req.affiliate) return AlreadyConnected(*current);
         result.outcome = ConnectResult::Outcome::kUnchanged;
         result.connection = *current;
-        SeeCustomer(req.shop, primary, req.name, std::nullopt, now, settings_.Get(req.shop));
+        SeeCustomer(req.shop, primary, req.name, std::nullopt, now, settings_.Get(req.shop),
+                    /*create=*/false);
         return result;
       }
       result.previous_inactive = status.inactive;
@@ -130,7 +131,8 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
     editor.Put(c);
     result.connection = c;
     Emit(Mutation{now, std::move(op)});
-    SeeCustomer(req.shop, primary, req.name, std::nullopt, now, settings_.Get(req.shop));
+    SeeCustomer(req.shop, primary, req.name, std::nullopt, now, settings_.Get(req.shop),
+                /*create=*/false);
     return result;
     }();
   });
@@ -157,6 +159,8 @@ absl::StatusOr<DisconnectResult> Engine::Disconnect(ShopId shop, const CustomerR
     DisconnectResult result{*editor.current()};
     editor.Erase();
     Emit(Mutation{now, RemoveConnection{shop, std::string(primary), result.removed.affiliate}});
+    // The customer directory keeps the customer the connection remembered.
+    SeeCustomer(shop, primary, result.removed.name, std::nullopt, now, settings_.Get(shop));
     out = std::move(result);
   });
   return out;

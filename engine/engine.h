@@ -558,12 +558,14 @@ class Engine {
                      const SnapshotFences* fences);
   // Under the connection-shard lock of `primary`: records that the customer was
   // seen (directory on), with `name` if given and, for an order, its time; emits
-  // PutCustomerEntry when the entry changed. Returns the entry after (none when
-  // the shop has the directory off).
+  // PutCustomerEntry when the entry changed. With `create` false only an existing
+  // entry changes (a connect: a connected customer is remembered by its connection
+  // until an order is seen or it is disconnected, so a connection costs what it
+  // did). Returns the entry after (none: directory off, or no entry).
   std::optional<CustomerEntry> SeeCustomer(ShopId shop, absl::string_view primary,
                                            const std::optional<std::string>& name,
                                            std::optional<TimeMs> order_at, TimeMs now,
-                                           const ShopSettings& settings);
+                                           const ShopSettings& settings, bool create = true);
   bool ConnectionPartDue(ShopId shop, absl::string_view canonical, uint64_t seq,
                          const SnapshotFences* fences) const;
   bool OrderPartDue(ShopId shop, absl::string_view order_id, uint64_t seq,

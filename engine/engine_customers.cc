@@ -26,8 +26,11 @@
 namespace attrib::engine {
 namespace {
 
-// Cursor: "d1." shard "." offset (opaque to clients; checked on the way in).
+// Cursors (opaque to clients; checked on the way in): "d1." shard "." offset in the
+// directory, then "c1." + a connection list cursor (connection_list.h) for the
+// connected customers that have no entry.
 constexpr absl::string_view kCursorPrefix = "d1.";
+constexpr absl::string_view kConnectionsCursorPrefix = "c1.";
 
 std::string EncodeCursor(const CustomerDirectory::Position& p) {
   return absl::StrCat(kCursorPrefix, p.shard, ".", p.offset);
@@ -60,12 +63,13 @@ bool StartsWithIgnoreCase(absl::string_view text, absl::string_view prefix) {
 std::optional<CustomerEntry> Engine::SeeCustomer(ShopId shop, absl::string_view primary,
                                                  const std::optional<std::string>& name,
                                                  std::optional<TimeMs> order_at, TimeMs now,
-                                                 const ShopSettings& settings) {
+                                                 const ShopSettings& settings, bool create) {
   if (!settings.customer_directory) return std::nullopt;
   std::optional<CustomerEntry> after;
   customers_.Update(
       shop, primary,
       [&](const CustomerEntry* current) -> std::optional<CustomerEntry> {
+        if (current == nullptr && !create) return std::nullopt;
         CustomerEntry e = current ? *current : CustomerEntry{};
         if (name && !name->empty()) e.name = *name;
         if (order_at) {
@@ -111,6 +115,10 @@ absl::StatusOr<CustomerRecord> Engine::GetCustomerRecord(ShopId shop,
   absl::StatusOr<CustomerInfo> info = GetCustomer(shop, ref);
   if (info.ok()) {
     r.customer = *std::move(info);
+    // A connected customer without an entry is remembered by its connection.
+    if (!r.directory && r.customer.connection && settings_.Get(shop).customer_directory) {
+      r.directory = CustomerEntry{r.customer.connection->name, 0, 0, 0};
+    }
     return r;
   }
   if (!absl::IsNotFound(info.status()) || !r.directory) return info.status();
@@ -148,6 +156,7 @@ absl::StatusOr<CustomerPage> Engine::SearchCustomers(const CustomerQuery& q) con
     r.customer = CustomerInfoOf(q.shop, ids, store_.Get(q.shop, primary));
     return r;
   };
+  const bool directory_on = settings_.Get(q.shop).customer_directory;
   if (!q.external_id.empty()) {
     // Exact: one customer at most, no paging.
     absl::StatusOr<std::string> key = ExternalIdKey(q.external_id);
@@ -156,15 +165,53 @@ absl::StatusOr<CustomerPage> Engine::SearchCustomers(const CustomerQuery& q) con
     const std::string primary = identity_.Resolve(q.shop, *key);
     std::optional<CustomerEntry> entry = customers_.Get(q.shop, primary);
     CustomerRecord r = record_of(primary, std::move(entry));
+    if (!r.directory && r.customer.connection && directory_on) {
+      r.directory = CustomerEntry{r.customer.connection->name, 0, 0, 0};
+    }
     if (r.directory || r.customer.connection || primary != *key) {
       page.items.push_back(std::move(r));
     }
     return page;
   }
+  const std::string email_prefix = absl::AsciiStrToLower(q.email_prefix);
+  // Phase 2 (cursor "c1." + a list cursor): the shop's connections that have no
+  // directory entry (a connected customer is remembered by its connection).
+  const auto connections_phase = [&](std::string list_cursor) -> absl::StatusOr<CustomerPage> {
+    size_t examined = 0;
+    for (;;) {
+      if (page.items.size() >= q.limit || examined >= kMaxCustomerSearchExamined) {
+        page.next_cursor = absl::StrCat(kConnectionsCursorPrefix, list_cursor);
+        return page;
+      }
+      ListRequest lr;
+      lr.shop = q.shop;
+      lr.email_prefix = email_prefix;
+      lr.cursor = list_cursor;
+      lr.limit = q.name_prefix.empty()
+                     ? static_cast<uint32_t>(q.limit - page.items.size())
+                     : kMaxListPage;
+      absl::StatusOr<ListPage> list = List(lr);
+      if (!list.ok()) return list.status();
+      examined += list->items.size();
+      for (ListItem& item : list->items) {
+        const Connection& c = item.connection;
+        if (customers_.Get(q.shop, c.canonical_email)) continue;  // Shown in phase 1.
+        if (!q.name_prefix.empty() && !StartsWithIgnoreCase(c.name, q.name_prefix)) continue;
+        if (page.items.size() >= q.limit) break;  // Only with a name filter (kMaxListPage).
+        page.items.push_back(
+            record_of(c.canonical_email, CustomerEntry{c.name, 0, 0, 0}));
+      }
+      if (list->next_cursor.empty()) return page;
+      list_cursor = list->next_cursor;
+    }
+  };
+  if (absl::StartsWith(q.cursor, kConnectionsCursorPrefix)) {
+    if (!directory_on) return page;
+    return connections_phase(q.cursor.substr(kConnectionsCursorPrefix.size()));
+  }
   absl::StatusOr<CustomerDirectory::Position> pos =
       DecodeCursor(q.cursor, customers_.shard_count());
   if (!pos.ok()) return pos.status();
-  const std::string email_prefix = absl::AsciiStrToLower(q.email_prefix);
   std::optional<CustomerDirectory::Position> at = *pos;
   size_t examined = 0;
   std::vector<CustomerDirectory::ScannedEntry> batch;
@@ -190,8 +237,16 @@ absl::StatusOr<CustomerPage> Engine::SearchCustomers(const CustomerQuery& q) con
       if (match) page.items.push_back(record_of(e.key, std::move(e.entry)));
     }
   }
-  if (at) page.next_cursor = EncodeCursor(*at);
-  return page;
+  if (at) {
+    page.next_cursor = EncodeCursor(*at);
+    return page;
+  }
+  if (!directory_on) return page;
+  if (page.items.size() >= q.limit) {  // Phase 2 starts on the next page.
+    page.next_cursor = std::string(kConnectionsCursorPrefix);
+    return page;
+  }
+  return connections_phase(std::string());
 }
 
 absl::StatusOr<CustomerRecord> Engine::PutCustomerName(ShopId shop, const CustomerRef& ref,

@@ -78,14 +78,20 @@ TEST_F(EngineCustomersTest, OrdersWithoutAConnectionAreRemembered) {
 
 TEST_F(EngineCustomersTest, ConnectRemembersTheCustomerAndItsName) {
   Connect(kJane, kA, "Jane Doe");
+  // A connected customer is remembered by its connection: no entry is stored (a
+  // connection costs what it did), the record shows the connection's name.
+  EXPECT_FALSE(Entry(kJaneCanonical).has_value());
+  const CustomerRecord connected = OK(engine_.GetCustomerRecord(kShop, ByEmail(kJane)));
+  ASSERT_TRUE(connected.directory.has_value());
+  EXPECT_EQ(connected.directory->name, "Jane Doe");
+  EXPECT_EQ(connected.directory->orders_seen, 0u);
+  // The disconnect stores the entry: the customer outlives the connection.
+  OK(engine_.Disconnect(kShop, kJane));
   std::optional<CustomerEntry> e = Entry(kJaneCanonical);
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->name, "Jane Doe");
   EXPECT_EQ(e->orders_seen, 0u);
   EXPECT_EQ(e->first_order_at, 0);
-  // The entry outlives the connection.
-  OK(engine_.Disconnect(kShop, kJane));
-  EXPECT_TRUE(Entry(kJaneCanonical).has_value());
   const CustomerRecord rec = OK(engine_.GetCustomerRecord(kShop, ByEmail(kJane)));
   EXPECT_FALSE(rec.customer.connection.has_value());
   ASSERT_TRUE(rec.directory.has_value());
@@ -341,7 +347,7 @@ TEST(CustomerDirectoryTest, PutGetEraseAbsorbAndNamesOfOtherLengths) {
   EXPECT_GT(d.Memory().dead_bytes, 0u);
   d.Put(1, "b@x.com", CustomerEntry{"", 5, 30, 1});
   bool called = false;
-  d.Absorb(1, "a@x.com", "b@x.com", [&](const CustomerEntry* after, bool removed) {
+  d.Absorb(1, "a@x.com", "b@x.com", nullptr, [&](const CustomerEntry* after, bool removed) {
     called = true;
     ASSERT_NE(after, nullptr);
     EXPECT_TRUE(removed);

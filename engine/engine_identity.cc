@@ -139,11 +139,16 @@ absl::StatusOr<IdentityChange> Engine::JoinIdentifiers(ShopId shop, absl::string
         }
         identity_.Link(shop, target, id, [&] {
           engine::LinkIdentifier link{shop, target, id, opt.cause, opt.order_id, {}};
-          // The customer directory: the linked identifier's entry joins the target's.
-          customers_.Absorb(shop, target, id, [&](const CustomerEntry* after, bool absorbed) {
-            if (absorbed) link.absorbed_entry = *after;
-            Emit(Mutation{now, std::move(link)});
-          });
+          // The customer directory: the linked identifier's entry joins the target's;
+          // a customer with several identifiers gets an entry (search finds it by
+          // any email), seeded with its connection's name.
+          const std::optional<Connection>& tc = !b_known ? ca : cb;
+          const CustomerEntry base{tc ? tc->name : std::string(), 0, 0, 0};
+          customers_.Absorb(shop, target, id, settings.customer_directory ? &base : nullptr,
+                            [&](const CustomerEntry* after, bool stored) {
+                              if (stored) link.absorbed_entry = *after;
+                              Emit(Mutation{now, std::move(link)});
+                            });
         });
         IdentityChange change;
         change.linked = true;
@@ -213,9 +218,14 @@ absl::StatusOr<IdentityChange> Engine::JoinIdentifiers(ShopId shop, absl::string
                       [&](absl::Span<const std::string> moved) {
                         report.moved.assign(moved.begin(), moved.end());
                         // The customer directory: the loser's entry joins the winner's.
+                        const CustomerEntry base{
+                            report.kept_connection ? report.kept_connection->name
+                                                   : std::string(),
+                            0, 0, 0};
                         customers_.Absorb(shop, report.survivor, report.loser,
-                                          [&](const CustomerEntry* after, bool absorbed) {
-                                            if (absorbed) m.absorbed_entry = *after;
+                                          settings.customer_directory ? &base : nullptr,
+                                          [&](const CustomerEntry* after, bool stored) {
+                                            if (stored) m.absorbed_entry = *after;
                                             Emit(Mutation{now, std::move(m)});
                                           });
                       });

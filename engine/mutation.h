@@ -132,8 +132,9 @@ struct LinkIdentifier {
   std::string identifier;
   IdentityCause cause = IdentityCause::kManual;
   std::string order_id;  // kOrder: the order (informational).
-  // The customer directory: set when `identifier` had a directory entry; it was
-  // absorbed into the primary's, whose entry is this value afterwards.
+  // The customer directory: set when the primary's entry changed: `identifier`'s
+  // entry (if any) was absorbed and removed, and the primary's entry is this value
+  // afterwards (created if needed: the directory was on).
   std::optional<CustomerEntry> absorbed_entry;
   friend bool operator==(const LinkIdentifier&, const LinkIdentifier&) = default;
 };
@@ -159,8 +160,9 @@ struct MergeCustomers {
   MergeConflictRule rule = MergeConflictRule::kKeepEarliest;  // The rule applied.
   IdentityCause cause = IdentityCause::kManual;
   std::string order_id;
-  // The customer directory: set when the loser had a directory entry; it was
-  // removed and absorbed into the survivor's, whose entry is this value afterwards.
+  // The customer directory: set when the survivor's entry changed: the loser's
+  // entry (if any) was absorbed and removed, and the survivor's entry is this value
+  // afterwards (created if needed: the directory was on).
   std::optional<CustomerEntry> absorbed_entry;
   friend bool operator==(const MergeCustomers&, const MergeCustomers&) = default;
 };

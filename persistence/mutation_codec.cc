@@ -555,7 +555,7 @@ std::string Describe(const engine::LinkIdentifier& op) {
   return absl::StrCat("link shop ", op.shop, " ", Email(op.identifier), " -> customer ",
                       Email(op.primary), " (", CauseText(op.cause, op.order_id),
                       op.absorbed_entry
-                          ? absl::StrCat("; directory entries joined: ", EntryText(*op.absorbed_entry))
+                          ? absl::StrCat("; directory entry now: ", EntryText(*op.absorbed_entry))
                           : std::string(),
                       ")");
 }
@@ -585,7 +585,7 @@ std::string Describe(const engine::MergeCustomers& op) {
                                  op.lost_connection->last_order_at));
   }
   if (op.absorbed_entry) {
-    absl::StrAppend(&line, "; directory entries joined: ", EntryText(*op.absorbed_entry));
+    absl::StrAppend(&line, "; directory entry now: ", EntryText(*op.absorbed_entry));
   }
   return line + ")";
 }

@@ -40,7 +40,7 @@ TEST(MutationCodecCustomersTest, MergeAndLinkCarryTheAbsorbedEntryUnderNewTags) 
   m.absorbed_entry = engine::CustomerEntry{"Bob", 10, 20, 3};
   EXPECT_EQ(static_cast<uint8_t>(Encode(Mutation{1, m})[0]), 15);
   ExpectRoundTrip(Mutation{1, m});
-  EXPECT_THAT(DescribeMutation(Mutation{1, m}), HasSubstr("directory entries joined: name \"Bob\""));
+  EXPECT_THAT(DescribeMutation(Mutation{1, m}), HasSubstr("directory entry now: name \"Bob\""));
 
   engine::LinkIdentifier l{3, "a@b", kExt, engine::IdentityCause::kConnect, "", {}};
   EXPECT_EQ(static_cast<uint8_t>(Encode(Mutation{1, l})[0]), 10);

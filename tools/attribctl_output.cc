@@ -72,13 +72,6 @@ std::string DecisionLine(wire::Decision::Reader d, std::vector<std::string> tags
   if (d.getOrderNumberInConnection() != 0) {
     tags.push_back(absl::StrCat("order ", d.getOrderNumberInConnection(), " of the connection"));
   }
-  if (d.getOrderNumberForCustomer() != 0) {
-    tags.push_back(absl::StrCat("order ", d.getOrderNumberForCustomer(), " for the customer"));
-  }
-  if (d.getNewCustomerSource() == wire::NewCustomerSource::DIRECTORY) {
-    tags.push_back(d.getOrderNumberForCustomer() == 1 ? "new customer (directory)"
-                                                      : "returning customer (directory)");
-  }
   if (d.getReason() == wire::Reason::SELF_REFERRAL) {
     tags.push_back(absl::StrCat("self-referral of affiliate ", d.getRefusedAffiliate(),
                                 ": not credited"));
@@ -94,6 +87,14 @@ std::string DecisionLine(wire::Decision::Reader d, std::vector<std::string> tags
     tags.push_back(absl::StrCat("customer ", View(d.getCanonicalEmail())));
   }
   tags.push_back(absl::StrCat("at ", IsoTime(d.getOrderedAt())));
+  // The customer directory's part (issue 12), last: the earlier tags keep their places.
+  if (d.getOrderNumberForCustomer() != 0) {
+    tags.push_back(absl::StrCat("order ", d.getOrderNumberForCustomer(), " for the customer"));
+  }
+  if (d.getNewCustomerSource() == wire::NewCustomerSource::DIRECTORY) {
+    tags.push_back(d.getOrderNumberForCustomer() == 1 ? "new customer (directory)"
+                                                      : "returning customer (directory)");
+  }
   absl::StrAppend(&line, " [", absl::StrJoin(tags, "; "), "]");
   return line;
 }
