@@ -60,6 +60,8 @@ expect dir_off 0 'customer_directory=false' -- settings set --shop 4 customer_di
 stop
 restore history_link 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"; directory entry now: no name, no order seen\)  \[connection unchanged\]' \
   -- history "$dir/data" --shop 1 --email jane@example.com
+restore history_directory 0 'customer directory shop 3 dana@example.com: name "Dana S.", 2 orders seen' \
+  -- history "$dir/data" --shop 3 --email dana@example.com
 restore history_merge 0 'merge shop 1 customer bob@example.com into customer external_id:cus_1 .*\[affiliate 9 -> none\]' \
   -- history "$dir/data" --shop 1 --email bob@example.com
 start
