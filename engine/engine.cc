@@ -50,6 +50,7 @@ Engine::Engine(const EngineOptions& options)
       store_(options.shard_count, options.email_policy),
       webhooks_(options.max_webhook_endpoints_per_shop),
       identity_(std::min(options.shard_count, kMaxIdentityIndexShards)),
+      customers_(std::min(options.shard_count, kMaxCustomerDirectoryShards)),
       orders_(options.shard_count, options.order_window_ms) {}
 
 void Engine::Emit(Mutation m) const {
@@ -106,6 +107,8 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
         if (current->affiliate != req.affiliate) return AlreadyConnected(*current);
         result.outcome = ConnectResult::Outcome::kUnchanged;
         result.connection = *current;
+        SeeCustomer(req.shop, primary, req.name, std::nullopt, now, settings_.Get(req.shop),
+                    /*create=*/false);
         return result;
       }
       result.previous_inactive = status.inactive;
@@ -128,6 +131,8 @@ absl::StatusOr<ConnectResult> Engine::Connect(const ConnectRequest& req) {
     editor.Put(c);
     result.connection = c;
     Emit(Mutation{now, std::move(op)});
+    SeeCustomer(req.shop, primary, req.name, std::nullopt, now, settings_.Get(req.shop),
+                /*create=*/false);
     return result;
     }();
   });
@@ -154,6 +159,8 @@ absl::StatusOr<DisconnectResult> Engine::Disconnect(ShopId shop, const CustomerR
     DisconnectResult result{*editor.current()};
     editor.Erase();
     Emit(Mutation{now, RemoveConnection{shop, std::string(primary), result.removed.affiliate}});
+    // The customer directory keeps the customer the connection remembered.
+    SeeCustomer(shop, primary, result.removed.name, std::nullopt, now, settings_.Get(shop));
     out = std::move(result);
   });
   return out;
@@ -220,6 +227,7 @@ absl::StatusOr<ShopSettings> Engine::UpdateSettings(ShopId shop,
         }
         if (patch.auto_link_identifiers) s.auto_link_identifiers = *patch.auto_link_identifiers;
         if (patch.merge_conflict) s.merge_conflict = *patch.merge_conflict;
+        if (patch.customer_directory) s.customer_directory = *patch.customer_directory;
         return s;
       },
       [&](const ShopSettings& s) { Emit(Mutation{now, PutSettings{shop, s}}); });
@@ -234,6 +242,7 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
     ATTRIB_RETURN_IF_ERROR(ValidateId("referral_affiliate", *req.referral_affiliate));
   }
   if (req.ordered_at) ATTRIB_RETURN_IF_ERROR(ValidateTime("ordered_at", *req.ordered_at));
+  if (req.name) ATTRIB_RETURN_IF_ERROR(ValidateText("name", *req.name, kMaxNameBytes, true));
   OrderFacts facts;
   facts.shop = req.shop;
   facts.order_id = req.order_id;
@@ -271,6 +280,22 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
       const std::optional<Connection> none;
       const std::optional<Connection>& current = editor ? editor->current() : none;
       const ShopSettings settings = settings_.Get(req.shop);
+      // The customer directory (engine_customers.cc): whether the customer is new,
+      // when the request does not say, and this order's number among its orders.
+      NewCustomerSource new_source =
+          req.customer_is_new ? NewCustomerSource::kRequest : NewCustomerSource::kUnknown;
+      uint32_t number_for_customer = 0;
+      if (editor != nullptr && settings.customer_directory) {
+        const std::optional<CustomerEntry> seen =
+            customers_.Get(req.shop, facts.canonical_email);
+        const uint32_t before = seen ? seen->orders_seen : 0;
+        if (!req.customer_is_new) {
+          facts.customer_is_new = before == 0;
+          new_source = NewCustomerSource::kDirectory;
+        }
+        number_for_customer =
+            before == std::numeric_limits<uint32_t>::max() ? before : before + 1;
+      }
       // The customer's emails as the self-referral check sees them (all of them).
       const absl::Span<const std::string> customer_emails = customer_email_list;
       if (current) {
@@ -285,6 +310,8 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
       RecordOrder op;
       op.shop = req.shop;
       op.decision = outcome.decision;
+      op.decision.new_customer_source = new_source;
+      op.decision.order_number_for_customer = number_for_customer;
       if (outcome.new_connection) {
         op.new_connection = outcome.new_connection;
         op.counted_affiliate = outcome.new_connection->affiliate;
@@ -301,6 +328,9 @@ absl::StatusOr<AttributeResult> Engine::Attribute(const AttributeRequest& req) {
       }
       ApplyRecordOrder(op, &orders, key, editor);
       Emit(Mutation{now, std::move(op)});
+      if (editor != nullptr) {
+        SeeCustomer(req.shop, facts.canonical_email, req.name, facts.at, now, settings);
+      }
     };
     if (who) {
       MutateCustomer(req.shop, who->key(), [&](KeyEditor& editor, absl::string_view primary) {

@@ -37,6 +37,7 @@
 #include "engine/clock.h"
 #include "engine/connection_list.h"
 #include "engine/connection_store.h"
+#include "engine/customer_directory.h"
 #include "engine/identity_index.h"
 #include "engine/identity_types.h"
 #include "engine/mutation.h"
@@ -114,6 +115,42 @@ struct AffiliatePage {
   std::string next_cursor;  // Empty: last page.
 };
 
+// A customer's identifiers (primary first) and connection as CustomerInfo.
+CustomerInfo CustomerInfoOf(ShopId shop, const CustomerIdentifiers& ids,
+                    std::optional<Connection> connection);
+
+// --- The customer directory (issue 12; engine_customers.cc, customer_directory.h).
+// A customer with its identifiers, connection and directory entry.
+struct CustomerRecord {
+  CustomerInfo customer;
+  std::optional<CustomerEntry> directory;  // None: not in the directory.
+};
+
+// Search the directory of one shop. At most one of email_prefix, name_prefix and
+// external_id; none lists every directory customer. Prefixes match ASCII case-
+// insensitively; email_prefix matches any of the customer's emails, external_id is
+// exact (as entered, trimmed).
+struct CustomerQuery {
+  ShopId shop = 0;
+  std::string email_prefix;
+  std::string name_prefix;
+  std::string external_id;
+  uint32_t limit = 50;  // 1..kMaxCustomerSearchLimit.
+  std::string cursor;   // Empty: the first page; else a next_cursor returned before.
+};
+
+struct CustomerPage {
+  std::vector<CustomerRecord> items;
+  std::string next_cursor;  // Empty: last page.
+};
+
+// A search page holds at most this many customers (an admin page shows tens).
+inline constexpr uint32_t kMaxCustomerSearchLimit = 500;
+// One search call examines at most this many directory records, so that a rare
+// prefix over a big directory returns (maybe short or empty) pages with a cursor
+// instead of scanning everything at once.
+inline constexpr size_t kMaxCustomerSearchExamined = 200'000;
+
 struct ConnectResult {
   enum class Outcome : uint8_t { kCreated, kUnchanged, kReplaced };
   Outcome outcome = Outcome::kCreated;
@@ -146,8 +183,9 @@ struct AttributeRequest {
   std::optional<std::string> email;
   std::optional<std::string> external_id;  // Issue 12 (auto_link_identifiers).
   std::optional<AffiliateId> referral_affiliate;
-  std::optional<bool> customer_is_new;
+  std::optional<bool> customer_is_new;  // Unset: the customer directory decides.
   std::optional<TimeMs> ordered_at;  // Default: now.
+  std::optional<std::string> name;   // The customer's name for the directory.
 };
 
 struct AttributeResult {
@@ -171,6 +209,7 @@ struct SnapshotFences {
   uint64_t affiliates = 0;  // The affiliate directory (0: older snapshots, none).
   uint64_t webhooks = 0;    // The webhook endpoints (0: older snapshots, none).
   uint64_t identities = 0;  // The identifier index (0: older snapshots, none).
+  uint64_t customers = 0;   // The customer directory (0: older snapshots, none).
   std::vector<uint64_t> connection_shards;  // Indexed like ConnectionStore shards.
   std::vector<uint64_t> order_shards;       // Indexed like OrderWindow shards.
 };
@@ -209,6 +248,10 @@ class SnapshotVisitor {
   // The identifier index: each customer that has aliases, every index shard locked.
   virtual void CustomerIdentifiersRecord(ShopId /*shop*/, const CustomerIdentifiers&) {}
   virtual void IdentitiesDone(uint64_t /*fence*/) {}
+  // The customer directory, after the identities, every directory shard locked.
+  virtual void CustomerEntryRecord(ShopId /*shop*/, absl::string_view /*key*/,
+                                   const CustomerEntry&) {}
+  virtual void CustomersDone(uint64_t /*fence*/) {}
   virtual void BeginConnectionShard(uint32_t index, uint64_t fence) = 0;
   virtual void ConnectionRecord(const ConnectionView& c, const EncodedConnection& encoded) = 0;
   virtual void EndConnectionShard(uint32_t index) = 0;
@@ -369,6 +412,27 @@ class Engine {
   // piece).
   absl::Status CheckIdentities(uint64_t* customers) const;
 
+  // --- The customer directory (issue 12; engine_customers.cc) ---
+  // One customer's record: identifiers, connection, directory entry. NotFound when
+  // the customer has none of a connection, a linked identifier, a directory entry.
+  absl::StatusOr<CustomerRecord> GetCustomerRecord(ShopId shop,
+                                                   const CustomerRef& customer) const;
+  // Paged search (CustomerQuery). InvalidArgument naming the field for a bad limit,
+  // cursor, or more than one criterion.
+  absl::StatusOr<CustomerPage> SearchCustomers(const CustomerQuery& query) const;
+  // Sets the customer's directory name (explicit put), creating its entry. Fails
+  // with FailedPrecondition (customer_directory_off) when the shop has the directory
+  // off. Logged as PutCustomerEntry.
+  absl::StatusOr<CustomerRecord> PutCustomerName(ShopId shop, const CustomerRef& customer,
+                                                 absl::string_view name);
+  // attrib-restore verify: every directory entry's key is a live customer primary
+  // (not an alias), its name and counts are well formed. Sets *entries.
+  absl::Status CheckCustomerDirectory(uint64_t* entries) const;
+  const CustomerDirectory& customers() const { return customers_; }
+  void RestoreCustomerEntry(ShopId shop, absl::string_view key, const CustomerEntry& e) {
+    customers_.Put(shop, key, e);
+  }
+
   // --- Orders (SPEC §5) ---
   absl::StatusOr<AttributeResult> Attribute(const AttributeRequest& request);
   absl::StatusOr<ReverseResult> Reverse(ShopId shop, absl::string_view order_id);
@@ -486,6 +550,22 @@ class Engine {
                                                  absl::string_view b,
                                                  const JoinOptions& options);
   absl::Status ApplyIdentity(const Mutation& m, uint64_t seq, const SnapshotFences* fences);
+  absl::Status ApplyCustomerEntry(const PutCustomerEntry& op, uint64_t seq,
+                                  const SnapshotFences* fences);
+  // The directory part of a link/merge replay: `loser`'s entry absorbed.
+  void ApplyAbsorbed(ShopId shop, absl::string_view survivor, absl::string_view loser,
+                     const std::optional<CustomerEntry>& absorbed, uint64_t seq,
+                     const SnapshotFences* fences);
+  // Under the connection-shard lock of `primary`: records that the customer was
+  // seen (directory on), with `name` if given and, for an order, its time; emits
+  // PutCustomerEntry when the entry changed. With `create` false only an existing
+  // entry changes (a connect: a connected customer is remembered by its connection
+  // until an order is seen or it is disconnected, so a connection costs what it
+  // did). Returns the entry after (none: directory off, or no entry).
+  std::optional<CustomerEntry> SeeCustomer(ShopId shop, absl::string_view primary,
+                                           const std::optional<std::string>& name,
+                                           std::optional<TimeMs> order_at, TimeMs now,
+                                           const ShopSettings& settings, bool create = true);
   bool ConnectionPartDue(ShopId shop, absl::string_view canonical, uint64_t seq,
                          const SnapshotFences* fences) const;
   bool OrderPartDue(ShopId shop, absl::string_view order_id, uint64_t seq,
@@ -498,6 +578,7 @@ class Engine {
   AffiliateDirectory affiliates_;
   WebhookRegistry webhooks_;
   IdentityIndex identity_;
+  CustomerDirectory customers_;
   OrderWindow orders_;
 };
 

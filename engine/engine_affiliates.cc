@@ -107,6 +107,8 @@ std::vector<Connection> Engine::DisconnectCustomersOf(const Affiliate& a, TimeMs
       RemoveConnection op{a.shop, email, current->affiliate,
                           RemoveCause::kCustomerBecameAffiliate, a.id};
       Emit(Mutation{now, std::move(op)});
+      // The customer directory keeps the customer the connection remembered.
+      SeeCustomer(a.shop, email, removed.back().name, std::nullopt, now, settings_.Get(a.shop));
     });
   }
   return removed;

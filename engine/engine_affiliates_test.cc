@@ -237,8 +237,11 @@ TEST_F(EngineAffiliatesTest, ACustomerWhoBecomesAnAffiliateIsDisconnectedWhenThe
   EXPECT_EQ(r.removed_connections[0].affiliate, kA);
   EXPECT_FALSE(Lookup().found);
   const std::vector<Mutation> log = sink_.Take();
-  ASSERT_EQ(log.size(), 2u);
+  // The put, the removal, and the customer directory keeping the disconnected
+  // customer (customer_directory.h).
+  ASSERT_EQ(log.size(), 3u);
   EXPECT_TRUE(std::holds_alternative<engine::PutAffiliate>(log[0].op));
+  EXPECT_TRUE(std::holds_alternative<engine::PutCustomerEntry>(log[2].op));
   const auto& removed = std::get<RemoveConnection>(log[1].op);
   EXPECT_EQ(removed.cause, RemoveCause::kCustomerBecameAffiliate);
   EXPECT_EQ(removed.became_affiliate, kC);

@@ -138,7 +138,17 @@ absl::StatusOr<IdentityChange> Engine::JoinIdentifiers(ShopId shop, absl::string
           return;
         }
         identity_.Link(shop, target, id, [&] {
-          Emit(Mutation{now, engine::LinkIdentifier{shop, target, id, opt.cause, opt.order_id}});
+          engine::LinkIdentifier link{shop, target, id, opt.cause, opt.order_id, {}};
+          // The customer directory: the linked identifier's entry joins the target's;
+          // a customer with several identifiers gets an entry (search finds it by
+          // any email), seeded with its connection's name.
+          const std::optional<Connection>& tc = !b_known ? ca : cb;
+          const CustomerEntry base{tc ? tc->name : std::string(), 0, 0, 0};
+          customers_.Absorb(shop, target, id, settings.customer_directory ? &base : nullptr,
+                            [&](const CustomerEntry* after, bool stored) {
+                              if (stored) link.absorbed_entry = *after;
+                              Emit(Mutation{now, std::move(link)});
+                            });
         });
         IdentityChange change;
         change.linked = true;
@@ -203,11 +213,21 @@ absl::StatusOr<IdentityChange> Engine::JoinIdentifiers(ShopId shop, absl::string
       report.lost_connection = keep == 0 ? cb : ca;
       if (report.lost_connection) edit(keep == 0 ? 1 : 0).Erase();
       engine::MergeCustomers m{shop,   report.survivor, report.loser, report.lost_connection,
-                       report.conflict, report.rule,    opt.cause,    opt.order_id};
+                       report.conflict, report.rule,    opt.cause,    opt.order_id, {}};
       identity_.Merge(shop, report.survivor, report.loser,
                       [&](absl::Span<const std::string> moved) {
                         report.moved.assign(moved.begin(), moved.end());
-                        Emit(Mutation{now, std::move(m)});
+                        // The customer directory: the loser's entry joins the winner's.
+                        const CustomerEntry base{
+                            report.kept_connection ? report.kept_connection->name
+                                                   : std::string(),
+                            0, 0, 0};
+                        customers_.Absorb(shop, report.survivor, report.loser,
+                                          settings.customer_directory ? &base : nullptr,
+                                          [&](const CustomerEntry* after, bool stored) {
+                                            if (stored) m.absorbed_entry = *after;
+                                            Emit(Mutation{now, std::move(m)});
+                                          });
                       });
       IdentityChange change;
       change.merge = std::move(report);
@@ -217,8 +237,7 @@ absl::StatusOr<IdentityChange> Engine::JoinIdentifiers(ShopId shop, absl::string
   }
 }
 
-namespace {
-CustomerInfo InfoOf(ShopId shop, const CustomerIdentifiers& ids,
+CustomerInfo CustomerInfoOf(ShopId shop, const CustomerIdentifiers& ids,
                     std::optional<Connection> connection) {
   CustomerInfo info;
   info.shop = shop;
@@ -235,7 +254,6 @@ CustomerInfo InfoOf(ShopId shop, const CustomerIdentifiers& ids,
   info.connection = std::move(connection);
   return info;
 }
-}  // namespace
 
 absl::StatusOr<CustomerInfo> Engine::GetCustomer(ShopId shop, const CustomerRef& ref) const {
   if (absl::Status s = ValidateId("shop", shop); !s.ok()) return s;
@@ -247,7 +265,7 @@ absl::StatusOr<CustomerInfo> Engine::GetCustomer(ShopId shop, const CustomerRef&
         "customer: ", who->email.canonical, " and external_id ",
         ExternalIdOfKey(who->external_id), " name different customers of shop ", shop));
   }
-  CustomerInfo info = InfoOf(shop, identity_.Get(shop, primary), store_.Get(shop, primary));
+  CustomerInfo info = CustomerInfoOf(shop, identity_.Get(shop, primary), store_.Get(shop, primary));
   if (!info.connection && info.emails.size() + (info.external_id.empty() ? 0 : 1) <= 1) {
     return absl::NotFoundError(absl::StrCat("not_found: shop ", shop,
                                             " has no customer with ",
@@ -326,7 +344,7 @@ absl::StatusOr<CustomerInfo> Engine::UnlinkIdentifier(ShopId shop,
       });
     });
     if (retry) continue;
-    return InfoOf(shop, identity_.Get(shop, primary), store_.Get(shop, primary));
+    return CustomerInfoOf(shop, identity_.Get(shop, primary), store_.Get(shop, primary));
   }
 }
 
@@ -387,13 +405,17 @@ absl::Status Engine::ApplyIdentity(const Mutation& m, uint64_t seq,
         op->primary == op->identifier) {
       return ReplayMismatch("LinkIdentifier with an empty shop or key, or a self-link");
     }
-    if (!index_due) return absl::OkStatus();
+    if (!index_due) {
+      ApplyAbsorbed(op->shop, op->primary, op->identifier, op->absorbed_entry, seq, fences);
+      return absl::OkStatus();
+    }
     if (identity_.HasEntry(op->shop, op->identifier) ||
         identity_.Resolve(op->shop, op->primary) != op->primary) {
       return ReplayMismatch(absl::StrCat("links ", DescribeIdentifierKey(op->identifier),
                                          ", which is linked already, or to an alias"));
     }
     identity_.Link(op->shop, op->primary, op->identifier, [] {});
+    ApplyAbsorbed(op->shop, op->primary, op->identifier, op->absorbed_entry, seq, fences);
     return absl::OkStatus();
   }
   if (const auto* op = std::get_if<engine::UnlinkIdentifier>(&m.op)) {
@@ -420,6 +442,7 @@ absl::Status Engine::ApplyIdentity(const Mutation& m, uint64_t seq,
     }
     identity_.Merge(op.shop, op.survivor, op.loser, [](absl::Span<const std::string>) {});
   }
+  ApplyAbsorbed(op.shop, op.survivor, op.loser, op.absorbed_entry, seq, fences);
   if (!op.lost_connection || !ConnectionPartDue(op.shop, op.loser, seq, fences)) {
     return absl::OkStatus();
   }

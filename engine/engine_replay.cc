@@ -51,6 +51,10 @@ absl::Status Engine::Apply(const Mutation& mutation, uint64_t seq,
       return e->ApplyIdentity(m, seq, fences);
     }
 
+    absl::Status operator()(const PutCustomerEntry& op) {  // engine_customers.cc.
+      return e->ApplyCustomerEntry(op, seq, fences);
+    }
+
     absl::Status operator()(const SetConnection& op) {
       const Connection& c = op.connection;
       if (c.shop == 0 || c.affiliate == 0 || c.canonical_email.empty()) {
@@ -173,6 +177,11 @@ void Engine::CaptureSnapshot(const std::function<uint64_t()>& current_seq,
       [&] { visitor->IdentitiesDone(current_seq()); });
   webhooks_.ForEachLocked([&](const WebhookEndpoint& e) { visitor->WebhookEndpointRecord(e); },
                           [&] { visitor->WebhookEndpointsDone(current_seq()); });
+  customers_.ForEachLocked(
+      [&](ShopId shop, absl::string_view key, const CustomerEntry& e) {
+        visitor->CustomerEntryRecord(shop, key, e);
+      },
+      [&] { visitor->CustomersDone(current_seq()); });
   for (uint32_t i = 0; i < store_.shard_count(); ++i) {
     bool begun = false;
     store_.ForEachInShard(

@@ -132,6 +132,10 @@ struct LinkIdentifier {
   std::string identifier;
   IdentityCause cause = IdentityCause::kManual;
   std::string order_id;  // kOrder: the order (informational).
+  // The customer directory: set when the primary's entry changed: `identifier`'s
+  // entry (if any) was absorbed and removed, and the primary's entry is this value
+  // afterwards (created if needed: the directory was on).
+  std::optional<CustomerEntry> absorbed_entry;
   friend bool operator==(const LinkIdentifier&, const LinkIdentifier&) = default;
 };
 
@@ -156,7 +160,20 @@ struct MergeCustomers {
   MergeConflictRule rule = MergeConflictRule::kKeepEarliest;  // The rule applied.
   IdentityCause cause = IdentityCause::kManual;
   std::string order_id;
+  // The customer directory: set when the survivor's entry changed: the loser's
+  // entry (if any) was absorbed and removed, and the survivor's entry is this value
+  // afterwards (created if needed: the directory was on).
+  std::optional<CustomerEntry> absorbed_entry;
   friend bool operator==(const MergeCustomers&, const MergeCustomers&) = default;
+};
+
+// Store `entry` as the customer directory's entry of the customer with primary key
+// `key` (customer_directory.h): create or replace. Every value resolved.
+struct PutCustomerEntry {
+  ShopId shop = 0;
+  std::string key;
+  CustomerEntry entry;
+  friend bool operator==(const PutCustomerEntry&, const PutCustomerEntry&) = default;
 };
 
 struct Mutation {
@@ -165,7 +182,7 @@ struct Mutation {
   TimeMs made_at = 0;
   std::variant<SetConnection, RemoveConnection, PutSettings, RecordOrder, ReverseOrder,
                PutAffiliate, LinkIdentifier, UnlinkIdentifier, MergeCustomers,
-               PutWebhookEndpoint, RemoveWebhookEndpoint>
+               PutWebhookEndpoint, RemoveWebhookEndpoint, PutCustomerEntry>
       op;
   friend bool operator==(const Mutation&, const Mutation&) = default;
 };

@@ -13,6 +13,8 @@
 //   order id    varint number (numeric) | varint length + bytes
 //   ordered_at  zz(ordered_at - retain_mark): usually 0, a 1-byte varint
 //   affiliate, previous_affiliate, order_number_in_connection   varints
+//   customer    varint order_number_for_customer << 2 | new_customer_source (the
+//               customer directory, issue 12: usually one byte)
 //   [refused_affiliate varint (reasons 0x80)]
 //   [counted_affiliate varint (0x40)] [zz(counted_connected_at - ordered_at) (0x20)]
 //   [zz(prev_last_order_at - ordered_at) (0x80)]
@@ -43,6 +45,7 @@ constexpr uint8_t kHasRefused = 0x80;
 static_assert(static_cast<uint8_t>(Reason::kSelfReferral) <= 0x03);
 static_assert(static_cast<uint8_t>(InactiveReason::kAffiliateNotRegistered) <= 0x07);
 static_assert(static_cast<uint8_t>(ReferralRefusal::kSelfReferral) <= 0x03);
+static_assert(static_cast<uint8_t>(NewCustomerSource::kDirectory) <= 0x03);
 static_assert(kMaxRecordBytes <= OrderShard::kChunkBytes);
 // Positions are uint32 modulo 2^32: a whole number of chunks.
 static_assert((OrderShard::kChunkBytes & (OrderShard::kChunkBytes - 1)) == 0);
@@ -120,6 +123,7 @@ struct View {
   TimeMs ordered_at = 0;
   AffiliateId affiliate = 0, previous_affiliate = 0, counted_affiliate = 0;
   uint32_t order_number = 0;
+  uint64_t customer = 0;  // order_number_for_customer << 2 | new_customer_source.
   AffiliateId refused_affiliate = 0;
   TimeMs counted_connected_at = 0, prev_last_order_at = 0;
   absl::string_view email;
@@ -145,6 +149,7 @@ const char* DecodeRest(const char* p, View* v) {
   v->affiliate = GetVarint(&p);
   v->previous_affiliate = GetVarint(&p);
   v->order_number = static_cast<uint32_t>(GetVarint(&p));
+  v->customer = GetVarint(&p);
   if (v->reasons & kHasRefused) v->refused_affiliate = GetVarint(&p);
   if (v->flags & kHasCounted) {
     v->counted_affiliate = (v->flags & kCountedDiffers) ? GetVarint(&p) : v->affiliate;
@@ -166,6 +171,8 @@ OrderRecord ToRecord(const View& v) {
   d.connection_inactive = static_cast<InactiveReason>((v.reasons >> 2) & 0x07);
   d.referral_refused = static_cast<ReferralRefusal>((v.reasons >> 5) & 0x03);
   d.order_number_in_connection = v.order_number;
+  d.new_customer_source = static_cast<NewCustomerSource>(v.customer & 0x03);
+  d.order_number_for_customer = static_cast<uint32_t>(v.customer >> 2);
   d.refused_affiliate = v.refused_affiliate;
   d.counted = v.flags & kCounted;
   d.connection_created = v.flags & kCreated;
@@ -299,6 +306,8 @@ void OrderShard::Append(const OrderKey& key, const OrderRecord& r) {
   p = PutVarint(p, d.affiliate);
   p = PutVarint(p, d.previous_affiliate);
   p = PutVarint(p, d.order_number_in_connection);
+  p = PutVarint(p, uint64_t{d.order_number_for_customer} << 2 |
+                       (static_cast<uint8_t>(d.new_customer_source) & 0x03));
   if (d.refused_affiliate != 0) p = PutVarint(p, d.refused_affiliate);
   if (r.counted_affiliate != 0 || r.counted_connected_at != 0) {
     flags |= kHasCounted;

@@ -31,6 +31,10 @@ class RecordingSink : public MutationSink {
     absl::MutexLock lock(&mu_);
     return std::move(mutations_);
   }
+  std::vector<Mutation> Copy() {
+    absl::MutexLock lock(&mu_);
+    return mutations_;
+  }
   // Mutation i (0-based) has sequence number i + 1; this is the last one given.
   uint64_t LastSeq() {
     absl::MutexLock lock(&mu_);
@@ -51,6 +55,8 @@ struct State {
   std::vector<WebhookEndpoint> webhooks;  // By id.
   // Customers with aliases: primary -> aliases (identity_index.h).
   std::map<std::pair<ShopId, std::string>, std::vector<std::string>> identities;
+  // The customer directory (customer_directory.h): primary key -> entry.
+  std::map<std::pair<ShopId, std::string>, CustomerEntry> customers;
   friend bool operator==(const State&, const State&) = default;
 };
 
@@ -72,6 +78,11 @@ inline State Dump(const Engine& e) {
   e.identity().ForEachLocked(
       [&](ShopId shop, const CustomerIdentifiers& c) {
         s.identities[{shop, c.primary}] = c.aliases;
+      },
+      [] {});
+  e.customers().ForEachLocked(
+      [&](ShopId shop, absl::string_view key, const CustomerEntry& c) {
+        s.customers[{shop, std::string(key)}] = c;
       },
       [] {});
   return s;

@@ -92,4 +92,13 @@ absl::StatusOr<MergeConflictRule> ParseMergeConflictRule(absl::string_view name)
   return ParseName<MergeConflictRule>(kMergeConflictNames, "merge_conflict", name);
 }
 
+absl::string_view NewCustomerSourceName(NewCustomerSource s) {
+  switch (s) {
+    case NewCustomerSource::kRequest: return "request";
+    case NewCustomerSource::kDirectory: return "directory";
+    case NewCustomerSource::kUnknown: break;
+  }
+  return "unknown";
+}
+
 }  // namespace attrib::engine

@@ -175,6 +175,23 @@ struct Affiliate {
   friend bool operator==(const Affiliate&, const Affiliate&) = default;
 };
 
+// A customer's record in the customer directory (issue 12; customer_directory.h).
+struct CustomerEntry {
+  std::string name;            // Valid UTF-8, <= kMaxNameBytes; empty: not given.
+  TimeMs first_order_at = 0;   // 0 with orders_seen == 0: no order seen yet.
+  TimeMs last_order_at = 0;
+  uint32_t orders_seen = 0;    // Orders attributed for this customer (duplicates once).
+  friend bool operator==(const CustomerEntry&, const CustomerEntry&) = default;
+};
+
+// Where an attribution's "is the customer new" came from (issue 12).
+enum class NewCustomerSource : uint8_t {
+  kUnknown = 0,    // Not given and no directory (customer_directory off): not new.
+  kRequest = 1,    // The request's customer_is_new.
+  kDirectory = 2,  // The customer directory: no earlier order seen = new.
+};
+absl::string_view NewCustomerSourceName(NewCustomerSource s);
+
 // Per-shop settings (SPEC §4). Defaults are those of a shop never configured.
 struct ShopSettings {
   bool connections_enabled = true;
@@ -192,6 +209,8 @@ struct ShopSettings {
   // id links the unknown one to the known one; two known customers are merged.
   bool auto_link_identifiers = true;
   MergeConflictRule merge_conflict = MergeConflictRule::kKeepEarliest;
+  // The customer directory (customer_directory.h): remember every customer seen.
+  bool customer_directory = true;
 
   friend bool operator==(const ShopSettings&, const ShopSettings&) = default;
 };
@@ -212,6 +231,7 @@ struct ShopSettingsPatch {
   std::optional<CustomerBecomesAffiliate> on_customer_becomes_affiliate;
   std::optional<bool> auto_link_identifiers;
   std::optional<MergeConflictRule> merge_conflict;
+  std::optional<bool> customer_directory;
 };
 
 // Whether a connection counts at a time, and until when.
@@ -259,6 +279,10 @@ struct AttributionDecision {
   // this one); 0 when not counted.
   uint32_t order_number_in_connection = 0;
   AffiliateId refused_affiliate = 0;
+  // Issue 12, the customer directory: where customer_is_new came from, and this
+  // order's number among the customer's orders seen (1 = the first; 0: no directory).
+  NewCustomerSource new_customer_source = NewCustomerSource::kUnknown;
+  uint32_t order_number_for_customer = 0;
 
   friend bool operator==(const AttributionDecision&,
                          const AttributionDecision&) = default;

@@ -50,6 +50,9 @@ enum CustomerBecomesAffiliate { keep @0; disconnect @1; }
 enum MergeConflict { keepEarliest @0; keepEmail @1; keepExternalId @2; refuse @3; }
 # A yes/no that may be unknown (customer_is_new).
 enum Tristate { unknown @0; yes @1; no @2; }
+# Where an attribution's "is the customer new" came from (issue 12, the customer
+# directory): the request, the directory (no earlier order seen = new), or neither.
+enum NewCustomerSource { unknown @0; request @1; directory @2; }
 
 # Mirrors absl::StatusCode one to one (the engine's error codes).
 enum ErrorCode {
@@ -114,6 +117,8 @@ struct Settings {
   # Customer identifiers (issue 12).
   autoLinkIdentifiers @10 :Bool = true;
   mergeConflict @11 :MergeConflict;
+  # The customer directory (issue 12): remember every customer seen.
+  customerDirectory @12 :Bool = true;
 }
 
 # A partial update: every field is either kept or set.
@@ -130,6 +135,7 @@ struct SettingsPatch {
   onCustomerBecomesAffiliate :union { keep @18 :Void; set @19 :CustomerBecomesAffiliate; }
   autoLinkIdentifiers :union { keep @20 :Void; set @21 :Bool; }
   mergeConflict :union { keep @22 :Void; set @23 :MergeConflict; }
+  customerDirectory :union { keep @24 :Void; set @25 :Bool; }
 }
 
 struct Decision {
@@ -147,6 +153,8 @@ struct Decision {
   referralRefused @11 :ReferralRefusal;  # Why the referral affiliate was not credited.
   refusedAffiliate @12 :UInt64;    # The affiliate a directory rule refused (0: none).
   orderNumberInConnection @13 :UInt32;  # 1 = the connection's first counted order; 0 = not counted.
+  newCustomerSource @14 :NewCustomerSource;  # Where customerIsNew came from.
+  orderNumberForCustomer @15 :UInt32;  # Among the customer's orders seen: 1 = first; 0 = no directory.
 }
 
 # An entry of a shop's affiliate directory.
@@ -209,6 +217,7 @@ struct AttributeRequest {
   customerIsNew @4 :Tristate;
   orderedAt @5 :Int64;           # 0 = now (late webhooks pass the order's time).
   externalId @6 :Text;           # Issue 12; with an email: auto_link_identifiers.
+  name @7 :Text;                 # The customer's name for the directory (empty: not given).
 }
 
 struct OrderRef {
@@ -269,6 +278,22 @@ struct MergeCustomersRequest {
   enum MergeKeep { shopRule @0; into @1; from @2; earliest @3; }
 }
 
+# The customer directory (issue 12): search one shop's customers. At most one of
+# emailPrefix, namePrefix, externalId (none: all).
+struct SearchCustomersRequest {
+  shop @0 :UInt64;
+  emailPrefix @1 :Text;            # Any of the customer's emails; case-insensitive.
+  namePrefix @2 :Text;             # ASCII case-insensitive.
+  externalId @3 :Text;             # Exact.
+  limit @4 :UInt32;                # 0 = 50; at most 500.
+  cursor @5 :Text;                 # Empty = first page; else a previous nextCursor.
+}
+
+struct PutCustomerRequest {
+  customer @0 :CustomerRequest;    # shop taken from here.
+  name @1 :Text;
+}
+
 struct AuthRequest {
   token @0 :Text;
 }
@@ -300,6 +325,8 @@ struct Request {
     unlinkIdentifier @22 :CustomerRequest;     # Exactly one of email, externalId.
     mergeCustomers @23 :MergeCustomersRequest;
     promote @25 :PromoteRequest;         # Issue 16: a replica becomes the primary.
+    searchCustomers @26 :SearchCustomersRequest;  # Issue 12: the customer directory.
+    putCustomer @27 :PutCustomerRequest;       # Sets the directory name.
   }
   # Issue 16, read-your-writes: a read on a replica waits (up to --replica_read_wait)
   # until it has applied this sequence number (a write's Response.seq), else
@@ -377,6 +404,12 @@ struct Customer {
   externalId @2 :Text;             # Empty: none.
   connected @3 :Bool;
   connection @4 :Connection;       # When connected.
+  # The customer directory (issue 12): inDirectory false = no entry.
+  inDirectory @5 :Bool;
+  name @6 :Text;
+  firstOrderAt @7 :Int64;          # 0 with ordersSeen 0: no order seen.
+  lastOrderAt @8 :Int64;
+  ordersSeen @9 :UInt32;
 }
 
 struct Merge {
@@ -395,6 +428,11 @@ struct IdentityChange {
   merged @2 :Bool;
   merge @3 :Merge;
   notJoined @4 :Text;              # Why two customers were not joined (the rule).
+}
+
+struct CustomerList {
+  items @0 :List(Customer);
+  nextCursor @1 :Text;             # Empty: last page.
 }
 
 struct ReverseResult {
@@ -456,9 +494,10 @@ struct Response {
     pong @15 :Void;
     affiliate @16 :AffiliateResult;       # putAffiliate, getAffiliate, disableAffiliate.
     affiliateList @17 :AffiliateList;     # searchAffiliates.
-    customer @18 :Customer;               # getCustomer, linkIdentifier, unlinkIdentifier.
+    customer @18 :Customer;               # getCustomer, linkIdentifier, unlinkIdentifier, putCustomer.
     merge @19 :IdentityChange;            # mergeCustomers.
     promote @21 :PromoteResult;
+    customerList @22 :CustomerList;       # searchCustomers.
   }
   # Issue 16: on a write's reply, the log sequence number the write is durable up to
   # (its own change and any it saw); pass it as Request.minSeq to read it back from a

@@ -183,6 +183,11 @@ class Client {
                                        const engine::CustomerRef& identifier);
   absl::StatusOr<Reply> UnlinkIdentifier(uint64_t shop, const engine::CustomerRef& identifier);
   absl::StatusOr<Reply> MergeCustomers(const engine::MergeRequest& r);
+  // The customer directory (issue 12): search (query.limit 0 = the server's 50),
+  // and set a customer's name. Replies: customerList, customer.
+  absl::StatusOr<Reply> SearchCustomers(const engine::CustomerQuery& query);
+  absl::StatusOr<Reply> PutCustomer(uint64_t shop, const engine::CustomerRef& c,
+                                    absl::string_view name);
 
   // Request builders shared by the typed calls and pipelining callers (e.g. import).
   static void FillConnect(const engine::ConnectRequest& r, wire::ConnectRequest::Builder b);

@@ -36,6 +36,7 @@ void Client::FillAttribute(const engine::AttributeRequest& r,
                                                     : wire::Tristate::NO);
   b.setOrderedAt(r.ordered_at.value_or(0));
   if (r.external_id) CopyInto(b.initExternalId(r.external_id->size()), *r.external_id);
+  if (r.name && !r.name->empty()) CopyInto(b.initName(r.name->size()), *r.name);
 }
 
 // ------------------------------------------------------------- Typed calls
@@ -139,6 +140,7 @@ absl::StatusOr<Reply> Client::PutSettings(uint64_t shop,
       p.getMergeConflict().setSet(
           static_cast<wire::MergeConflict>(static_cast<uint16_t>(*patch.merge_conflict)));
     }
+    if (patch.customer_directory) p.getCustomerDirectory().setSet(*patch.customer_directory);
   });
 }
 

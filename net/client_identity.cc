@@ -1,6 +1,7 @@
 // net/client_identity.cc: the typed calls of customer identifiers (issue 12):
 // lookup and disconnect by external id, getCustomer, linkIdentifier,
-// unlinkIdentifier, mergeCustomers; see client.h.
+// unlinkIdentifier, mergeCustomers, and the customer directory's searchCustomers
+// and putCustomer; see client.h.
 //
 // Thread-safety: as Client (one thread at a time).
 #include "net/client.h"
@@ -74,6 +75,33 @@ absl::StatusOr<Reply> Client::MergeCustomers(const engine::MergeRequest& r) {
                 : *r.keep == engine::MergeKeep::kFrom ? K::FROM
                                                       : K::EARLIEST);
     }
+  });
+}
+
+absl::StatusOr<Reply> Client::SearchCustomers(const engine::CustomerQuery& query) {
+  return BuildAndCall(*this, [&](wire::Request::Builder q) {
+    wire::SearchCustomersRequest::Builder b = q.initSearchCustomers();
+    b.setShop(query.shop);
+    if (!query.email_prefix.empty()) {
+      CopyInto(b.initEmailPrefix(query.email_prefix.size()), query.email_prefix);
+    }
+    if (!query.name_prefix.empty()) {
+      CopyInto(b.initNamePrefix(query.name_prefix.size()), query.name_prefix);
+    }
+    if (!query.external_id.empty()) {
+      CopyInto(b.initExternalId(query.external_id.size()), query.external_id);
+    }
+    b.setLimit(query.limit);
+    if (!query.cursor.empty()) CopyInto(b.initCursor(query.cursor.size()), query.cursor);
+  });
+}
+
+absl::StatusOr<Reply> Client::PutCustomer(uint64_t shop, const engine::CustomerRef& c,
+                                          absl::string_view name) {
+  return BuildAndCall(*this, [&](wire::Request::Builder q) {
+    wire::PutCustomerRequest::Builder b = q.initPutCustomer();
+    FillCustomer(shop, c, b.initCustomer());
+    CopyInto(b.initName(name.size()), name);
   });
 }
 

@@ -40,7 +40,7 @@ using Out = wire::Response::Builder;
 using R = wire::Request;
 
 constexpr wire::ErrorCode kOk = wire::ErrorCode::OK;
-constexpr size_t kKnownOperations = static_cast<size_t>(R::PROMOTE) + 1;
+constexpr size_t kKnownOperations = static_cast<size_t>(R::PUT_CUSTOMER) + 1;
 static_assert(kKnownOperations + 2 + service::kHttpOnlyOperations ==
                   RequestHandler::kOperationSlots,
               "a Request member was added: extend service::Operation");
@@ -73,6 +73,8 @@ ATTRIB_SAME_ROW(LINK_IDENTIFIER, kLinkIdentifier);
 ATTRIB_SAME_ROW(UNLINK_IDENTIFIER, kUnlinkIdentifier);
 ATTRIB_SAME_ROW(MERGE_CUSTOMERS, kMergeCustomers);
 ATTRIB_SAME_ROW(PROMOTE, kPromote);
+ATTRIB_SAME_ROW(SEARCH_CUSTOMERS, kSearchCustomers);
+ATTRIB_SAME_ROW(PUT_CUSTOMER, kPutCustomer);
 #undef ATTRIB_SAME_ROW
 
 // The reads a replica serves (issue 16): they honour Request.minSeq and
@@ -81,7 +83,7 @@ bool IsRead(R::Which which) {
   switch (which) {
     case R::LOOKUP: case R::LOOKUP_BATCH: case R::LIST: case R::COUNT:
     case R::GET_SETTINGS: case R::EXPLAIN: case R::GET_AFFILIATE:
-    case R::SEARCH_AFFILIATES: case R::GET_CUSTOMER:
+    case R::SEARCH_AFFILIATES: case R::GET_CUSTOMER: case R::SEARCH_CUSTOMERS:
       return true;
     default:
       return false;
@@ -190,6 +192,7 @@ wire::ErrorCode DoAttribute(Service& sv, Call& call, wire::AttributeRequest::Rea
   if (!is_new.ok()) return Fail(is_new.status(), out);
   req.customer_is_new = *is_new;
   req.ordered_at = OptionalTime(r.getOrderedAt());
+  if (r.getName().size() > 0) req.name = std::string(View(r.getName()));
   absl::StatusOr<engine::AttributeResult> result = sv.Attribute(call, req);
   if (!result.ok()) return Fail(result.status(), out);
   wire::AttributeResult::Builder w = out.initAttribute();
@@ -401,6 +404,10 @@ wire::ErrorCode RequestHandler::Dispatch(wire::Request::Reader request, Session*
       b.setPrimarySeq(r->primary_seq);
       return kOk;
     }
+    case R::SEARCH_CUSTOMERS:
+      return internal::DoSearchCustomers(sv, call, request.getSearchCustomers(), out);
+    case R::PUT_CUSTOMER:
+      return internal::DoPutCustomer(sv, call, request.getPutCustomer(), out);
   }
   // A member added to the schema after this server was built: the client can carry
   // on with the operations this server knows.

@@ -197,6 +197,8 @@ void ToWire(const engine::AttributionDecision& d, wire::Decision::Builder out) {
   out.setReferralRefused(static_cast<wire::ReferralRefusal>(U(d.referral_refused)));
   out.setRefusedAffiliate(d.refused_affiliate);
   out.setOrderNumberInConnection(d.order_number_in_connection);
+  out.setNewCustomerSource(static_cast<wire::NewCustomerSource>(U(d.new_customer_source)));
+  out.setOrderNumberForCustomer(d.order_number_for_customer);
 }
 
 void ToWire(const engine::ShopSettings& s, wire::Settings::Builder out) {
@@ -213,6 +215,7 @@ void ToWire(const engine::ShopSettings& s, wire::Settings::Builder out) {
       static_cast<wire::CustomerBecomesAffiliate>(U(s.on_customer_becomes_affiliate)));
   out.setAutoLinkIdentifiers(s.auto_link_identifiers);
   out.setMergeConflict(static_cast<wire::MergeConflict>(U(s.merge_conflict)));
+  out.setCustomerDirectory(s.customer_directory);
 }
 
 // ------------------------------------------------------------------ Requests
@@ -274,6 +277,9 @@ absl::StatusOr<engine::ShopSettingsPatch> FromWire(wire::SettingsPatch::Reader p
   const auto al = p.getAutoLinkIdentifiers();
   if (al.isSet()) out.auto_link_identifiers = al.getSet();
   else if (!al.isKeep()) return UnknownUnionMember("auto_link_identifiers", al.which());
+  const auto cd = p.getCustomerDirectory();
+  if (cd.isSet()) out.customer_directory = cd.getSet();
+  else if (!cd.isKeep()) return UnknownUnionMember("customer_directory", cd.which());
   const auto mc = p.getMergeConflict();
   if (mc.isSet()) {
     const auto v = mc.getSet();

@@ -28,6 +28,17 @@ void CustomerToWire(const engine::CustomerInfo& c, wire::Customer::Builder out) 
   if (c.connection) net::ToWire(*c.connection, out.initConnection());
 }
 
+void RecordToWire(const engine::CustomerRecord& r, wire::Customer::Builder out) {
+  CustomerToWire(r.customer, out);
+  out.setInDirectory(r.directory.has_value());
+  if (!r.directory) return;
+  const engine::CustomerEntry& e = *r.directory;
+  if (!e.name.empty()) CopyText(e.name, out.initName(e.name.size()));
+  out.setFirstOrderAt(e.first_order_at);
+  out.setLastOrderAt(e.last_order_at);
+  out.setOrdersSeen(e.orders_seen);
+}
+
 template <typename Init>
 void SetKey(const std::string& key, Init init) {
   const std::string text = engine::DescribeIdentifierKey(key);
@@ -69,10 +80,41 @@ void ToWire(const engine::IdentityChange& c, wire::IdentityChange::Builder out) 
 
 wire::ErrorCode DoGetCustomer(const service::Service& sv, const service::Call& call,
                               wire::CustomerRequest::Reader r, Out out) {
-  absl::StatusOr<engine::CustomerInfo> c =
-      sv.GetCustomer(call, r.getShop(), CustomerRefOf(r.getEmail(), r.getExternalId()));
+  // With the directory record (a customer only in the directory is found too).
+  absl::StatusOr<engine::CustomerRecord> c =
+      sv.GetCustomerRecord(call, r.getShop(), CustomerRefOf(r.getEmail(), r.getExternalId()));
   if (!c.ok()) return Fail(c.status(), out);
-  CustomerToWire(*c, out.initCustomer());
+  RecordToWire(*c, out.initCustomer());
+  return kOk;
+}
+
+wire::ErrorCode DoSearchCustomers(const service::Service& sv, const service::Call& call,
+                                  wire::SearchCustomersRequest::Reader r, Out out) {
+  engine::CustomerQuery q;
+  q.shop = r.getShop();
+  q.email_prefix = std::string(View(r.getEmailPrefix()));
+  q.name_prefix = std::string(View(r.getNamePrefix()));
+  q.external_id = std::string(View(r.getExternalId()));
+  q.limit = r.getLimit() == 0 ? 50 : r.getLimit();
+  q.cursor = std::string(View(r.getCursor()));
+  absl::StatusOr<engine::CustomerPage> page = sv.SearchCustomers(call, q);
+  if (!page.ok()) return Fail(page.status(), out);
+  wire::CustomerList::Builder w = out.initCustomerList();
+  auto items = w.initItems(page->items.size());
+  for (size_t i = 0; i < page->items.size(); ++i) RecordToWire(page->items[i], items[i]);
+  if (!page->next_cursor.empty()) {
+    CopyText(page->next_cursor, w.initNextCursor(page->next_cursor.size()));
+  }
+  return kOk;
+}
+
+wire::ErrorCode DoPutCustomer(service::Service& sv, service::Call& call,
+                              wire::PutCustomerRequest::Reader r, Out out) {
+  const wire::CustomerRequest::Reader c = r.getCustomer();
+  absl::StatusOr<engine::CustomerRecord> rec = sv.PutCustomerName(
+      call, c.getShop(), CustomerRefOf(c.getEmail(), c.getExternalId()), View(r.getName()));
+  if (!rec.ok()) return Fail(rec.status(), out);
+  RecordToWire(*rec, out.initCustomer());
   return kOk;
 }
 

@@ -1,8 +1,9 @@
 // net/handler_identity.h
 //
 // The native protocol's customer-identifier operations (issue 12): getCustomer,
-// linkIdentifier, unlinkIdentifier, mergeCustomers, and the external-id forms of
-// lookup and disconnect, and the wire form of an IdentityChange. Codecs only: the
+// linkIdentifier, unlinkIdentifier, mergeCustomers, the customer directory's
+// searchCustomers and putCustomer, the external-id forms of lookup and disconnect,
+// and the wire form of an IdentityChange. Codecs only: the
 // service applies scope, durability and the engine.
 //
 // Thread-safety: stateless functions; callable from any thread.
@@ -33,6 +34,13 @@ wire::ErrorCode DoLookupCustomer(const service::Service& sv, const service::Call
                                  wire::LookupRequest::Reader r, wire::Response::Builder out);
 wire::ErrorCode DoDisconnectCustomer(service::Service& sv, service::Call& call,
                                      wire::LookupRequest::Reader r, wire::Response::Builder out);
+
+// The customer directory (issue 12; service_customers.cc).
+wire::ErrorCode DoSearchCustomers(const service::Service& sv, const service::Call& call,
+                                  wire::SearchCustomersRequest::Reader r,
+                                  wire::Response::Builder out);
+wire::ErrorCode DoPutCustomer(service::Service& sv, service::Call& call,
+                              wire::PutCustomerRequest::Reader r, wire::Response::Builder out);
 
 void ToWire(const engine::IdentityChange& c, wire::IdentityChange::Builder out);
 

@@ -367,16 +367,38 @@ TEST_F(HandlerTest, AttributeOptionalFields) {
   EXPECT_EQ(r->getAttribute().getDecision().getOrderedAt(), kT0 - kDay);
   EXPECT_EQ(Str(r->getAttribute().getDecision().getCanonicalEmail()), "");
 
-  // customerIsNew: unknown is "not given", which new-customers-only auto-connect
-  // does not take as new; yes is.
+  // customerIsNew: without the customer directory, unknown is "not given", which
+  // new-customers-only auto-connect does not take as new; yes is.
   Send([](wire::Request::Builder q) {
     auto p = q.initPutSettings();
     p.setShop(kShop);
     p.initPatch().getAutoConnect().setSet(true);
     p.getPatch().getAutoConnectNewCustomersOnly().setSet(true);
+    p.getPatch().getCustomerDirectory().setSet(false);
   });
   r = Attribute("o-unknown", "u@example.com", kB, wire::Tristate::UNKNOWN);
   EXPECT_FALSE(r->getAttribute().getDecision().getConnectionCreated());
+  EXPECT_EQ(r->getAttribute().getDecision().getNewCustomerSource(),
+            wire::NewCustomerSource::UNKNOWN);
+  {
+    // With the directory (the default), a first order seen is new.
+    Reply on = Send([](wire::Request::Builder q) {
+      auto p = q.initPutSettings();
+      p.setShop(kShop);
+      p.initPatch().getCustomerDirectory().setSet(true);
+    });
+    EXPECT_TRUE(on->getSettings().getCustomerDirectory());
+    Reply d = Attribute("o-dir", "d@example.com", kB, wire::Tristate::UNKNOWN);
+    EXPECT_TRUE(d->getAttribute().getDecision().getConnectionCreated());
+    EXPECT_EQ(d->getAttribute().getDecision().getNewCustomerSource(),
+              wire::NewCustomerSource::DIRECTORY);
+    EXPECT_EQ(d->getAttribute().getDecision().getOrderNumberForCustomer(), 1u);
+    Send([](wire::Request::Builder q) {
+      auto p = q.initPutSettings();
+      p.setShop(kShop);
+      p.initPatch().getCustomerDirectory().setSet(false);
+    });
+  }
   r = Attribute("o-no", "n@example.com", kB, wire::Tristate::NO);
   EXPECT_FALSE(r->getAttribute().getDecision().getConnectionCreated());
   r = Attribute("o-yes", "y@example.com", kB, wire::Tristate::YES);

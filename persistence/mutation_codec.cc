@@ -93,6 +93,24 @@ void PutDecisionV2(const AttributionDecision& d, std::string* out) {
   PutVarint(d.order_number_in_connection, out);
 }
 
+// The fields version 3 of the Decision adds (tag 17; the customer directory).
+void PutDecisionV3(const AttributionDecision& d, std::string* out) {
+  PutEnum(d.new_customer_source, out);
+  PutVarint(d.order_number_for_customer, out);
+}
+
+// A customer directory entry (tags 14, 15, 16).
+void PutCustomerEntryBody(const engine::CustomerEntry& e, std::string* out) {
+  PutString(e.name, out);
+  PutTime(e.first_order_at, out);
+  PutTime(e.last_order_at, out);
+  PutVarint(e.orders_seen, out);
+}
+
+void PutSettingsV4(const ShopSettings& s, std::string* out) {
+  out->push_back(static_cast<char>(s.customer_directory ? 1 : 0));
+}
+
 void PutSettingsV2(const ShopSettings& s, std::string* out) {
   out->push_back(static_cast<char>((s.require_registered_affiliates ? 1 : 0) |
                                    (s.block_self_referrals ? 2 : 0)));
@@ -318,6 +336,25 @@ void ReadDecisionV2(Decoder& d, absl::string_view where, AttributionDecision* a)
   a->order_number_in_connection = d.Varint32(where, "order_number_in_connection");
 }
 
+void ReadDecisionV3(Decoder& d, absl::string_view where, AttributionDecision* a) {
+  a->new_customer_source =
+      d.Enum(where, "new_customer_source", engine::NewCustomerSource::kDirectory);
+  a->order_number_for_customer = d.Varint32(where, "order_number_for_customer");
+}
+
+engine::CustomerEntry ReadCustomerEntry(Decoder& d, absl::string_view where) {
+  engine::CustomerEntry e;
+  e.name = d.String(where, "name");
+  e.first_order_at = d.Time(where, "first_order_at");
+  e.last_order_at = d.Time(where, "last_order_at");
+  e.orders_seen = d.Varint32(where, "orders_seen");
+  return e;
+}
+
+void ReadSettingsV4(Decoder& d, absl::string_view where, ShopSettings* s) {
+  s->customer_directory = (d.Flags(where, "directory_flags", 0x01) & 1) != 0;
+}
+
 void ReadSettingsV3(Decoder& d, absl::string_view where, ShopSettings* s) {
   s->auto_link_identifiers = (d.Flags(where, "identity_flags", 0x01) & 1) != 0;
   s->merge_conflict = d.Enum(where, "merge_conflict", engine::MergeConflictRule::kRefuse);
@@ -506,9 +543,26 @@ std::string Describe(const engine::RemoveWebhookEndpoint& op) {
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
+std::string EntryText(const engine::CustomerEntry& e) {
+  std::string line = e.name.empty() ? std::string("no name")
+                                    : absl::StrCat("name \"", Printable(e.name), "\"");
+  if (e.orders_seen == 0) return line + ", no order seen";
+  return absl::StrCat(line, ", ", e.orders_seen, " orders seen, first ", Time(e.first_order_at),
+                      ", last ", Time(e.last_order_at));
+}
+
 std::string Describe(const engine::LinkIdentifier& op) {
   return absl::StrCat("link shop ", op.shop, " ", Email(op.identifier), " -> customer ",
-                      Email(op.primary), " (", CauseText(op.cause, op.order_id), ")");
+                      Email(op.primary), " (", CauseText(op.cause, op.order_id),
+                      op.absorbed_entry
+                          ? absl::StrCat("; directory entry now: ", EntryText(*op.absorbed_entry))
+                          : std::string(),
+                      ")");
+}
+
+std::string Describe(const engine::PutCustomerEntry& op) {
+  return absl::StrCat("customer directory shop ", op.shop, " ", Email(op.key), ": ",
+                      EntryText(op.entry));
 }
 
 std::string Describe(const engine::UnlinkIdentifier& op) {
@@ -530,6 +584,9 @@ std::string Describe(const engine::MergeCustomers& op) {
                     CountersText(op.lost_connection->order_count,
                                  op.lost_connection->last_order_at));
   }
+  if (op.absorbed_entry) {
+    absl::StrAppend(&line, "; directory entry now: ", EntryText(*op.absorbed_entry));
+  }
   return line + ")";
 }
 
@@ -550,7 +607,8 @@ std::string Describe(const engine::PutSettings& op) {
       s.auto_link_identifiers && s.merge_conflict == engine::MergeConflictRule::kKeepEarliest
           ? std::string()
           : absl::StrCat(" auto_link_identifiers=", Bool(s.auto_link_identifiers),
-                         " merge_conflict=", engine::MergeConflictRuleName(s.merge_conflict)));
+                         " merge_conflict=", engine::MergeConflictRuleName(s.merge_conflict)),
+      s.customer_directory ? "" : " customer_directory=false");
 }
 
 std::string Describe(const engine::RecordOrder& op) {
@@ -634,6 +692,7 @@ MutationTag TagOf(const Mutation& m) {
     MutationTag operator()(const engine::PutSettings& op) {
       const ShopSettings defaults;
       const ShopSettings& s = op.settings;
+      if (s.customer_directory != defaults.customer_directory) return MutationTag::kPutSettingsV4;
       if (s.auto_link_identifiers != defaults.auto_link_identifiers ||
           s.merge_conflict != defaults.merge_conflict) {
         return MutationTag::kPutSettingsV3;
@@ -646,6 +705,10 @@ MutationTag TagOf(const Mutation& m) {
     }
     MutationTag operator()(const engine::RecordOrder& op) {
       const AttributionDecision& d = op.decision;
+      if (d.new_customer_source != engine::NewCustomerSource::kUnknown ||
+          d.order_number_for_customer != 0) {
+        return MutationTag::kRecordOrderV3;
+      }
       return d.reason <= engine::Reason::kReferral &&
                      d.connection_inactive <= engine::InactiveReason::kDisabled &&
                      d.referral_refused == engine::ReferralRefusal::kNone &&
@@ -662,14 +725,17 @@ MutationTag TagOf(const Mutation& m) {
     MutationTag operator()(const engine::RemoveWebhookEndpoint&) {
       return MutationTag::kRemoveWebhookEndpoint;
     }
-    MutationTag operator()(const engine::LinkIdentifier&) {
-      return MutationTag::kLinkIdentifier;
+    MutationTag operator()(const engine::LinkIdentifier& op) {
+      return op.absorbed_entry ? MutationTag::kLinkIdentifierV2 : MutationTag::kLinkIdentifier;
+    }
+    MutationTag operator()(const engine::PutCustomerEntry&) {
+      return MutationTag::kPutCustomerEntry;
     }
     MutationTag operator()(const engine::UnlinkIdentifier&) {
       return MutationTag::kUnlinkIdentifier;
     }
-    MutationTag operator()(const engine::MergeCustomers&) {
-      return MutationTag::kMergeCustomers;
+    MutationTag operator()(const engine::MergeCustomers& op) {
+      return op.absorbed_entry ? MutationTag::kMergeCustomersV2 : MutationTag::kMergeCustomers;
     }
   };
   return std::visit(Visitor{}, m.op);
@@ -699,7 +765,10 @@ void EncodeMutation(const Mutation& m, std::string* out) {
           PutVarint(op.shop, out);
           PutSettingsBody(op.settings, out);
           if (tag != MutationTag::kPutSettings) PutSettingsV2(op.settings, out);
-          if (tag == MutationTag::kPutSettingsV3) PutSettingsV3(op.settings, out);
+          if (tag == MutationTag::kPutSettingsV3 || tag == MutationTag::kPutSettingsV4) {
+            PutSettingsV3(op.settings, out);
+          }
+          if (tag == MutationTag::kPutSettingsV4) PutSettingsV4(op.settings, out);
         } else if constexpr (std::is_same_v<T, engine::PutAffiliate>) {
           PutAffiliateBody(op, out);
         } else if constexpr (std::is_same_v<T, engine::PutWebhookEndpoint>) {
@@ -713,6 +782,11 @@ void EncodeMutation(const Mutation& m, std::string* out) {
           PutString(op.identifier, out);
           PutEnum(op.cause, out);
           PutString(op.order_id, out);
+          if (op.absorbed_entry) PutCustomerEntryBody(*op.absorbed_entry, out);
+        } else if constexpr (std::is_same_v<T, engine::PutCustomerEntry>) {
+          PutVarint(op.shop, out);
+          PutString(op.key, out);
+          PutCustomerEntryBody(op.entry, out);
         } else if constexpr (std::is_same_v<T, engine::UnlinkIdentifier>) {
           PutVarint(op.shop, out);
           PutString(op.primary, out);
@@ -727,10 +801,12 @@ void EncodeMutation(const Mutation& m, std::string* out) {
           PutEnum(op.rule, out);
           PutEnum(op.cause, out);
           PutString(op.order_id, out);
+          if (op.absorbed_entry) PutCustomerEntryBody(*op.absorbed_entry, out);
         } else if constexpr (std::is_same_v<T, engine::RecordOrder>) {
           PutVarint(op.shop, out);
           PutDecision(op.decision, out);
-          if (tag == MutationTag::kRecordOrderV2) PutDecisionV2(op.decision, out);
+          if (tag != MutationTag::kRecordOrder) PutDecisionV2(op.decision, out);
+          if (tag == MutationTag::kRecordOrderV3) PutDecisionV3(op.decision, out);
           out->push_back(op.new_connection ? 1 : 0);
           if (op.new_connection) PutConnection(*op.new_connection, out);
           PutCounters(op.counters, out);
@@ -781,15 +857,20 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
     }
     case MutationTag::kPutSettings:
     case MutationTag::kPutSettingsV2:
-    case MutationTag::kPutSettingsV3: {
+    case MutationTag::kPutSettingsV3:
+    case MutationTag::kPutSettingsV4: {
       engine::PutSettings op;
       op.shop = d.Varint("PutSettings", "shop");
       op.settings = ReadSettings(d, "PutSettings.settings");
       if (tag != static_cast<uint8_t>(MutationTag::kPutSettings)) {
         ReadSettingsV2(d, "PutSettings.settings", &op.settings);
       }
-      if (tag == static_cast<uint8_t>(MutationTag::kPutSettingsV3)) {
+      if (tag == static_cast<uint8_t>(MutationTag::kPutSettingsV3) ||
+          tag == static_cast<uint8_t>(MutationTag::kPutSettingsV4)) {
         ReadSettingsV3(d, "PutSettings.settings", &op.settings);
+      }
+      if (tag == static_cast<uint8_t>(MutationTag::kPutSettingsV4)) {
+        ReadSettingsV4(d, "PutSettings.settings", &op.settings);
       }
       m.op = std::move(op);
       break;
@@ -807,7 +888,17 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       m.op = op;
       break;
     }
-    case MutationTag::kLinkIdentifier: {
+    case MutationTag::kPutCustomerEntry: {
+      constexpr absl::string_view where = "PutCustomerEntry";
+      engine::PutCustomerEntry op;
+      op.shop = d.Varint(where, "shop");
+      op.key = d.String(where, "key");
+      op.entry = ReadCustomerEntry(d, "PutCustomerEntry.entry");
+      m.op = std::move(op);
+      break;
+    }
+    case MutationTag::kLinkIdentifier:
+    case MutationTag::kLinkIdentifierV2: {
       constexpr absl::string_view where = "LinkIdentifier";
       engine::LinkIdentifier op;
       op.shop = d.Varint(where, "shop");
@@ -815,6 +906,9 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       op.identifier = d.String(where, "identifier");
       op.cause = d.Enum(where, "cause", engine::IdentityCause::kConnect);
       op.order_id = d.String(where, "order_id");
+      if (tag == static_cast<uint8_t>(MutationTag::kLinkIdentifierV2)) {
+        op.absorbed_entry = ReadCustomerEntry(d, "LinkIdentifier.absorbed_entry");
+      }
       m.op = std::move(op);
       break;
     }
@@ -827,7 +921,8 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       m.op = std::move(op);
       break;
     }
-    case MutationTag::kMergeCustomers: {
+    case MutationTag::kMergeCustomers:
+    case MutationTag::kMergeCustomersV2: {
       constexpr absl::string_view where = "MergeCustomers";
       engine::MergeCustomers op;
       op.shop = d.Varint(where, "shop");
@@ -840,16 +935,22 @@ absl::StatusOr<Mutation> DecodeMutation(absl::string_view bytes) {
       op.rule = d.Enum(where, "rule", engine::MergeConflictRule::kRefuse);
       op.cause = d.Enum(where, "cause", engine::IdentityCause::kConnect);
       op.order_id = d.String(where, "order_id");
+      if (tag == static_cast<uint8_t>(MutationTag::kMergeCustomersV2)) {
+        op.absorbed_entry = ReadCustomerEntry(d, "MergeCustomers.absorbed_entry");
+      }
       m.op = std::move(op);
       break;
     }
     case MutationTag::kRecordOrder:
-    case MutationTag::kRecordOrderV2: {
-      const bool v2 = tag == static_cast<uint8_t>(MutationTag::kRecordOrderV2);
+    case MutationTag::kRecordOrderV2:
+    case MutationTag::kRecordOrderV3: {
+      const bool v3 = tag == static_cast<uint8_t>(MutationTag::kRecordOrderV3);
+      const bool v2 = v3 || tag == static_cast<uint8_t>(MutationTag::kRecordOrderV2);
       engine::RecordOrder op;
       op.shop = d.Varint("RecordOrder", "shop");
       op.decision = ReadDecision(d, "RecordOrder.decision", v2);
       if (v2) ReadDecisionV2(d, "RecordOrder.decision", &op.decision);
+      if (v3) ReadDecisionV3(d, "RecordOrder.decision", &op.decision);
       if (d.Present("RecordOrder", "new_connection")) {
         op.new_connection = ReadConnection(d, "RecordOrder.new_connection");
       }

@@ -52,6 +52,18 @@
 //                          string order_id
 //   13   PutSettings v3    as tag 8, then flags (bit 0 auto_link_identifiers),
 //                          u8 merge_conflict (MergeConflictRule)
+//   14   PutCustomerEntry  varint shop, string key (the customer's primary key),
+//                          Entry entry
+//   15   MergeCustomers v2 as tag 12, then Entry absorbed_entry (the survivor's
+//                          directory entry after absorbing the loser's, which is
+//                          removed); tag 12 when the loser had no entry
+//   16   LinkIdentifier v2 as tag 10, then Entry absorbed_entry (the primary's entry
+//                          after absorbing the identifier's, which is removed)
+//   17   RecordOrder v3    as tag 9, then u8 new_customer_source
+//                          (NewCustomerSource), varint order_number_for_customer;
+//                          tag 9/4 when both are 0 (directory off, no request value)
+//   20   PutSettings v4    as tag 13, then flags (bit 0 customer_directory); tag 13
+//                          and older when customer_directory is on (the default)
 //   (Identifier strings are keys: a canonical email, or 0x01 + external id.)
 //   18   PutWebhookEndpoint varint id, varint shop, string url, varint event_mask
 //                          (bit i: engine::kWebhookEventTypes[i]; 0 = all), flags
@@ -80,6 +92,8 @@
 //    Decision)    flags (bit 0 counted, bit 1 connection_created,
 //                 bit 2 connection_moved, bit 3 reversed),
 //                 varint previous_affiliate, string canonical_email
+//   Entry         string name, zigzag first_order_at, zigzag last_order_at,
+//   (CustomerEntry) varint orders_seen (u32)
 //   Counters      varint order_count (u32), zigzag last_order_at
 //   (OrderCounters)
 //
@@ -115,11 +129,17 @@ enum class MutationTag : uint8_t {
   kRemoveConnectionWithCause = 7,
   kPutSettingsV2 = 8,
   kRecordOrderV2 = 9,
-  // Customer identifiers (issue 12; engine/identity_index.h). 14 is free.
+  // Customer identifiers (issue 12; engine/identity_index.h).
   kLinkIdentifier = 10,
   kUnlinkIdentifier = 11,
   kMergeCustomers = 12,
   kPutSettingsV3 = 13,
+  // The customer directory (issue 12; engine/customer_directory.h).
+  kPutCustomerEntry = 14,
+  kMergeCustomersV2 = 15,
+  kLinkIdentifierV2 = 16,
+  kRecordOrderV3 = 17,
+  kPutSettingsV4 = 20,
   // Webhook endpoints (issue 13; engine/webhook_endpoints.h).
   kPutWebhookEndpoint = 18,
   kRemoveWebhookEndpoint = 19,

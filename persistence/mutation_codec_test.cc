@@ -343,7 +343,7 @@ TEST(MutationCodecTest, MalformedPrimitivesAreDataLoss) {
   const std::vector<Case> cases = {
       {"", "mutation: tag: truncated (input ends at byte 0)"},
       {"0000", "mutation: tag: unknown mutation type 0"},
-      {"0e00", "mutation: tag: unknown mutation type 14"},
+      {"1500", "mutation: tag: unknown mutation type 21"},
       {"ff00", "mutation: tag: unknown mutation type 255"},
       {"02", "mutation: made_at: truncated varint (input ends at byte 1)"},
       // made_at: 10-byte varint whose last byte continues, or carries bits over 63.

@@ -58,13 +58,14 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     snapshot_codec::AppendSettings(shop, s, &pending_);
     ++settings_;
     // The identity settings travel in the identity block (version 4).
-    if (!s.auto_link_identifiers ||
+    if (!s.auto_link_identifiers || !s.customer_directory ||
         s.merge_conflict != engine::MergeConflictRule::kKeepEarliest) {
       snapshot_codec::IdentityRecord r;
       r.kind = kIdentityKindSettings;
       r.shop = shop;
       r.auto_link_identifiers = s.auto_link_identifiers;
       r.merge_conflict = s.merge_conflict;
+      r.customer_directory = s.customer_directory;
       identities_copy_.push_back(std::move(r));
     }
     // Never flushed here: the temp file's name needs the fence SettingsDone() gives.
@@ -138,6 +139,34 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     }
     CloseBlock();
     webhooks_copy_.clear();
+  }
+  // Under every directory shard's lock: encoded into a side buffer (no allocation
+  // per entry), framed into blocks at CustomersDone (the fence).
+  void CustomerEntryRecord(engine::ShopId shop, absl::string_view key,
+                           const engine::CustomerEntry& e) override {
+    if (!status_.ok()) return;
+    if (!snapshot_codec::AppendCustomerEntry(shop, key, e, &customers_copy_)) {
+      return Fail(absl::InternalError(absl::StrCat(
+          "customer directory entry of shop ", shop, ": longer than the snapshot format allows")));
+    }
+    customer_ends_.push_back(customers_copy_.size());
+  }
+  void CustomersDone(uint64_t fence) override {
+    if (!status_.ok()) return;
+    fences_.customers = fence;
+    // One block even for an empty directory: it carries the fence.
+    StartBlock(SnapshotBlockType::kCustomers, 0, fence, 0);
+    size_t begin = 0;
+    for (size_t end : customer_ends_) {
+      pending_.append(customers_copy_, begin, end - begin);
+      begin = end;
+      AfterRecord(/*may_flush=*/true);
+    }
+    CloseBlock();
+    customers_copy_.clear();
+    customers_copy_.shrink_to_fit();
+    customer_ends_.clear();
+    customer_ends_.shrink_to_fit();
   }
   void BeginConnectionShard(uint32_t index, uint64_t fence) override {
     if (!status_.ok()) return;
@@ -214,10 +243,10 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
     if (!status_.ok()) return status_;
     SnapshotInfo info;
     info.fences = fences_;
-    info.oldest_fence = std::min(
-        {fences_.settings, fences_.affiliates, fences_.identities, fences_.webhooks});
-    info.newest_fence = std::max(
-        {fences_.settings, fences_.affiliates, fences_.identities, fences_.webhooks});
+    info.oldest_fence = std::min({fences_.settings, fences_.affiliates, fences_.identities,
+                                  fences_.webhooks, fences_.customers});
+    info.newest_fence = std::max({fences_.settings, fences_.affiliates, fences_.identities,
+                                  fences_.webhooks, fences_.customers});
     for (const auto* v : {&fences_.connection_shards, &fences_.order_shards}) {
       for (uint64_t f : *v) {
         info.oldest_fence = std::min(info.oldest_fence, f);
@@ -301,6 +330,7 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
         break;
       case SnapshotBlockType::kAffiliates:
       case SnapshotBlockType::kWebhooks:
+      case SnapshotBlockType::kCustomers:
         Put64(sub + kAffiliateFenceOffset, fence);
         sub_bytes = kAffiliateSubHeaderBytes;
         break;
@@ -346,6 +376,7 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
         break;
       case SnapshotBlockType::kAffiliates:
       case SnapshotBlockType::kWebhooks:
+      case SnapshotBlockType::kCustomers:
         Put32(body + kAffiliateCountOffset, block_records_);
         break;
       case SnapshotBlockType::kIdentities:
@@ -424,6 +455,8 @@ class SnapshotFileWriter final : public engine::SnapshotVisitor {
   std::vector<engine::Affiliate> affiliates_copy_;
   std::vector<engine::WebhookEndpoint> webhooks_copy_;
   std::vector<snapshot_codec::IdentityRecord> identities_copy_;
+  std::string customers_copy_;        // Encoded directory records, back to back.
+  std::vector<size_t> customer_ends_;  // The end offset of each in customers_copy_.
   uint64_t bytes_written_ = 0;
 };
 

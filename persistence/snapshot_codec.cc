@@ -106,7 +106,8 @@ bool AppendIdentity(const IdentityRecord& r, std::string* out) {
   w.Byte(r.kind);
   w.Varint(r.shop);
   if (r.kind == kIdentityKindSettings) {
-    w.Byte(r.auto_link_identifiers ? 1 : 0);
+    w.Byte(static_cast<uint8_t>((r.auto_link_identifiers ? 1 : 0) |
+                                (r.customer_directory ? 0 : 2)));
     w.Byte(static_cast<uint8_t>(r.merge_conflict));
   } else {
     const engine::CustomerIdentifiers& c = r.customer;
@@ -121,6 +122,23 @@ bool AppendIdentity(const IdentityRecord& r, std::string* out) {
     w.Byte(static_cast<uint8_t>(c.aliases.size()));
     for (const std::string& a : c.aliases) w.String(a);
   }
+  w.AppendTo(out);
+  return true;
+}
+
+bool AppendCustomerEntry(engine::ShopId shop, absl::string_view key,
+                         const engine::CustomerEntry& e, std::string* out) {
+  if (key.empty() || key.size() > kMaxConnectionStringBytes ||
+      e.name.size() > kMaxConnectionStringBytes) {
+    return false;
+  }
+  Writer w;
+  w.Varint(shop);
+  w.String(key);
+  w.String(e.name);
+  w.ZigZag(e.first_order_at);
+  w.ZigZag(e.last_order_at);
+  w.Varint(e.orders_seen);
   w.AppendTo(out);
   return true;
 }
@@ -172,6 +190,8 @@ bool AppendOrder(const OrderRecord& r, std::string* out) {
   w.Byte(static_cast<uint8_t>(d.referral_refused));
   w.Varint(d.refused_affiliate);
   w.Varint(d.order_number_in_connection);
+  w.Byte(static_cast<uint8_t>(d.new_customer_source));
+  w.Varint(d.order_number_for_customer);
   w.AppendTo(out);
   return true;
 }
@@ -379,11 +399,12 @@ bool RecordDecoder::ReadIdentity(IdentityRecord* r) {
   if (r->kind == kIdentityKindSettings) {
     uint8_t bits, rule;
     if (!Byte(&bits) || !Byte(&rule)) return false;
-    if ((bits & 0xFE) != 0) return Fail("bad identity settings bits");
+    if ((bits & (version_ >= 5 ? 0xFC : 0xFE)) != 0) return Fail("bad identity settings bits");
     if (rule > static_cast<uint8_t>(engine::MergeConflictRule::kRefuse)) {
       return Fail("bad merge_conflict");
     }
     r->auto_link_identifiers = (bits & 1) != 0;
+    r->customer_directory = (bits & 2) == 0;
     r->merge_conflict = static_cast<engine::MergeConflictRule>(rule);
     return true;
   }
@@ -397,6 +418,18 @@ bool RecordDecoder::ReadIdentity(IdentityRecord* r) {
     if (!String(kMaxConnectionStringBytes, &a)) return false;
     if (a.empty() || a == r->customer.primary) return Fail("customer with a bad alias");
   }
+  return true;
+}
+
+bool RecordDecoder::ReadCustomerEntry(engine::ShopId* shop, std::string* key,
+                                      engine::CustomerEntry* e) {
+  if (!Varint(shop) || !String(kMaxConnectionStringBytes, key) ||
+      !String(kMaxConnectionStringBytes, &e->name) || !ZigZag(&e->first_order_at) ||
+      !ZigZag(&e->last_order_at) || !Varint32(&e->orders_seen)) {
+    return false;
+  }
+  if (*shop == 0) return Fail("customer directory record with shop 0");
+  if (key->empty()) return Fail("customer directory record with an empty key");
   return true;
 }
 
@@ -472,6 +505,16 @@ bool RecordDecoder::ReadOrder(OrderRecord* r) {
     }
     d.connection_inactive = static_cast<engine::InactiveReason>(inactive);
     d.referral_refused = static_cast<engine::ReferralRefusal>(refused);
+  }
+  d.new_customer_source = engine::NewCustomerSource::kUnknown;
+  d.order_number_for_customer = 0;
+  if (version_ >= 5) {
+    uint8_t source;
+    if (!Byte(&source) || !Varint32(&d.order_number_for_customer)) return false;
+    if (source > static_cast<uint8_t>(engine::NewCustomerSource::kDirectory)) {
+      return Fail("bad order new_customer_source");
+    }
+    d.new_customer_source = static_cast<engine::NewCustomerSource>(source);
   }
   d.counted = bits & 0x10;
   d.connection_created = bits & 0x20;

@@ -46,9 +46,13 @@ struct IdentityRecord {
   engine::ShopId shop = 0;
   bool auto_link_identifiers = true;  // kind settings.
   engine::MergeConflictRule merge_conflict = engine::MergeConflictRule::kKeepEarliest;
+  bool customer_directory = true;        // kind settings (version 5).
   engine::CustomerIdentifiers customer;  // kind customer.
 };
 bool AppendIdentity(const IdentityRecord& r, std::string* out);
+// A customer directory record (version 5).
+bool AppendCustomerEntry(engine::ShopId shop, absl::string_view key,
+                         const engine::CustomerEntry& e, std::string* out);
 // A version 2 connection record: the key hash, then the store's record verbatim.
 bool AppendEncodedConnection(const engine::EncodedConnection& c, std::string* out);
 
@@ -85,6 +89,7 @@ class RecordDecoder {
   bool ReadAffiliate(engine::Affiliate* a);
   bool ReadWebhookEndpoint(engine::WebhookEndpoint* e);
   bool ReadIdentity(IdentityRecord* r);
+  bool ReadCustomerEntry(engine::ShopId* shop, std::string* key, engine::CustomerEntry* e);
   // A version 2 connection record, checked for form: flags, every length within
   // the block, no empty string, owner index < `owner_count`. *record views the
   // store's record (after the hash) in the block's bytes. No copy, no allocation:

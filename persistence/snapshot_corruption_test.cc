@@ -158,15 +158,15 @@ TEST_F(SnapshotCorruptionTest, SwappedValidBlocksAreCaughtByTheChain) {
   const std::string good = ReadOrDie(&fs_, w->path);
   absl::StatusOr<SnapshotIndex> index = IndexSnapshot("x", good);
   ASSERT_TRUE(index.ok()) << index.status();
-  // Blocks 0, 1 and 2 are the (empty) affiliate directory's, identifier index's and
-  // webhook endpoints' (format versions 3 and 4).
-  ASSERT_GE(index->blocks.size(), 6u);
-  const SnapshotBlock& a = index->blocks[3];
-  const SnapshotBlock& b = index->blocks[4];
+  // Blocks 0-3 are the (empty) affiliate directory's, identifier index's, webhook
+  // endpoints' and customer directory's (format versions 3, 4 and 5).
+  ASSERT_GE(index->blocks.size(), 7u);
+  const SnapshotBlock& a = index->blocks[4];
+  const SnapshotBlock& b = index->blocks[5];
   ASSERT_EQ(a.type, SnapshotBlockType::kConnections);
   ASSERT_EQ(b.type, SnapshotBlockType::kConnections);
   const size_t a_len = b.offset - a.offset;
-  const size_t b_len = index->blocks[5].offset - b.offset;
+  const size_t b_len = index->blocks[6].offset - b.offset;
   const std::string swapped = good.substr(0, a.offset) + good.substr(b.offset, b_len) +
                               good.substr(a.offset, a_len) + good.substr(b.offset + b_len);
   ASSERT_EQ(swapped.size(), good.size());

@@ -43,6 +43,9 @@
 //                 and identities):
 //                   0 u8 type = 8 | 1 u64 fence | 9 u32 record count |
 //                   webhook endpoint records
+//     customers   (kAffiliateSubHeaderBytes = 13; version 5; after the webhooks):
+//                   0 u8 type = 9 | 1 u64 fence | 9 u32 record count |
+//                   customer directory records
 //     identities  (kIdentitySubHeaderBytes = 13; version 4):
 //                   0 u8 type = 7 | 1 u64 fence | 9 u32 record count |
 //                   identity records
@@ -79,7 +82,8 @@
 //                 PutWebhookEndpoint mutation (persistence/mutation_codec.h, tag 18),
 //                 so the two encodings of an endpoint are one
 //     identity:   u8 kind, then by kind (engine/identity_index.h; version 4):
-//                 1 settings: varint shop | u8 bits (0 auto_link_identifiers)
+//                 1 settings: varint shop | u8 bits (0 auto_link_identifiers;
+//                   version 5: 1 customer_directory OFF)
 //                   | u8 merge_conflict (MergeConflictRule); only for shops whose
 //                   identity settings differ from the defaults (on, keep_earliest);
 //                   they belong to the settings capture (settings fence)
@@ -88,6 +92,10 @@
 //                   0x01 + external id; non-empty, distinct from the primary)
 //                 Older versions: no identities (every customer has one
 //                 identifier) and the identity settings' defaults.
+//     customer:   varint shop (>= 1) | string key (the customer's primary key,
+//                 non-empty) | string name | zvarint first_order_at
+//                 | zvarint last_order_at | varint orders_seen (u32); version 5
+//                 (engine/customer_directory.h). Older versions: no directory.
 //     owner:      varint shop | varint affiliate (both >= 1)
 //     connection, version 2: the store's own record (engine/record_format.h) after
 //                 its key hash, so a restore copies it instead of re-encoding it and
@@ -122,12 +130,16 @@
 //                   | varint refused_affiliate | varint order_number_in_connection;
 //                   reason may be 3 (self_referral). Older versions: 0 for these
 //                   (an order decided before the upgrade reports number 0).
+//                 | version 5: u8 new_customer_source (NewCustomerSource)
+//                   | varint order_number_for_customer; older: 0 (unknown), 0.
 //     A string is a varint length then the bytes. Unused bits are zero.
 //
 // Invariants (the reader checks each; a violation is DataLoss naming file and offset):
 //  - Block order: settings blocks (zero or more), then (version 3) affiliate blocks
 //    (zero or more, one fence: the directory's), then (version 4) identity blocks
-//    (zero or more, one fence: the identifier index's), then connection blocks of shards
+//    (zero or more, one fence: the identifier index's), then (version 4) webhook
+//    blocks, then (version 5) customer blocks (zero or more, one fence: the
+//    directory's), then connection blocks of shards
 //    0, 1, ..., n-1, then (version 2) owner blocks (zero or more), then order blocks
 //    of shards 0, ..., m-1, then one trailer, then end of file. Every shard has at
 //    least one block (an empty shard has one block with no records: the block
@@ -171,7 +183,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 inline constexpr char kSnapshotMagic[8] = {'A', 'T', 'R', 'B', 'S', 'N', 'P', '1'};
 // The version written; a reader accepts kOldestReadableSnapshotVersion through it
 // and rejects any other with a message naming both.
-inline constexpr uint32_t kSnapshotVersion = 4;
+inline constexpr uint32_t kSnapshotVersion = 5;
 inline constexpr uint32_t kOldestReadableSnapshotVersion = 1;
 inline constexpr size_t kSnapshotHeaderBytes = 48;
 inline constexpr size_t kSnapshotHeaderCrcOffset = 44;
@@ -197,6 +209,7 @@ enum class SnapshotBlockType : uint8_t {
   kAffiliates = 6,  // Version 3.
   kIdentities = 7,  // Version 4.
   kWebhooks = 8,    // Version 4: the webhook endpoints (sub-header as affiliates).
+  kCustomers = 9,   // Version 5: the customer directory (sub-header as affiliates).
 };
 
 inline constexpr size_t kSettingsSubHeaderBytes = 5;

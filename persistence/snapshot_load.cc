@@ -188,6 +188,26 @@ absl::Status DecodeWebhooks(const SnapshotIndex& index,
   return absl::OkStatus();
 }
 
+// The customer directory blocks (version 5).
+absl::Status DecodeCustomers(
+    const SnapshotIndex& index,
+    const std::function<void(engine::ShopId, const std::string&, const engine::CustomerEntry&)>&
+        fn) {
+  engine::ShopId shop = 0;
+  std::string key;
+  engine::CustomerEntry e;
+  for (size_t b = index.customer_blocks.first; b < index.customer_blocks.second; ++b) {
+    absl::Status s = DecodeBlockRecords(
+        index, index.blocks[b],
+        [&](snapshot_codec::RecordDecoder& d) { return d.ReadCustomerEntry(&shop, &key, &e); },
+        [&] {
+          if (fn) fn(shop, key, e);
+        });
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 // The identity blocks (version 4): settings per shop, and customers.
 struct IdentitySection {
   absl::flat_hash_map<engine::ShopId, snapshot_codec::IdentityRecord> settings;
@@ -198,6 +218,7 @@ struct IdentitySection {
     if (it == settings.end()) return;
     s->auto_link_identifiers = it->second.auto_link_identifiers;
     s->merge_conflict = it->second.merge_conflict;
+    s->customer_directory = it->second.customer_directory;
   }
 };
 
@@ -246,6 +267,7 @@ absl::StatusOr<SnapshotInfo> ReadAll(
   }
   if (absl::Status s = DecodeAffiliates(*index, fn_affiliate); !s.ok()) return s;
   if (absl::Status s = DecodeWebhooks(*index, nullptr); !s.ok()) return s;
+  if (absl::Status s = DecodeCustomers(*index, nullptr); !s.ok()) return s;
   if (fn_customer) {
     for (const auto& [shop, c] : identities->customers) fn_customer(shop, c);
   }
@@ -356,6 +378,11 @@ absl::StatusOr<SnapshotInfo> LoadSnapshot(FileSystem* fs, const std::string& pat
       index, [&](const engine::WebhookEndpoint& e) { engine->RestoreWebhookEndpoint(e); });
   if (!status.ok()) return status;
   for (const auto& [shop, c] : identities->customers) engine->RestoreIdentifiers(shop, c);
+  status = DecodeCustomers(index, [&](engine::ShopId shop, const std::string& key,
+                                      const engine::CustomerEntry& e) {
+    engine->RestoreCustomerEntry(shop, key, e);
+  });
+  if (!status.ok()) return status;
   const std::vector<uint32_t> owner_map = engine->InternOwners(*owners);
   const bool encoded = index.header.version >= 2;
 

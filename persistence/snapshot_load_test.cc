@@ -122,7 +122,13 @@ TEST_F(SnapshotLoadTest, OwnersFollowTheConnectionShardsAndRemapIntoAnyOwnerTabl
   }
   absl::StatusOr<SnapshotInfo> loaded = LoadSnapshot(&fs_, path, &target);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_TRUE(DumpAll(target) == DumpAll(live));
+  snapshot_testing::FullState target_state = DumpAll(target);
+  // The disconnected customers stay in the target's customer directory (it remembers
+  // customers without a connection): not part of the comparison.
+  for (engine::AffiliateId a = 70'001; a <= 70'003; ++a) {
+    EXPECT_EQ(target_state.state.customers.erase({3, absl::StrCat("gone", a, "@example.com")}), 1u);
+  }
+  EXPECT_TRUE(target_state == DumpAll(live));
   for (engine::ShopId shop = 1; shop <= 5; ++shop) {
     EXPECT_EQ(*target.CountShop(shop), *live.CountShop(shop)) << shop;
     EXPECT_EQ(*target.CountsByAffiliate(shop), *live.CountsByAffiliate(shop)) << shop;
@@ -483,6 +489,8 @@ TEST_F(SnapshotLoadTest, ChecksumsOnSeveralThreadsNameTheFirstDamagedBlock) {
 // committed golden files (seed 7, 150 connects, 100 orders, 4 shards, fence 5). Run by
 // hand before a format change, so the old version's golden file exists:
 //   snapshot_load_test --gtest_also_run_disabled_tests --gtest_filter=*WriteGolden*
+// (Versions 4 and 5 have goldens of their own pieces: snapshot_identity_test's and
+// snapshot_customers_test's WriteGoldenV4/V5; do not run this one over them.)
 TEST_F(SnapshotLoadTest, DISABLED_WriteGolden) {
   FakeClock clock(kStartMs);
   Engine live(Options(4, &clock));

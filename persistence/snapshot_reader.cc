@@ -41,6 +41,8 @@ absl::string_view TypeName(SnapshotBlockType t) {
       return "webhooks";
     case SnapshotBlockType::kIdentities:
       return "identities";
+    case SnapshotBlockType::kCustomers:
+      return "customers";
   }
   return "unknown";
 }
@@ -195,6 +197,13 @@ class Indexer {
         }
         sub = kAffiliateSubHeaderBytes;
         break;
+      case SnapshotBlockType::kCustomers:
+        if (index_.header.version < 5) {
+          return BlockError(offset, absl::StrCat("customers block in a version ",
+                                                 index_.header.version, " snapshot"));
+        }
+        sub = kAffiliateSubHeaderBytes;
+        break;
       case SnapshotBlockType::kIdentities:
         if (index_.header.version < 4) {
           return BlockError(offset, absl::StrCat("identities block in a version ",
@@ -235,6 +244,13 @@ class Indexer {
                          {SnapshotBlockType::kSettings, SnapshotBlockType::kAffiliates,
                           SnapshotBlockType::kIdentities},
                          &index_.fences.webhooks, &index_.webhooks, &index_.webhook_blocks);
+    }
+    if (b.type == SnapshotBlockType::kCustomers) {
+      // After the settings, affiliates, identities and webhooks, before the connections.
+      return FencedBlock(b, p, n,
+                         {SnapshotBlockType::kSettings, SnapshotBlockType::kAffiliates,
+                          SnapshotBlockType::kIdentities, SnapshotBlockType::kWebhooks},
+                         &index_.fences.customers, &index_.customers, &index_.customer_blocks);
     }
     if (b.type == SnapshotBlockType::kIdentities) {
       // After the settings and affiliates, before the connections; one fence.
@@ -295,7 +311,8 @@ class Indexer {
       if (orders && (phase_ == SnapshotBlockType::kSettings ||
                      phase_ == SnapshotBlockType::kAffiliates ||
                      phase_ == SnapshotBlockType::kIdentities ||
-                     phase_ == SnapshotBlockType::kWebhooks)) {
+                     phase_ == SnapshotBlockType::kWebhooks ||
+                     phase_ == SnapshotBlockType::kCustomers)) {
         return BlockError(offset, "orders block before the connection blocks");
       }
       phase_ = b.type;
@@ -397,6 +414,10 @@ class Indexer {
     if (index_.webhook_blocks.second != 0) {
       oldest = std::min(oldest, index_.fences.webhooks);
       newest = std::max(newest, index_.fences.webhooks);
+    }
+    if (index_.customer_blocks.second != 0) {
+      oldest = std::min(oldest, index_.fences.customers);
+      newest = std::max(newest, index_.fences.customers);
     }
     if (index_.identity_blocks.second != 0) {
       oldest = std::min(oldest, index_.fences.identities);

@@ -51,6 +51,7 @@ struct SnapshotIndex {
   std::pair<size_t, size_t> affiliate_blocks;  // Version 3.
   std::pair<size_t, size_t> webhook_blocks;    // Version 4.
   std::pair<size_t, size_t> identity_blocks;   // Version 4.
+  std::pair<size_t, size_t> customer_blocks;   // Version 5.
   std::vector<std::pair<size_t, size_t>> connection_shards;
   std::vector<std::pair<size_t, size_t>> order_shards;
   engine::SnapshotFences fences;
@@ -61,6 +62,7 @@ struct SnapshotIndex {
   uint64_t affiliates = 0;  // Affiliate records (version 3).
   uint64_t webhooks = 0;    // Webhook endpoint records (version 4).
   uint64_t identities = 0;  // Identity records (version 4).
+  uint64_t customers = 0;   // Customer directory records (version 5).
   uint64_t connections = 0;
   uint64_t orders = 0;
   uint64_t bytes = 0;

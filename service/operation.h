@@ -43,6 +43,8 @@ enum class Operation : uint8_t {
   kUnlinkIdentifier,
   kMergeCustomers,
   kPromote,  // Issue 16: manual failover.
+  kSearchCustomers,  // Issue 12: the customer directory.
+  kPutCustomer,
   // --- Operations only the HTTP API has (no Request member; counted and timed like
   // the others). They come after the native ones, whose rows are the Request
   // union's ordinals + 1: a new Request member goes before this block.
@@ -65,6 +67,7 @@ inline absl::string_view OperationName(Operation op) {
       "stats",       "snapshot", "auth",       "ping",    "putAffiliate",
       "getAffiliate", "disableAffiliate", "searchAffiliates", "getCustomer",
       "linkIdentifier", "unlinkIdentifier", "mergeCustomers", "promote",
+      "searchCustomers", "putCustomer",
       "createWebhook", "listWebhooks", "getWebhook", "updateWebhook", "deleteWebhook",
       "rotateWebhookSecret", "changes",
       "unknown",

@@ -243,6 +243,22 @@ class Service {
   absl::StatusOr<engine::IdentityChange> MergeCustomers(Call& call,
                                                         const engine::MergeRequest& r);
 
+  // --- The customer directory (issue 12; service_customers.cc; engine.h
+  // "customer directory"). Reads need read scope on the shop, the put write scope
+  // (and waits for durability like every write: call.wait_for_seq).
+  // One customer: identifiers, connection, directory entry; NotFound if unknown.
+  absl::StatusOr<engine::CustomerRecord> GetCustomerRecord(const Call& call, engine::ShopId shop,
+                                                           const engine::CustomerRef& c) const;
+  // Paged search (engine::CustomerQuery: email_prefix | name_prefix | external_id,
+  // limit 1..500, cursor from the previous page's next_cursor).
+  absl::StatusOr<engine::CustomerPage> SearchCustomers(const Call& call,
+                                                       const engine::CustomerQuery& q) const;
+  // Sets the customer's directory name (creates its entry); FailedPrecondition
+  // customer_directory_off when the shop has the directory off.
+  absl::StatusOr<engine::CustomerRecord> PutCustomerName(Call& call, engine::ShopId shop,
+                                                         const engine::CustomerRef& c,
+                                                         absl::string_view name);
+
   // --- Server.
   absl::StatusOr<StatsResult> Stats(const Call& call) const;
   absl::Status Snapshot(const Call& call);
@@ -270,7 +286,7 @@ class Service {
  private:
   // The scope and durability checks of a write to `shop`, then `run()`, then the
   // sequence number its reply waits for.
-  // (Defined here: service.cc and service_identity.cc both use it.)
+  // (Defined here: service.cc, service_identity.cc and service_customers.cc use it.)
   template <typename Fn>
   auto Write(Call& call, engine::ShopId shop, absl::string_view operation, Fn run)
       -> decltype(run()) {

@@ -313,6 +313,8 @@ std::vector<uint64_t> Touching(const std::vector<engine::Mutation>& log, engine:
                                   (o->new_connection && o->new_connection->canonical_email == k));
       } else if (const auto* v = std::get_if<engine::ReverseOrder>(&log[i].op)) {
         hit = v->shop == shop && v->canonical_email == k;
+      } else if (const auto* c = std::get_if<engine::PutCustomerEntry>(&log[i].op)) {
+        hit = c->shop == shop && c->key == k;  // The customer directory (issue 12).
       } else if (const auto* a = std::get_if<engine::PutAffiliate>(&log[i].op)) {
         const std::vector<std::string>& emails = a->affiliate.emails;
         hit = a->affiliate.shop == shop &&

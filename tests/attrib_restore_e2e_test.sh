@@ -108,7 +108,9 @@ expect verify_live 0 '^verify: ok' -- verify "$data" --archive "$archive"
 stop_server
 
 expect verify 0 '^verify: ok$' -- verify "$data" --archive "$archive"
-expect verify_counts 0 'state at seq 126: 122 connections, 1 remembered orders' -- verify "$data"
+# 126 changes, plus the customer directory's entries of the ordering and the
+# disconnected customer (PutCustomerEntry).
+expect verify_counts 0 'state at seq 128: 122 connections, 1 remembered orders' -- verify "$data"
 first_segment=$(ls "$archive" | head -1)
 expect inspect_segment 0 '^seq 1 @32 .* connect shop 1 janedoe@gmail.com -> affiliate 42 \(manual' \
   -- inspect "$archive/$first_segment"

@@ -7,7 +7,9 @@
 # messages; then a restart (the identifiers come back from the log, then from a
 # snapshot) and attrib-restore `history` showing the link and the merge, and
 # `verify` checking the identifier index; attribctl import with the external_id and
-# emails columns, and attrib-restore export writing them.
+# emails columns, and attrib-restore export writing them; the customer directory
+# (attribute --name, customer show/name/search, the setting) and its survival of a
+# snapshot.
 # Usage: attribctl_customers_test.sh ATTRIBCTL ATTRIBD ATTRIB_RESTORE
 # Starts its own attribd on 127.0.0.1:0 in a temporary directory.
 set -uo pipefail
@@ -50,14 +52,33 @@ expect import_show 0 '^customer imp@example.com: emails imp@example.com imp2@exa
   -- customer show --shop 1 imp3@example.com
 expect import_guest 0 'emails guest@example.com; external_id cus_guest; connected to affiliate 4' \
   -- customer show --shop 1 guest@example.com
+# The customer directory: customers seen without a connection, names, search.
+expect dir_order 0 'order 1 for the customer' -- attribute --shop 3 d1 --email Dana@Example.com --name 'Dana Scully'
+expect dir_show 0 '^customer dana@example.com: .*; not connected; directory: name "Dana Scully", 1 orders seen \(first ' \
+  -- customer show --shop 3 dana@example.com
+expect dir_name 0 'directory: name "Dana S."' -- customer name --shop 3 dana@example.com 'Dana S.'
+expect dir_order2 0 'order 2 for the customer' -- attribute --shop 3 d2 --email dana@example.com
+expect dir_fox 0 '' -- attribute --shop 3 d3 --email fox@example.com --name 'Fox Mulder'
+expect dir_ext 0 '' -- attribute --shop 3 d4 --external-id cus_x --name 'Walter'
+expect dir_search_email 0 '^customer dana@example.com: .*2 orders seen' -- customer search --shop 3 --email=DAN
+expect dir_search_name 0 '^customer fox@example.com: ' -- customer search --shop 3 --prefix=fox
+expect dir_search_ext 0 '^customer external_id:cus_x: .*name "Walter"' -- customer search --shop 3 --external-id=cus_x
+expect dir_search_page 0 '^next cursor ' -- customer search --shop 3 --limit=1
+expect dir_search_json 0 '^\{"customers":\[\{"shop":3,"emails":\["dana@example.com"\],"external_id":"","directory":\{"name":"Dana S.","orders_seen":2,' \
+  -- --json customer search --shop 3 --email=dana
+expect dir_search_bad 1 '^$' -- customer search --shop 3 --email=a --prefix=b
+grep -q 'at most one of' "$dir/stderr" || { echo "FAIL dir_search_bad message: $(cat "$dir/stderr")"; failures=$((failures + 1)); }
+expect dir_off 0 'customer_directory=false' -- settings set --shop 4 customer_directory=false
 stop
+restore history_link 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"; directory entry now: no name, no order seen\)  \[connection unchanged\]' \
+  -- history "$dir/data" --shop 1 --email jane@example.com
+restore history_directory 0 'customer directory shop 3 dana@example.com: name "Dana S.", 2 orders seen' \
+  -- history "$dir/data" --shop 3 --email dana@example.com
 restore export_ids 0 '^imp@example.com,4,,[0-9]+,imp@example.com,1,import,0,0,cus_imp,imp2@example.com;imp3@example.com$' \
   -- export "$dir/data" --shop 1 --format csv
 restore export_guest 0 '^,4,,[0-9]+,,1,import,0,0,cus_guest,guest@example.com$' \
   -- export "$dir/data" --shop 1 --format csv
-restore history_link 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)  \[connection unchanged\]' \
-  -- history "$dir/data" --shop 1 --email jane@example.com
-restore history_ext 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1"\)' \
+restore history_ext 0 'link shop 1 jane@example.com -> customer external_id:cus_1 \(order "o1";' \
   -- history "$dir/data" --shop 1 --external-id cus_1
 restore history_ext_header 0 '^history of shop 1 external_id:cus_1 ' \
   -- history "$dir/data" --shop 1 --external-id cus_1
@@ -72,9 +93,11 @@ stop
 start
 expect after_snapshot 0 'external_id cus_1; connected to affiliate 7' -- customer show --shop 1 jane2@example.org
 expect disconnect_ext 0 '' -- disconnect --shop 1 --external-id cus_1
+expect dir_after_snapshot 0 'directory: name "Dana S.", 2 orders seen' -- customer show --shop 3 dana@example.com
 stop
 
 restore verify 0 'attribd would continue' -- verify "$dir/data"
+restore verify_directory 0 'customer directory: 4 customers, each at a live' -- verify "$dir/data"
 
 if ((failures > 0)); then
   echo "$failures failure(s)"

@@ -139,8 +139,11 @@ constexpr Subcommand kSubcommands[] = {
                   "      protection), status; each with its connected-customer count.",
      RunAffiliate},
     {"customer", "--shop=N show ID | link ID NEW_ID | unlink ID | merge INTO FROM\n"
-                 "      [--keep=into|from|earliest]   A customer's identifiers: ID is an\n"
-                 "      email or external_id:X (issue 12).",
+                 "      [--keep=into|from|earliest] | name ID NAME\n"
+                 "      | search [--email=PREFIX | --prefix=NAME_PREFIX | --external-id=X]\n"
+                 "        [--limit=N] [--cursor=C]\n"
+                 "      A customer's identifiers and directory record: ID is an email or\n"
+                 "      external_id:X (issue 12).",
      RunCustomer},
     {"stats", "   Server statistics.", RunStats},
     {"ping", "   Round trip to the server.", RunPing},

@@ -102,7 +102,7 @@ constexpr absl::string_view kSettingKeys[] = {
     "connections_enabled", "auto_connect", "auto_connect_new_customers_only",
     "validity_days", "validity_mode", "validity_max_orders", "precedence",
     "require_registered_affiliates", "block_self_referrals", "on_customer_becomes_affiliate",
-    "auto_link_identifiers", "merge_conflict"};
+    "auto_link_identifiers", "merge_conflict", "customer_directory"};
 
 // KEY=VALUE arguments -> a patch; each key at most once.
 absl::StatusOr<engine::ShopSettingsPatch> ParsePatch(absl::Span<const std::string> args) {
@@ -152,6 +152,8 @@ absl::StatusOr<engine::ShopSettingsPatch> ParsePatch(absl::Span<const std::strin
       take(ParseBool(key, value), patch.auto_link_identifiers);
     } else if (key == "merge_conflict") {
       take(engine::ParseMergeConflictRule(value), patch.merge_conflict);
+    } else if (key == "customer_directory") {
+      take(ParseBool(key, value), patch.customer_directory);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "settings set: unknown key '", key, "' (keys: ", absl::StrJoin(kSettingKeys, ", "),
@@ -366,6 +368,7 @@ int RunAttribute(const CtlOptions& options) {
   if (!options.email.empty()) r.email = options.email;
   if (!options.external_id.empty()) r.external_id = options.external_id;
   if (options.referral != 0) r.referral_affiliate = options.referral;
+  r.name = options.name;  // The customer directory's name (issue 12).
   if (options.customer_is_new == "yes") {
     r.customer_is_new = true;
   } else if (options.customer_is_new == "no") {

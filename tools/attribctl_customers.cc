@@ -5,13 +5,20 @@
 //   customer link ID NEW_ID        NEW_ID (unknown so far) joins ID's customer
 //   customer unlink ID             never the primary, never the last
 //   customer merge INTO FROM [--keep=into|from|earliest]
+//   customer name ID NAME          the customer directory's name (creates the entry)
+//   customer search [--email=EMAIL_PREFIX | --prefix=NAME_PREFIX | --external-id=X]
+//                   [--limit=N] [--cursor=C]
+//                                  the directory, one page; "next cursor C" at the end
 //
 // Human output:
 //   customer jane@example.com: emails jane@example.com j2@example.org; external_id
-//     cus_1; connected to affiliate 7 (since 2026-12-01T20:00:00Z, 2 orders)   (one line)
+//     cus_1; connected to affiliate 7 (since 2026-12-01T20:00:00Z, 2 orders);
+//     directory: name "Jane", 3 orders seen (first 2026-..., last 2026-...)  (one line)
 //   merged customer bob@example.com into jane@example.com (moved bob@example.com;
 //     lost connection to affiliate 9)
-// JSON: {"customer":{"shop":1,"emails":[...],"external_id":"cus_1","connection":{...}}}
+// JSON: {"customer":{"shop":1,"emails":[...],"external_id":"cus_1","connection":{...},
+// "directory":{"name":"Jane","orders_seen":3,"first_order_at":...,"last_order_at":...}}}
+// and for search {"customers":[{...},...],"next_cursor":"..."}
 // and {"identity":{"linked":...,"merge":{...}}}.
 //
 // Thread-safety: single-threaded.
@@ -51,13 +58,34 @@ std::string TextList(capnp::List<capnp::Text>::Reader list, bool json) {
   return json ? absl::StrCat("[", absl::StrJoin(items, ","), "]") : absl::StrJoin(items, " ");
 }
 
+std::string CustomerJson(wire::Customer::Reader c) {
+  JsonObject o;
+  o.Uint("shop", c.getShop()).Raw("emails", TextList(c.getEmails(), true));
+  o.Str("external_id", View(c.getExternalId()));
+  if (c.getConnected()) o.Raw("connection", ConnectionJson(c.getConnection()));
+  if (c.getInDirectory()) {
+    o.Raw("directory", JsonObject()
+                           .Str("name", View(c.getName()))
+                           .Uint("orders_seen", c.getOrdersSeen())
+                           .Int("first_order_at", c.getFirstOrderAt())
+                           .Int("last_order_at", c.getLastOrderAt())
+                           .Done());
+  }
+  return o.Done();
+}
+
+std::string DirectoryText(wire::Customer::Reader c) {
+  if (!c.getInDirectory()) return "; not in the directory";
+  std::string line = c.hasName() ? absl::StrCat("; directory: name \"", View(c.getName()), "\"")
+                                 : std::string("; directory: no name");
+  if (c.getOrdersSeen() == 0) return line + ", no order seen";
+  return absl::StrCat(line, ", ", c.getOrdersSeen(), " orders seen (first ",
+                      IsoTime(c.getFirstOrderAt()), ", last ", IsoTime(c.getLastOrderAt()), ")");
+}
+
 void PrintCustomer(const Output& out, wire::Customer::Reader c) {
   if (out.json()) {
-    JsonObject o;
-    o.Uint("shop", c.getShop()).Raw("emails", TextList(c.getEmails(), true));
-    o.Str("external_id", View(c.getExternalId()));
-    if (c.getConnected()) o.Raw("connection", ConnectionJson(c.getConnection()));
-    std::cout << JsonObject().Raw("customer", o.Done()).Done() << '\n';
+    std::cout << JsonObject().Raw("customer", CustomerJson(c)).Done() << '\n';
     return;
   }
   const std::string name = c.getEmails().size() > 0
@@ -75,7 +103,22 @@ void PrintCustomer(const Output& out, wire::Customer::Reader c) {
   } else {
     line += "; not connected";
   }
-  std::cout << line << '\n';
+  std::cout << line << DirectoryText(c) << '\n';
+}
+
+void PrintCustomerList(const Output& out, wire::CustomerList::Reader list) {
+  if (out.json()) {
+    std::vector<std::string> items;
+    for (wire::Customer::Reader c : list.getItems()) items.push_back(CustomerJson(c));
+    std::cout << JsonObject()
+                     .Raw("customers", absl::StrCat("[", absl::StrJoin(items, ","), "]"))
+                     .Str("next_cursor", View(list.getNextCursor()))
+                     .Done()
+              << '\n';
+    return;
+  }
+  for (wire::Customer::Reader c : list.getItems()) PrintCustomer(out, c);
+  if (list.hasNextCursor()) std::cout << "next cursor " << View(list.getNextCursor()) << '\n';
 }
 
 }  // namespace
@@ -115,7 +158,7 @@ void PrintIdentityChange(const CtlOptions& options, wire::IdentityChange::Reader
 
 int RunCustomer(const CtlOptions& options) {
   const std::vector<std::string>& a = options.args;
-  if (a.empty()) return UsageError("customer: expected show, link, unlink or merge");
+  if (a.empty()) return UsageError("customer: expected show, link, unlink, merge, name or search");
   ATTRIBCTL_ASSIGN_OR_USAGE(shop, RequireShop(options));
   const std::string& verb = a[0];
   const Output out(options.json);
@@ -123,6 +166,24 @@ int RunCustomer(const CtlOptions& options) {
   if (verb == "show" && a.size() == 2) {
     return CallOnce(options, "customer show", wire::Response::CUSTOMER,
                     [&](net::Client& c) { return c.GetCustomer(shop, RefOf(a[1])); }, print);
+  }
+  if (verb == "name" && a.size() == 3) {
+    return CallOnce(options, "customer name", wire::Response::CUSTOMER,
+                    [&](net::Client& c) { return c.PutCustomer(shop, RefOf(a[1]), a[2]); }, print);
+  }
+  if (verb == "search" && a.size() == 1) {
+    engine::CustomerQuery q;
+    q.shop = shop;
+    q.email_prefix = options.email;
+    q.name_prefix = options.prefix;
+    q.external_id = options.external_id;
+    q.limit = options.limit;
+    q.cursor = options.cursor;
+    return CallOnce(options, "customer search", wire::Response::CUSTOMER_LIST,
+                    [&](net::Client& c) { return c.SearchCustomers(q); },
+                    [&](wire::Response::Reader reply) {
+                      PrintCustomerList(out, reply.getCustomerList());
+                    });
   }
   if (verb == "link" && a.size() == 3) {
     return CallOnce(options, "customer link", wire::Response::CUSTOMER,
@@ -160,7 +221,8 @@ int RunCustomer(const CtlOptions& options) {
                     });
   }
   return UsageError(absl::StrCat("customer: expected show ID | link ID NEW_ID | unlink ID | "
-                                 "merge INTO FROM (got '", verb, "' with ", a.size() - 1,
+                                 "merge INTO FROM | name ID NAME | search (got '", verb,
+                                 "' with ", a.size() - 1,
                                  " arguments)"));
 }
 

@@ -87,6 +87,14 @@ std::string DecisionLine(wire::Decision::Reader d, std::vector<std::string> tags
     tags.push_back(absl::StrCat("customer ", View(d.getCanonicalEmail())));
   }
   tags.push_back(absl::StrCat("at ", IsoTime(d.getOrderedAt())));
+  // The customer directory's part (issue 12), last: the earlier tags keep their places.
+  if (d.getOrderNumberForCustomer() != 0) {
+    tags.push_back(absl::StrCat("order ", d.getOrderNumberForCustomer(), " for the customer"));
+  }
+  if (d.getNewCustomerSource() == wire::NewCustomerSource::DIRECTORY) {
+    tags.push_back(d.getOrderNumberForCustomer() == 1 ? "new customer (directory)"
+                                                      : "returning customer (directory)");
+  }
   absl::StrAppend(&line, " [", absl::StrJoin(tags, "; "), "]");
   return line;
 }
@@ -135,6 +143,10 @@ std::string DecisionJson(wire::Decision::Reader d) {
                                    static_cast<engine::ReferralRefusal>(d.getReferralRefused())))
       .Uint("refused_affiliate", d.getRefusedAffiliate())
       .Uint("order_number_in_connection", d.getOrderNumberInConnection())
+      .Str("new_customer_source",
+           engine::NewCustomerSourceName(
+               static_cast<engine::NewCustomerSource>(d.getNewCustomerSource())))
+      .Uint("order_number_for_customer", d.getOrderNumberForCustomer())
       .Done();
 }
 
@@ -289,6 +301,7 @@ void Output::Settings(uint64_t shop, wire::Settings::Reader s) const {
   PrintLine(absl::StrCat("merge_conflict=",
                          engine::MergeConflictRuleName(
                              static_cast<engine::MergeConflictRule>(s.getMergeConflict()))));
+  PrintLine(absl::StrCat("customer_directory=", s.getCustomerDirectory() ? "true" : "false"));
 }
 
 void Output::Attributed(wire::AttributeResult::Reader r) const {

@@ -59,6 +59,11 @@ Change Classify(const engine::Mutation& m, engine::ShopId shop, const std::strin
           if (op.shop != shop || op.canonical_email != key) return;
           ch.touches = true;
           ch.changed = op.counters.has_value();
+        } else if constexpr (std::is_same_v<T, engine::PutCustomerEntry>) {
+          // The customer directory's record of this customer (issue 12).
+          if (op.shop != shop || op.key != key) return;
+          ch.touches = true;
+          ch.changed = false;
         } else if constexpr (std::is_same_v<T, engine::PutAffiliate>) {
           // The customer's email on an affiliate directory entry: self-referral
           // protection and on_customer_becomes_affiliate depend on it.

@@ -216,6 +216,13 @@ class Verifier {
       out_ << "  identifier index: " << customers
            << " customers with several identifiers, consistent\n";
     }
+    uint64_t entries = 0;
+    if (absl::Status s = loaded->engine->CheckCustomerDirectory(&entries); !s.ok()) {
+      Problem(s.message());
+    } else {
+      out_ << "  customer directory: " << entries
+           << " customers, each at a live customer's primary key\n";
+    }
   }
 
   const RestoreOptions& options_;

@@ -1,0 +1,155 @@
+// engine/customer_directory.h
+//
+// The customer directory (issue 12): per shop, every customer seen by a connect, an
+// attribute or an import, with or without a connection: its name (optional), the
+// time of its first and last order seen and the number of orders seen. Keyed by the
+// customer's PRIMARY key in the identity scheme (identity_index.h: the key its
+// connection is, or would be, under).
+//
+// Storage is compact (target <= 48 B per entry plus the key's bytes' share; README
+// "Customer directory"): per shard one arena of fixed-header records laid back to
+// back in 1 MiB chunks, [u8 flags | u8 key length | u8 name length | u32 orders_seen
+// | u48 first_order_at | u48 last_order_at | u64 shop | key | name], and an open-
+// addressing set of 4-byte record offsets hashed by StableHash of (shop, key). No
+// std::string per entry. A change that keeps the record's length is made in place;
+// one that does not (a name of another length) appends a new record and marks the
+// old one dead (names change rarely). Removed entries (a merge's loser) are marked
+// dead. Sharded by StableHash, at most kMaxCustomerDirectoryShards shards.
+//
+// Thread-safety: every method may be called from any thread. Each shard has its own
+// mutex, a leaf: nothing is locked while one is held except the caller's `done`
+// callback, which must only emit the Mutation. Changes that touch two shards lock
+// them in ascending order. The engine changes a customer's entry only while it holds
+// the connection-shard lock of the customer's primary key (engine_customers.cc), so
+// read-modify-write sequences of one customer never interleave.
+#ifndef ATTRIB_ENGINE_CUSTOMER_DIRECTORY_H_
+#define ATTRIB_ENGINE_CUSTOMER_DIRECTORY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "engine/types.h"
+
+namespace attrib::engine {
+
+// Snapshots hold every directory shard's lock at once (one fence for the whole
+// directory); ThreadSanitizer's deadlock detector tracks at most 64 locks per thread.
+inline constexpr uint32_t kMaxCustomerDirectoryShards = 32;
+
+struct DirectoryMemory {
+  size_t entries = 0;      // Live entries.
+  size_t dead_bytes = 0;   // Arena bytes of replaced or removed records.
+  size_t bytes = 0;        // Estimated: arenas (allocated) plus the offset sets.
+};
+
+class CustomerDirectory {
+ public:
+  explicit CustomerDirectory(uint32_t shard_count);
+  CustomerDirectory(const CustomerDirectory&) = delete;
+  CustomerDirectory& operator=(const CustomerDirectory&) = delete;
+
+  std::optional<CustomerEntry> Get(ShopId shop, absl::string_view key) const;
+  // Read-modify-write under the key's shard lock: fn(current, null when none)
+  // returns the new entry, or nullopt to change nothing; after a change done(new
+  // entry) runs with the lock still held.
+  void Update(ShopId shop, absl::string_view key,
+              absl::FunctionRef<std::optional<CustomerEntry>(const CustomerEntry*)> fn,
+              absl::FunctionRef<void(const CustomerEntry&)> done);
+  // Merge/link: `loser`'s entry (if any) is absorbed into `survivor`'s (Absorbed())
+  // and removed. A survivor without an entry starts from `base` when given (then it
+  // gets an entry even if the loser had none), else from an empty entry when the
+  // loser had one. Both shards locked; done(survivor's entry after, null when it has
+  // none; whether anything was stored) runs under the locks, also when nothing
+  // changed.
+  void Absorb(ShopId shop, absl::string_view survivor, absl::string_view loser,
+              const CustomerEntry* base,
+              absl::FunctionRef<void(const CustomerEntry* result, bool stored)> done);
+  // The entry `winner` has after absorbing `loser`: earliest first order (0 = none
+  // is not earlier), latest last order, the sum of the counts (saturating), the
+  // winner's name unless it has none.
+  static CustomerEntry Absorbed(const CustomerEntry& winner, const CustomerEntry& loser);
+
+  // Replay and restore: store / remove without conditions.
+  void Put(ShopId shop, absl::string_view key, const CustomerEntry& entry);
+  bool Erase(ShopId shop, absl::string_view key);
+
+  // Snapshot: every shard locked (ascending), fn per live entry, then done() (still
+  // under every lock: read the fence there).
+  void ForEachLocked(
+      absl::FunctionRef<void(ShopId, absl::string_view key, const CustomerEntry&)> fn,
+      absl::FunctionRef<void()> done) const;
+
+  // Paging through one shop's entries in storage order (shard, then arena offset).
+  struct Position {
+    uint32_t shard = 0;
+    uint64_t offset = 0;
+    friend bool operator==(const Position&, const Position&) = default;
+  };
+  struct ScannedEntry {
+    std::string key;
+    CustomerEntry entry;
+  };
+  // Appends to *out up to `max_entries` live entries of `shop` at or after `from`,
+  // locking one shard at a time; returns the position after the last one examined,
+  // or nullopt when the directory's end was reached. At most `max_examined` records
+  // are examined per call (so one call holds a lock briefly).
+  std::optional<Position> Scan(ShopId shop, Position from, size_t max_entries,
+                               size_t max_examined, std::vector<ScannedEntry>* out) const;
+
+  size_t size() const;
+  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  DirectoryMemory Memory() const;
+
+ private:
+  struct Shard;
+  struct Probe {
+    ShopId shop;
+    absl::string_view key;
+    uint64_t hash;
+  };
+  struct OffsetHash {
+    using is_transparent = void;
+    const Shard* shard;
+    size_t operator()(uint32_t offset) const;
+    size_t operator()(const Probe& p) const { return p.hash; }
+  };
+  struct OffsetEq {
+    using is_transparent = void;
+    const Shard* shard;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, const Probe& p) const;
+    bool operator()(const Probe& p, uint32_t a) const { return (*this)(a, p); }
+  };
+  using OffsetSet = absl::flat_hash_set<uint32_t, OffsetHash, OffsetEq>;
+  struct Shard {
+    Shard();
+    mutable absl::Mutex mu;
+    std::vector<std::unique_ptr<char[]>> chunks ABSL_GUARDED_BY(mu);
+    uint64_t used = 0 ABSL_GUARDED_BY(mu);  // Bytes of the arena in use (chunk-major).
+    size_t dead_bytes = 0 ABSL_GUARDED_BY(mu);
+    OffsetSet set ABSL_GUARDED_BY(mu);
+    const char* At(uint64_t offset) const ABSL_NO_THREAD_SAFETY_ANALYSIS;
+    char* MutableAt(uint64_t offset) ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  };
+  static uint64_t HashOf(ShopId shop, absl::string_view key);
+  uint32_t ShardOf(uint64_t hash) const;
+  // Under s.mu.
+  static const char* Find(const Shard& s, const Probe& p, uint32_t* offset);
+  static void Store(Shard& s, const Probe& p, const CustomerEntry& e);
+  static bool Remove(Shard& s, const Probe& p);
+
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace attrib::engine
+
+#endif  // ATTRIB_ENGINE_CUSTOMER_DIRECTORY_H_
