@@ -97,7 +97,8 @@ expect dir_after_snapshot 0 'directory: name "Dana S.", 2 orders seen' -- custom
 stop
 
 restore verify 0 'attribd would continue' -- verify "$dir/data"
-restore verify_directory 0 'customer directory: 4 customers, each at a live' -- verify "$dir/data"
+# 6: shop 3's dana, fox and cus_x; shop 1's cus_1 (its link) and the imported imp and cus_guest (linked identifiers).
+restore verify_directory 0 'customer directory: 6 customers, each at a live' -- verify "$dir/data"
 
 if ((failures > 0)); then
   echo "$failures failure(s)"
