@@ -203,6 +203,17 @@ absl::Status Ctx::OnlyQuery(std::initializer_list<absl::string_view> allowed) co
   return absl::OkStatus();
 }
 
+absl::Status Ctx::QueryLimit(uint32_t max, uint32_t* limit) const {
+  const std::string* v = Query("limit");
+  if (v == nullptr) return absl::OkStatus();
+  uint32_t n = 0;
+  if (!absl::SimpleAtoi(*v, &n) || n == 0 || n > max) {
+    return FieldError("limit", absl::StrCat("must be in [1, ", max, "]"));
+  }
+  *limit = n;
+  return absl::OkStatus();
+}
+
 absl::StatusCode BadRequest(const absl::Status& status, ApiResponse* out) {
   Problem(status, out, 400);
   return status.code();

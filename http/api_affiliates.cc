@@ -149,14 +149,8 @@ absl::StatusCode SearchAffiliates(Ctx& c) {
     q.status = *s;
   }
   if (const std::string* v = c.Query("cursor")) q.cursor = *v;
-  if (const std::string* v = c.Query("limit")) {
-    uint32_t limit = 0;
-    if (!absl::SimpleAtoi(*v, &limit) || limit == 0 || limit > engine::kMaxAffiliatePage) {
-      return BadRequest(
-          FieldError("limit", absl::StrCat("must be in [1, ", engine::kMaxAffiliatePage, "]")),
-          c.out);
-    }
-    q.limit = limit;
+  if (absl::Status s = c.QueryLimit(engine::kMaxAffiliatePage, &q.limit); !s.ok()) {
+    return BadRequest(s, c.out);
   }
   absl::StatusOr<engine::AffiliatePage> page = c.sv->SearchAffiliates(*c.call, q);
   if (!page.ok()) return Failed(page.status(), c.out);

@@ -131,14 +131,8 @@ absl::StatusCode List(Ctx& c) {
     req.source = *s;
   }
   if (const std::string* v = c.Query("cursor")) req.cursor = *v;
-  if (const std::string* v = c.Query("limit")) {
-    uint32_t limit = 0;
-    if (!absl::SimpleAtoi(*v, &limit) || limit == 0 || limit > engine::kMaxListPage) {
-      return BadRequest(FieldError("limit", absl::StrCat("must be in [1, ",
-                                                         engine::kMaxListPage, "]")),
-                        c.out);
-    }
-    req.limit = limit;
+  if (absl::Status s = c.QueryLimit(engine::kMaxListPage, &req.limit); !s.ok()) {
+    return BadRequest(s, c.out);
   }
   if (absl::Status s = OptionalQueryTime(c, &req.at); !s.ok()) return BadRequest(s, c.out);
   absl::StatusOr<engine::ListPage> page = c.sv->List(*c.call, req);

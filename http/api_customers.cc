@@ -17,6 +17,7 @@
 #include "http/json_out.h"
 
 namespace attrib::http::internal {
+void WriteCustomer(JsonOut& j, const engine::CustomerInfo& c);
 namespace {
 
 constexpr absl::StatusCode kOk = absl::StatusCode::kOk;
@@ -34,27 +35,6 @@ void WriteOptionalConnection(JsonOut& j, absl::string_view name,
   } else {
     j.w().Null();
   }
-}
-
-// {"shop","primary","emails","external_id","connection"}.
-void WriteCustomer(JsonOut& j, const engine::CustomerInfo& c) {
-  j.w().StartObject();
-  j.Id("shop", c.shop);
-  WriteKey(j, "primary", c.primary);
-  j.Key("emails");
-  j.w().StartArray();
-  for (const std::string& e : c.emails) {
-    j.w().String(e.data(), static_cast<rapidjson::SizeType>(e.size()));
-  }
-  j.w().EndArray();
-  j.Key("external_id");
-  if (c.external_id.empty()) {
-    j.w().Null();
-  } else {
-    j.w().String(c.external_id.data(), static_cast<rapidjson::SizeType>(c.external_id.size()));
-  }
-  WriteOptionalConnection(j, "connection", c.connection);
-  j.w().EndObject();
 }
 
 void CustomerReply(const engine::CustomerInfo& info, ApiResponse* out) {
@@ -109,6 +89,31 @@ absl::StatusCode CustomerAfter(Ctx& c, const engine::CustomerRef& who, JsonOut& 
 
 }  // namespace
 
+// {"shop","primary","emails","external_id","connection"}.
+void WriteCustomerMembers(JsonOut& j, const engine::CustomerInfo& c) {
+  j.Id("shop", c.shop);
+  WriteKey(j, "primary", c.primary);
+  j.Key("emails");
+  j.w().StartArray();
+  for (const std::string& e : c.emails) {
+    j.w().String(e.data(), static_cast<rapidjson::SizeType>(e.size()));
+  }
+  j.w().EndArray();
+  j.Key("external_id");
+  if (c.external_id.empty()) {
+    j.w().Null();
+  } else {
+    j.w().String(c.external_id.data(), static_cast<rapidjson::SizeType>(c.external_id.size()));
+  }
+  WriteOptionalConnection(j, "connection", c.connection);
+}
+void WriteCustomer(JsonOut& j, const engine::CustomerInfo& c) {
+  j.w().StartObject();
+  WriteCustomerMembers(j, c);
+  j.w().EndObject();
+}
+
+
 bool IsExternalIdSegment(absl::string_view segment) {
   return absl::StartsWith(segment, kExternalIdSegmentPrefix);
 }
@@ -153,10 +158,10 @@ void WriteIdentityChange(JsonOut& j, const engine::IdentityChange& change) {
 
 absl::StatusCode GetCustomer(Ctx& c) {
   if (absl::Status s = c.OnlyQuery({}); !s.ok()) return BadRequest(s, c.out);
-  absl::StatusOr<engine::CustomerInfo> info =
-      c.sv->GetCustomer(*c.call, c.shop, CustomerOfSegment(c.param));
-  if (!info.ok()) return Failed(info.status(), c.out);
-  CustomerReply(*info, c.out);
+  absl::StatusOr<engine::CustomerRecord> record =
+      c.sv->GetCustomerRecord(*c.call, c.shop, CustomerOfSegment(c.param));
+  if (!record.ok()) return Failed(record.status(), c.out);
+  CustomerRecordReply(*record, c.out);
   return kOk;
 }
 
@@ -249,13 +254,19 @@ bool RouteCustomers(Ctx& c, absl::string_view method, const std::vector<std::str
                     absl::FunctionRef<absl::StatusCode(const char*)> not_allowed) {
   using service::Operation;
   const size_t n = seg.size();
-  if (n < 5 || n > 7 || seg[3] != "customers") return false;
   const bool get = method == "GET" || method == "HEAD";
+  if (n == 4 && seg[3] == "customers") {
+    *op = Operation::kSearchCustomers;
+    *code = get ? SearchCustomers(c) : not_allowed("GET");
+    return true;
+  }
+  if (n < 5 || n > 7 || seg[3] != "customers") return false;
   const bool post = method == "POST";
   c.param = seg[4];
   if (n == 5) {
-    *op = Operation::kGetCustomer;
-    *code = get ? GetCustomer(c) : not_allowed("GET");
+    const bool patch = method == "PATCH";
+    *op = patch ? Operation::kPutCustomer : Operation::kGetCustomer;
+    *code = get ? GetCustomer(c) : patch ? PatchCustomer(c) : not_allowed("GET, PATCH");
     return true;
   }
   if (n == 6 && seg[5] == "identifiers") {

@@ -17,6 +17,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "engine/engine.h"
 #include "engine/identity_types.h"
 #include "http/api.h"
 #include "http/json_out.h"
@@ -39,6 +40,9 @@ struct Ctx {
   const std::string* Query(absl::string_view name) const;
   // InvalidArgument naming the first query parameter not in `allowed`.
   absl::Status OnlyQuery(std::initializer_list<absl::string_view> allowed) const;
+  // The `limit` query parameter into *limit when present: InvalidArgument naming it
+  // unless it is an integer in [1, max]; *limit is unchanged when it is absent.
+  absl::Status QueryLimit(uint32_t max, uint32_t* limit) const;
 };
 
 // A 400 problem for a request that could not be decoded; returns its code.
@@ -70,6 +74,13 @@ absl::StatusCode GetCustomer(Ctx& c);
 absl::StatusCode LinkIdentifier(Ctx& c);
 absl::StatusCode UnlinkIdentifier(Ctx& c);  // c.param2: the identifier to unlink.
 absl::StatusCode MergeCustomers(Ctx& c);
+// The customer directory (api_customer_directory.cc): search, PATCH a name.
+absl::StatusCode SearchCustomers(Ctx& c);
+absl::StatusCode PatchCustomer(Ctx& c);
+// {"shop","primary","emails","external_id","connection"} members (api_customers.cc).
+void WriteCustomerMembers(JsonOut& j, const engine::CustomerInfo& c);
+// {"customer": {..., "directory": ...}} (api_customer_directory.cc).
+void CustomerRecordReply(const engine::CustomerRecord& record, ApiResponse* out);
 // The customer a path segment names: "external_id:ID" is an external id, anything
 // else an email (the engine validates either).
 engine::CustomerRef CustomerOfSegment(absl::string_view segment);

@@ -39,7 +39,7 @@ absl::StatusCode Attribute(Ctx& c) {
   rapidjson::Document doc;
   if (absl::Status s = c.OnlyQuery({}); !s.ok()) return BadRequest(s, c.out);
   if (absl::Status s = ParseObject(c.body, &doc); !s.ok()) return BadRequest(s, c.out);
-  if (absl::Status s = OnlyFields(doc, {"order_id", "email", "external_id",
+  if (absl::Status s = OnlyFields(doc, {"order_id", "email", "external_id", "name",
                                         "referral_affiliate", "customer_is_new", "ordered_at"});
       !s.ok()) {
     return BadRequest(s, c.out);
@@ -50,8 +50,10 @@ absl::StatusCode Attribute(Ctx& c) {
   auto referral = GetId(doc, "referral_affiliate");
   auto is_new = GetBool(doc, "customer_is_new");
   auto ordered_at = GetTime(doc, "ordered_at");
+  auto name = GetString(doc, "name");
   for (const absl::Status& s : {order_id.status(), email.status(), external_id.status(),
-                                referral.status(), is_new.status(), ordered_at.status()}) {
+                                referral.status(), is_new.status(), ordered_at.status(),
+                                name.status()}) {
     if (!s.ok()) return BadRequest(s, c.out);
   }
   if (!order_id->has_value()) return BadRequest(FieldError("order_id", "required"), c.out);
@@ -65,6 +67,7 @@ absl::StatusCode Attribute(Ctx& c) {
   if (referral->has_value() && **referral != 0) req.referral_affiliate = **referral;
   req.customer_is_new = *is_new;
   req.ordered_at = *ordered_at;
+  if (name->has_value() && !(*name)->empty()) req.name.emplace((*name)->data(), (*name)->size());
   absl::StatusOr<engine::AttributeResult> r = c.sv->Attribute(*c.call, req);
   if (!r.ok()) return Failed(r.status(), c.out);
   // A repeat of an order id answers with the first decision.
@@ -121,7 +124,8 @@ absl::StatusCode PatchSettings(Ctx& c) {
                                         "validity_mode", "validity_max_orders", "precedence",
                                         "require_registered_affiliates", "block_self_referrals",
                                         "on_customer_becomes_affiliate",
-                                        "auto_link_identifiers", "merge_conflict"});
+                                        "auto_link_identifiers", "merge_conflict",
+                                        "customer_directory"});
       !s.ok()) {
     return BadRequest(s, c.out);
   }
@@ -138,11 +142,12 @@ absl::StatusCode PatchSettings(Ctx& c) {
   auto becomes = GetString(doc, "on_customer_becomes_affiliate");
   auto auto_link = GetBool(doc, "auto_link_identifiers");
   auto merge_conflict = GetString(doc, "merge_conflict");
+  auto directory = GetBool(doc, "customer_directory");
   for (const absl::Status& s : {enabled.status(), auto_connect.status(), new_only.status(),
                                 days.status(), mode.status(), max_orders.status(),
                                 precedence.status(), registered.status(), block_self.status(),
                                 becomes.status(), auto_link.status(),
-                                merge_conflict.status()}) {
+                                merge_conflict.status(), directory.status()}) {
     if (!s.ok()) return BadRequest(s, c.out);
   }
   patch.connections_enabled = *enabled;
@@ -153,6 +158,7 @@ absl::StatusCode PatchSettings(Ctx& c) {
   patch.require_registered_affiliates = *registered;
   patch.block_self_referrals = *block_self;
   patch.auto_link_identifiers = *auto_link;
+  patch.customer_directory = *directory;
   if (merge_conflict->has_value()) {
     absl::StatusOr<engine::MergeConflictRule> v = engine::ParseMergeConflictRule(**merge_conflict);
     if (!v.ok()) return BadRequest(v.status(), c.out);

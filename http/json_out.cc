@@ -103,6 +103,12 @@ void JsonOut::Decision(const engine::AttributionDecision& d) {
     Str("canonical_email", d.canonical_email);
   }
   Bool("reversed", d.reversed);
+  // The affiliate directory's and the customer directory's parts (issue 12).
+  Str("referral_refused", engine::ReferralRefusalName(d.referral_refused));
+  Id("refused_affiliate", d.refused_affiliate);
+  Uint("order_number_in_connection", d.order_number_in_connection);
+  Str("new_customer_source", engine::NewCustomerSourceName(d.new_customer_source));
+  Uint("order_number_for_customer", d.order_number_for_customer);
   w_.EndObject();
 }
 
@@ -121,6 +127,7 @@ void JsonOut::Settings(const engine::ShopSettings& s) {
       engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
   Bool("auto_link_identifiers", s.auto_link_identifiers);
   Str("merge_conflict", engine::MergeConflictRuleName(s.merge_conflict));
+  Bool("customer_directory", s.customer_directory);
   w_.EndObject();
 }
 

@@ -139,6 +139,8 @@ std::optional<Event> EventOf(uint64_t seq, const engine::Mutation& m) {
       Str(w, "referral_refused", engine::ReferralRefusalName(d.referral_refused));
       Id(w, "refused_affiliate", d.refused_affiliate);
       Uint(w, "order_number_in_connection", d.order_number_in_connection);
+      Str(w, "new_customer_source", engine::NewCustomerSourceName(d.new_customer_source));
+      Uint(w, "order_number_for_customer", d.order_number_for_customer);
     });
   }
   if (const auto* reversed = std::get_if<engine::ReverseOrder>(&m.op)) {
@@ -164,6 +166,7 @@ std::optional<Event> EventOf(uint64_t seq, const engine::Mutation& m) {
           engine::CustomerBecomesAffiliateName(s.on_customer_becomes_affiliate));
       Bool(w, "auto_link_identifiers", s.auto_link_identifiers);
       Str(w, "merge_conflict", engine::MergeConflictRuleName(s.merge_conflict));
+      Bool(w, "customer_directory", s.customer_directory);
     });
   }
   if (const auto* put = std::get_if<engine::PutAffiliate>(&m.op)) {
