@@ -175,5 +175,35 @@ TEST_F(HttpAffiliatesE2eTest, AShopKeySeesItsShopOnlyAndWhoamiSaysWhich) {
   ExpectResponsesMatchOpenApi();
 }
 
+// The decisions the affiliate directory's rules make, over HTTP and valid against the
+// document (its enums lacked self_referral and affiliate_disabled until they were
+// checked here): an affiliate's own order is a self-referral; a customer connected
+// to a disabled affiliate is not credited to it.
+TEST_F(HttpAffiliatesE2eTest, SelfReferralAndDisabledAffiliateDecisionsMatchTheDocument) {
+  AttribdProcess server;
+  ASSERT_TRUE(server.ok());
+  HttpClient http(server.http_address(), record_.path());
+  const std::string shop = "/v1/shops/6";
+  ASSERT_EQ(http.Send("PUT", shop + "/affiliates/10", R"({"name":"Alice","emails":["alice@example.com"]})")
+                .status, 201);
+  HttpReply r = http.Send("POST", shop + "/orders",
+                          R"({"order_id":"s1","email":"alice@example.com","referral_affiliate":"10"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  rapidjson::Document d = Json(r);
+  EXPECT_EQ(std::string(d["decision"]["reason"].GetString()), "self_referral");
+  EXPECT_EQ(std::string(d["decision"]["refused_affiliate"].GetString()), "10");
+  ASSERT_EQ(http.Send("PUT", shop + "/affiliates/11", R"({"name":"Bob"})").status, 201);
+  ASSERT_EQ(http.Send("POST", shop + "/connections", R"({"email":"c@example.com","affiliate":"11"})")
+                .status, 201);
+  ASSERT_EQ(http.Send("POST", shop + "/affiliates/11/disable").status, 200);
+  r = http.Send("POST", shop + "/orders", R"({"order_id":"s2","email":"c@example.com"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  d = Json(r);
+  EXPECT_EQ(std::string(d["decision"]["connection_activity"].GetString()), "affiliate_disabled");
+  EXPECT_EQ(std::string(d["decision"]["affiliate"].GetString()), "0");
+  EXPECT_EQ(server.Stop(), 0);
+  ExpectResponsesMatchOpenApi();
+}
+
 }  // namespace
 }  // namespace attrib::testing
