@@ -391,6 +391,30 @@ try {
   check(r.status === 200 && !r.body.found, 'unlinked, c002 is a customer of its own without a connection');
   await shot(page, 'customer_identity');
 
+  // 12c. The customer directory: a customer seen only through an order is found by
+  // name on the Customers screen; the customer screen shows the record and saves a name.
+  r = await call('POST', '/v1/shops/7/orders', {order_id: 'Z-1', email: 'zelda@example.com', name: 'Zelda Zimmer'});
+  check(r.status === 201 && r.body.decision.new_customer_source === 'directory', 'the directory decided the customer is new');
+  await visit(page, 'customers');
+  await page.waitForSelector('#customers-summary');
+  await page.select('main select[name=kind]', 'name_prefix');
+  await page.type('main input[name=q]', 'zel');
+  await page.click('main form[role=search] button[type=submit]');
+  await page.waitForSelector('main tbody tr[data-primary="zelda@example.com"]');
+  const zelda = await text(page, 'main tbody tr[data-primary="zelda@example.com"]');
+  check(zelda.includes('Zelda Zimmer') && zelda.includes('not connected'), `the directory lists a customer without a connection (${zelda})`);
+  check((await page.$$('main tbody tr[data-primary]')).length === 1, 'only the customers whose name starts with "zel"');
+  await shot(page, 'customers');
+  await page.click('main tbody tr[data-primary="zelda@example.com"] a');
+  await page.waitForSelector('#directory dl');
+  check((await text(page, '#directory')).includes('Zelda Zimmer'), 'the customer screen shows the directory name');
+  await page.$eval('input[name=directory_name]', (e) => { e.value = ''; });
+  await page.type('input[name=directory_name]', 'Zelda Z.');
+  await page.click('#directory form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#directory dd')?.textContent === 'Zelda Z.');
+  r = await call('GET', '/v1/shops/7/customers/zelda%40example.com');
+  check(r.body.customer.directory.name === 'Zelda Z.' && r.body.customer.directory.orders_seen === 1, 'the name was saved');
+
   // 13. Phone width: one column, nothing wider than the screen.
   const phone = await newPage({width: 390, height: 844});
   await phone.goto(`${base}/admin/`);
@@ -399,7 +423,7 @@ try {
   await phone.click('form.signin button[type=submit]');
   await phone.waitForSelector('#list-summary');
   await summaryIs(phone, 'Showing 1–100');
-  for (const screen of ['connections', 'settings', 'affiliates', 'orders']) {
+  for (const screen of ['connections', 'customers', 'settings', 'affiliates', 'orders']) {
     await visit(phone, `${screen}`);
     await phone.waitForSelector('main h1');
     const wide = await phone.evaluate(() => document.documentElement.scrollWidth);

@@ -76,6 +76,7 @@ export async function capabilities() {
     externalId: 'external_id' in connectProps,
     customerSearch: has('/v1/shops/{shop}/customers', 'get'),
     customer: has('/v1/shops/{shop}/customers/{customer}', 'get'),
+    customerName: has('/v1/shops/{shop}/customers/{customer}', 'patch'),
     identifiers: has('/v1/shops/{shop}/customers/{customer}/identifiers', 'post'),
     merge: has('/v1/shops/{shop}/customers/{customer}/merge', 'post'),
     history: has('/v1/shops/{shop}/customers/{customer}/history', 'get'),

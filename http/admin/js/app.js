@@ -6,6 +6,7 @@ import {api, session, onTrouble, ApiError} from './api.js';
 import {banner} from './ui.js';
 import * as connections from './screens/connections.js';
 import * as customer from './screens/customer.js';
+import * as customers from './screens/customers.js';
 import * as affiliates from './screens/affiliates.js';
 import * as orders from './screens/orders.js';
 import * as settings from './screens/settings.js';
@@ -15,6 +16,7 @@ import * as webhooks from './screens/webhooks.js';
 const screens = [
   ['connections', 'Connections', connections],
   ['new', 'New connection', connections],
+  ['customers', 'Customers', customers],
   ['customer', 'Customer', customer],
   ['affiliates', 'Affiliates', affiliates],
   ['orders', 'Orders', orders],

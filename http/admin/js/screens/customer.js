@@ -7,7 +7,7 @@ import {api, shopPath, capabilities, ApiError} from '../api.js';
 import {time, status, sourceText, affiliateLabel} from '../format.js';
 import {affiliateInfo} from '../affiliates_cache.js';
 import {confirmAction, toast, showApiError} from '../ui.js';
-import {identifiersCard, mergeCard, unavailable} from './customer_identity.js';
+import {identifiersCard, mergeCard, directoryCard, unavailable} from './customer_identity.js';
 
 function listSection(title, available, path, renderItem) {
   const card = h('section', {class: 'card'}, h('h2', {}, title));
@@ -68,7 +68,7 @@ export async function render(main, {params, go}) {
     });
   }
   const refresh = () => go('customer', {email, t: Date.now()});
-  main.append(identifiersCard(email, caps, refresh), mergeCard(email, caps, refresh),
+  main.append(directoryCard(email, caps, refresh), identifiersCard(email, caps, refresh), mergeCard(email, caps, refresh),
       listSection('History', caps.history, `${base}/history`, (e) => h('li', {}, time(e.at), ` ${e.change || e.what || ''}: #${e.old_affiliate || '—'} → #${e.new_affiliate || '—'} (${e.source || ''})`)),
       listSection('Recent orders', caps.customerOrders, `${base}/orders`, (o) => h('li', {}, `${o.order_id}: ${o.reason}${o.affiliate && o.affiliate !== '0' ? ` → #${o.affiliate}` : ''} `, time(o.ordered_at))));
 }

@@ -6,6 +6,7 @@
 import {h, field, setError} from '../dom.js';
 import {api, shopPath, ApiError} from '../api.js';
 import {confirmAction, toast} from '../ui.js';
+import {time} from '../format.js';
 
 export const unavailable = (what) => h('p', {class: 'notice'}, `${what}: not available on this server.`);
 
@@ -94,5 +95,39 @@ export function mergeCard(customer, caps, refresh) {
       setError(f, err.message);
     }
   }}, f.wrap, k.wrap, h('button', {type: 'submit'}, 'Merge')));
+  return card;
+}
+
+// The customer's record in the customer directory: name (editable), orders seen,
+// first and last order.
+export function directoryCard(customer, caps, refresh) {
+  const card = h('section', {class: 'card', 'aria-labelledby': 'dir-title'}, h('h2', {id: 'dir-title'}, 'Customer directory'));
+  if (!caps.customer || !caps.customerSearch) { card.append(unavailable('The customer directory')); return card; }
+  const base = shopPath(`/customers/${encodeURIComponent(customer)}`);
+  const body = h('div', {id: 'directory'}, h('p', {class: 'muted'}, 'Loading…'));
+  card.append(body);
+  api('GET', base, undefined, {quiet: true}).then(({customer: c}) => {
+    const d = c.directory;
+    if (!d) { body.replaceChildren(h('p', {class: 'muted'}, 'Not in the directory (the shop\'s customer_directory setting is off, or no order was seen yet).')); return; }
+    const name = h('input', {type: 'text', name: 'directory_name', value: d.name, autocomplete: 'off'});
+    const f = field('Name', name);
+    body.replaceChildren(h('dl', {class: 'facts'},
+        h('dt', {}, 'Name'), h('dd', {}, d.name || h('span', {class: 'muted'}, '(none)')),
+        h('dt', {}, 'Orders seen'), h('dd', {}, String(d.orders_seen)),
+        h('dt', {}, 'First order'), h('dd', {}, time(d.first_order_at)),
+        h('dt', {}, 'Last order'), h('dd', {}, time(d.last_order_at))),
+    caps.customerName ? h('form', {class: 'inline', onsubmit: async (e) => {
+      e.preventDefault();
+      setError(f, '');
+      try {
+        await api('PATCH', base, {name: name.value.trim()});
+        toast(`Saved the name of ${customer}`);
+        refresh();
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        setError(f, err.message);
+      }
+    }}, f.wrap, h('button', {type: 'submit'}, 'Save name')) : null);
+  }).catch((err) => body.replaceChildren(h('p', {class: 'muted'}, err instanceof ApiError && err.status === 404 ? 'Not known to this shop yet.' : `Directory: ${err.message}`)));
   return card;
 }

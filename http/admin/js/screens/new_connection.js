@@ -12,8 +12,18 @@ import {confirmAction, toast, showApiError} from '../ui.js';
 
 async function findCustomers(text, caps) {
   if (caps.customerSearch) {
-    const r = await api('GET', shopPath(`/customers${query({q: text, limit: 8})}`), undefined, {quiet: true}).catch(() => null);
-    if (r) return r.items.map((c) => ({email: c.email || c.canonical_email, name: c.name || '', external_id: c.external_id || ''}));
+    // The customer directory: by email prefix, and by name prefix unless it is an email.
+    const searches = [query({email_prefix: text, limit: 8}), ...(text.includes('@') ? [] : [query({name_prefix: text, limit: 8})])];
+    const pages = await Promise.all(searches.map((q) => api('GET', shopPath(`/customers${q}`), undefined, {quiet: true}).catch(() => null)));
+    if (pages.every(Boolean)) {
+      const seen = new Map();
+      for (const c of pages.flatMap((p) => p.items)) {
+        if (seen.has(c.primary) || !c.emails.length) continue;
+        seen.set(c.primary, {email: c.emails[0], name: (c.directory && c.directory.name) || (c.connection && c.connection.name) || '',
+          external_id: c.external_id || '', affiliate: c.connection && c.connection.affiliate});
+      }
+      return [...seen.values()].slice(0, 8);
+    }
   }
   const r = await api('GET', shopPath(`/connections${query({email_prefix: text.toLowerCase(), limit: 8})}`), undefined, {quiet: true});
   return r.items.map((i) => ({email: i.connection.entered_email, name: i.connection.name, affiliate: i.connection.affiliate}));
