@@ -49,6 +49,15 @@ ABSL_FLAG(int64_t, extra_identifiers, 0,
           "like a shop platform's customer id) to the first customers, one each, and "
           "report the RSS per extra identifier (issue 12).");
 
+ABSL_FLAG(int64_t, directory_customers, 0,
+          "After the rest: put this many more customers (emails not among the "
+          "connections') into the customer directory without a connection, named "
+          "\"Customer N\" like the connections, and report the RSS per directory "
+          "customer (issue 12; target <= 48 bytes).");
+
+ABSL_FLAG(bool, directory_names, true,
+          "--directory_customers: give each a name (\"Customer N\"); false: none.");
+
 namespace attrib::bench {
 namespace {
 
@@ -191,6 +200,31 @@ int Run() {
     std::printf("RSS per extra identifier %7.1f bytes   (%lld linked external ids, %zu index "
                 "entries)\n",
                 per, static_cast<long long>(extra), engine.identity().Memory().entries);
+  }
+
+  // The customer directory: customers seen without a connection.
+  const int64_t directory = absl::GetFlag(FLAGS_directory_customers);
+  if (directory > 0) {
+    const size_t rss_before_directory = TrimmedRss();
+    int64_t failed = 0;
+    for (int64_t i = 0; i < directory; ++i) {
+      const uint64_t u = static_cast<uint64_t>(n + i);
+      const engine::ShopId shop = 1 + u % static_cast<uint64_t>(shops);
+      const engine::CustomerRef customer{RealisticEmail(u, seed), std::nullopt};
+      const std::string name =
+          absl::GetFlag(FLAGS_directory_names) ? absl::StrFormat("Customer %d", u) : "";
+      if (!engine.PutCustomerName(shop, customer, name).ok()) {
+        ++failed;  // A repeated email of the sequence: already there.
+      }
+    }
+    const engine::DirectoryMemory dm = engine.customers().Memory();
+    const double per = (static_cast<double>(TrimmedRss()) -
+                        static_cast<double>(rss_before_directory)) /
+                       static_cast<double>(directory - failed);
+    std::printf("RSS per directory customer %6.1f bytes   (%lld without a connection; "
+                "directory accounting %.1f bytes each; target <= 48)\n",
+                per, static_cast<long long>(directory - failed),
+                static_cast<double>(dm.bytes) / static_cast<double>(directory - failed));
   }
 
   const engine::EngineStats stats = engine.Stats();

@@ -118,9 +118,12 @@ void CustomerDirectory::Store(Shard& s, const Probe& p, const CustomerEntry& e)
   }
   const size_t bytes = kHeader + key_len + name_len;
   uint64_t at = s.used;
-  if ((at & (kChunkBytes - 1)) + bytes > kChunkBytes || s.chunks.empty()) {
+  // `used` is at the end of the last chunk (or the arena is empty) when the previous
+  // record filled it to its last byte: the record starts the next chunk then.
+  const bool in_last_chunk = (at >> kChunkBits) < s.chunks.size();
+  if (!in_last_chunk || (at & (kChunkBytes - 1)) + bytes > kChunkBytes) {
     // A record never straddles chunks; the rest of the chunk stays unused.
-    if (!s.chunks.empty() && (at & (kChunkBytes - 1)) + kHeader <= kChunkBytes) {
+    if (in_last_chunk && (at & (kChunkBytes - 1)) + kHeader <= kChunkBytes) {
       s.MutableAt(at)[kOffKeyLen] = 0;  // Marks the chunk's unused tail (keys are never empty).
     }
     at = uint64_t{s.chunks.size()} << kChunkBits;
