@@ -134,8 +134,8 @@ class CustomerDirectory {
     Shard();
     mutable absl::Mutex mu;
     std::vector<std::unique_ptr<char[]>> chunks ABSL_GUARDED_BY(mu);
-    uint64_t used = 0 ABSL_GUARDED_BY(mu);  // Bytes of the arena in use (chunk-major).
-    size_t dead_bytes = 0 ABSL_GUARDED_BY(mu);
+    uint64_t used ABSL_GUARDED_BY(mu) = 0;  // Bytes of the arena in use (chunk-major).
+    size_t dead_bytes ABSL_GUARDED_BY(mu) = 0;
     OffsetSet set ABSL_GUARDED_BY(mu);
     const char* At(uint64_t offset) const ABSL_NO_THREAD_SAFETY_ANALYSIS;
     char* MutableAt(uint64_t offset) ABSL_NO_THREAD_SAFETY_ANALYSIS;
