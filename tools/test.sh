@@ -3,6 +3,7 @@
 # runs the whole test suite with ctest. Exits non-zero on any failure.
 #   tools/test.sh                 Release build in ./build, all tests
 #   tools/test.sh --sanitize      ASan + UBSan build in ./build-sanitize, all tests
+#                                 but the benchmarks' (bench/ is not built)
 #   tools/test.sh --fuzz          libFuzzer targets in ./build-fuzz (clang), short runs
 #   tools/test.sh --tsan          ThreadSanitizer build in ./build-tsan, the tests
 #                                 labelled `concurrency` (threads, servers, attribd)
@@ -41,7 +42,7 @@ run_fuzz() {
   fi
   local dir=${FUZZ_BUILD_DIR:-build-fuzz}
   CC=clang CXX=clang++ cmake -S . -B "$dir" -DATTRIB_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DATTRIB_BUILD_TESTS=OFF -DATTRIB_BUILD_BENCH=OFF >/dev/null
+    -DATTRIB_LINE_TABLES_ONLY=ON -DATTRIB_BUILD_TESTS=OFF -DATTRIB_BUILD_BENCH=OFF >/dev/null
   cmake --build "$dir" -j "$JOBS" --target fuzz_targets
   ctest --test-dir "$dir" --output-on-failure -j "$JOBS" --timeout 900
 }
@@ -54,7 +55,8 @@ run_fuzz() {
 # (tests/attribd_process.cc). No suppressions.
 run_tsan() {
   local dir=${TSAN_BUILD_DIR:-build-tsan}
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_TSAN=ON >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_LINE_TABLES_ONLY=ON \
+    -DATTRIB_TSAN=ON >/dev/null
   cmake --build "$dir" -j "$JOBS" --target concurrency_tests
   export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock_stack=1}
   ctest --test-dir "$dir" -L concurrency --output-on-failure -j "$JOBS" --timeout 900
@@ -63,7 +65,10 @@ if [ "$fuzz" = 1 ]; then run_fuzz; exit 0; fi
 if [ "$tsan" = 1 ]; then run_tsan; exit 0; fi
 if [ "$sanitize" = 1 ]; then
   BUILD_DIR=${BUILD_DIR:-build-sanitize}
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_SANITIZE=ON >/dev/null
+  # The benchmarks are left out (their unit tests run in the normal build and, the
+  # ones that start servers, under --tsan): they only lengthened this build.
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DATTRIB_LINE_TABLES_ONLY=ON \
+    -DATTRIB_BUILD_BENCH=OFF -DATTRIB_SANITIZE=ON >/dev/null
   # Any report fails the test that caused it; leaks are reported too.
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
