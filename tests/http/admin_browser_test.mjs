@@ -44,9 +44,13 @@ async function seed() {
 }
 
 // --- The browser.
+// Chromium's start waits longer than puppeteer's default 30 s: in a clean-clone
+// `.ci/run` on 2 loaded cores (the ASan suite, -j2) it once took more than 30 s to
+// print its DevTools address, and the test failed before reaching the page.
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
+  timeout: 180000,
   args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run'],
 });
 const consoleErrors = [];
