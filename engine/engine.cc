@@ -168,8 +168,15 @@ absl::StatusOr<DisconnectResult> Engine::Disconnect(ShopId shop, const CustomerR
 
 absl::StatusOr<ListPage> Engine::List(const ListRequest& request) const {
   if (request.at) ATTRIB_RETURN_IF_ERROR(ValidateTime("at", *request.at));
-  return ListConnections(store_, request, settings_.Get(request.shop),
-                         request.at.value_or(clock_->NowMs()));
+  const ShopSettings settings = settings_.Get(request.shop);
+  absl::StatusOr<ListPage> page =
+      ListConnections(store_, request, settings, request.at.value_or(clock_->NowMs()));
+  if (page.ok()) {
+    for (ListItem& item : page->items) {
+      JudgeByDirectory(request.shop, item.connection.affiliate, settings, &item.status);
+    }
+  }
+  return page;
 }
 
 absl::StatusOr<uint64_t> Engine::CountShop(ShopId shop) const {

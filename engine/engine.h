@@ -518,6 +518,14 @@ class Engine {
   AffiliateStanding Standing(ShopId shop, AffiliateId affiliate,
                              absl::Span<const std::string> customer_emails,
                              const ShopSettings& settings) const;
+  // A connection's status as a lookup, a customer get and list report it: an
+  // otherwise active connection whose affiliate the directory refuses (disabled, or
+  // not registered under require_registered_affiliates) is kAffiliateDisabled /
+  // kAffiliateNotRegistered, as attribution would judge it. Self-referral is not
+  // judged here (it needs all of the customer's emails; attribution reports it).
+  // Costs nothing when the directory is empty and registration is not required.
+  void JudgeByDirectory(ShopId shop, AffiliateId affiliate, const ShopSettings& settings,
+                        ConnectionStatus* status) const;
   // on_customer_becomes_affiliate = disconnect, after `a` was put.
   std::vector<Connection> DisconnectCustomersOf(const Affiliate& a, TimeMs now);
   // A request's customer identifiers, validated: the email canonicalized, the

@@ -58,6 +58,23 @@ AffiliateStanding Engine::Standing(ShopId shop, AffiliateId affiliate,
   return standing;
 }
 
+void Engine::JudgeByDirectory(ShopId shop, AffiliateId affiliate, const ShopSettings& settings,
+                              ConnectionStatus* status) const {
+  if (!status->active()) return;
+  if (affiliates_.empty() && !settings.require_registered_affiliates) return;
+  switch (Standing(shop, affiliate, {}, settings)) {
+    case AffiliateStanding::kDisabled:
+      status->inactive = InactiveReason::kAffiliateDisabled;
+      break;
+    case AffiliateStanding::kNotRegistered:
+      status->inactive = InactiveReason::kAffiliateNotRegistered;
+      break;
+    case AffiliateStanding::kCreditable:
+    case AffiliateStanding::kSelf:  // Not judged without the customer's emails.
+      break;
+  }
+}
+
 absl::StatusOr<PutAffiliateResult> Engine::PutAffiliate(const PutAffiliateRequest& req) {
   if (absl::Status s = ValidateId("shop", req.shop); !s.ok()) return s;
   if (absl::Status s = ValidateId("id", req.id); !s.ok()) return s;

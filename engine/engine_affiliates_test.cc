@@ -190,6 +190,54 @@ TEST_F(EngineAffiliatesTest, SelfReferralIsRefusedOnConnectAndNotCreditedOnOrder
   EXPECT_EQ(Lookup().connection.order_count, 0u);
 }
 
+// Lookups, a customer's connection and list say what attribution would do: an
+// otherwise active connection to a disabled (or, under require_registered_affiliates,
+// unregistered) affiliate is not active. Before, they said `active` while every order
+// of the customer went elsewhere.
+TEST_F(EngineAffiliatesTest, LookupsAndListReportADisabledOrUnregisteredAffiliate) {
+  constexpr char kJohn[] = "john@example.com";
+  constexpr char kJune[] = "june@example.com";
+  Connect(kJane, kA);
+  Connect(kJohn, kB);
+  EXPECT_EQ(Lookup().status.inactive, InactiveReason::kActive);
+  Put(kA, "Ann", {}, AffiliateStatus::kDisabled);
+  Put(kB, "Bob");
+  EXPECT_EQ(Lookup().status.inactive, InactiveReason::kAffiliateDisabled);
+  EXPECT_EQ(Lookup(kJohn).status.inactive, InactiveReason::kActive);
+  const absl::string_view both[] = {kJane, kJohn};
+  const std::vector<BatchLookupItem> batch = OK(engine_.LookupBatch(kShop, both));
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch[0].result.status.inactive, InactiveReason::kAffiliateDisabled);
+  EXPECT_EQ(batch[1].result.status.inactive, InactiveReason::kActive);
+  CustomerRef jane;
+  jane.email = kJane;
+  EXPECT_EQ(OK(engine_.LookupCustomer(kShop, jane)).status.inactive,
+            InactiveReason::kAffiliateDisabled);
+  ListRequest list;
+  list.shop = kShop;
+  ListPage page = OK(engine_.List(list));
+  ASSERT_EQ(page.items.size(), 2u);
+  for (const ListItem& item : page.items) {
+    EXPECT_EQ(item.status.inactive, item.connection.affiliate == kA
+                                        ? InactiveReason::kAffiliateDisabled
+                                        : InactiveReason::kActive);
+  }
+  // Enabled again: active again (nothing about the connection changed).
+  Put(kA, "Ann", {}, AffiliateStatus::kActive);
+  EXPECT_EQ(Lookup().status.inactive, InactiveReason::kActive);
+  // An affiliate outside the directory, when the shop requires registration.
+  Connect(kJune, kC);
+  ShopSettingsPatch p;
+  p.require_registered_affiliates = true;
+  p.validity_days = 30;
+  Update(p);
+  EXPECT_EQ(Lookup(kJune).status.inactive, InactiveReason::kAffiliateNotRegistered);
+  EXPECT_EQ(Lookup().status.inactive, InactiveReason::kActive);
+  // An expired connection stays expired (the connection's own reason comes first).
+  clock_.Advance(31 * kDay);
+  EXPECT_EQ(Lookup(kJune).status.inactive, InactiveReason::kExpired);
+}
+
 TEST_F(EngineAffiliatesTest, OrdersOfADisabledAffiliateTakeTheReferralPath) {
   Connect(kJane, kA);
   Put(kA, "Ann", {}, AffiliateStatus::kDisabled);

@@ -286,7 +286,9 @@ absl::StatusOr<LookupResult> Engine::LookupCustomer(ShopId shop, const CustomerR
   std::optional<Connection> c = store_.Get(shop, identity_.Resolve(shop, who->key()));
   if (!c) return r;
   r.found = true;
-  r.status = EvaluateConnection(*c, settings_.Get(shop), at.value_or(clock_->NowMs()));
+  const ShopSettings settings = settings_.Get(shop);
+  r.status = EvaluateConnection(*c, settings, at.value_or(clock_->NowMs()));
+  JudgeByDirectory(shop, c->affiliate, settings, &r.status);
   r.connection = *std::move(c);
   return r;
 }

@@ -107,6 +107,7 @@ absl::Status Engine::LookupEach(ShopId shop, absl::Span<const absl::string_view>
     CanonicalBuffer buf;
     LookupItemView item;
     Found(sh, v, settings, when, &buf, &item);
+    JudgeByDirectory(shop, item.connection.affiliate, settings, &item.status);
     x.found[k] = 1;
     fn(x.key_item[k], item);
   });
@@ -154,6 +155,7 @@ absl::Status Engine::LookupPrepared(const PreparedKey& key, absl::string_view em
       key.shop, canonical, hash, [&](const Shard& sh, record::View v) {
         CanonicalBuffer buf;
         Found(sh, v, settings, when, &buf, &item);
+        JudgeByDirectory(key.shop, item.connection.affiliate, settings, &item.status);
         fn(0, item);
       });
   if (!found) fn(0, item);

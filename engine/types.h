@@ -51,8 +51,8 @@ enum class InactiveReason : uint8_t {
   kExpired = 1,   // validity_days passed since its anchor.
   kCapped = 2,    // validity_max_orders reached.
   kDisabled = 3,  // The shop has connections_enabled = false.
-  // Only in attribution decisions (the affiliate directory, not the connection,
-  // decides these; lookups judge the connection alone):
+  // The affiliate directory, not the connection, decides these (attribution,
+  // lookups, a customer's connection and list report them; Engine::JudgeByDirectory):
   kAffiliateDisabled = 4,       // Its affiliate is disabled in the directory.
   kAffiliateNotRegistered = 5,  // require_registered_affiliates, and it is not.
 };

@@ -178,7 +178,8 @@ TEST_F(HttpAffiliatesE2eTest, AShopKeySeesItsShopOnlyAndWhoamiSaysWhich) {
 // The decisions the affiliate directory's rules make, over HTTP and valid against the
 // document (its enums lacked self_referral and affiliate_disabled until they were
 // checked here): an affiliate's own order is a self-referral; a customer connected
-// to a disabled affiliate is not credited to it.
+// to a disabled affiliate is not credited to it, and its connection's status says
+// affiliate_disabled.
 TEST_F(HttpAffiliatesE2eTest, SelfReferralAndDisabledAffiliateDecisionsMatchTheDocument) {
   AttribdProcess server;
   ASSERT_TRUE(server.ok());
@@ -201,6 +202,15 @@ TEST_F(HttpAffiliatesE2eTest, SelfReferralAndDisabledAffiliateDecisionsMatchTheD
   d = Json(r);
   EXPECT_EQ(std::string(d["decision"]["connection_activity"].GetString()), "affiliate_disabled");
   EXPECT_EQ(std::string(d["decision"]["affiliate"].GetString()), "0");
+  // The customer's connection and the list say so too (they said "active").
+  r = http.Send("GET", shop + "/customers/c@example.com/connection");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(std::string(Json(r)["status"]["activity"].GetString()), "affiliate_disabled");
+  r = http.Send("GET", shop + "/connections?affiliate=11");
+  ASSERT_EQ(r.status, 200) << r.body;
+  d = Json(r);
+  ASSERT_TRUE(d.HasMember("items") && d["items"].IsArray() && d["items"].Size() == 1) << r.body;
+  EXPECT_EQ(std::string(d["items"][0]["status"]["activity"].GetString()), "affiliate_disabled");
   EXPECT_EQ(server.Stop(), 0);
   ExpectResponsesMatchOpenApi();
 }

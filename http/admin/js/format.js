@@ -12,7 +12,10 @@ export function time(ms) {
       local.format(d));
 }
 
-const activityText = {active: 'Active', expired: 'Expired', capped: 'Capped', disabled: 'Disabled'};
+const activityText = {
+  active: 'Active', expired: 'Expired', capped: 'Capped', disabled: 'Disabled',
+  affiliate_disabled: 'Affiliate disabled', affiliate_not_registered: 'Affiliate not registered',
+};
 
 // The status of a connection: a pill and what limits it (expiry, orders remaining).
 export function status(s) {
@@ -27,6 +30,10 @@ export function status(s) {
     parts.push(h('span', {class: 'sub'}, 'since ', time(s.expires_at)));
   } else if (s.activity === 'disabled') {
     parts.push(h('span', {class: 'sub'}, 'connections are off'));
+  } else if (s.activity === 'affiliate_disabled') {
+    parts.push(h('span', {class: 'sub'}, 'orders are not credited to it'));
+  } else if (s.activity === 'affiliate_not_registered') {
+    parts.push(h('span', {class: 'sub'}, 'the shop requires registered affiliates'));
   }
   return parts;
 }
