@@ -339,6 +339,20 @@ void CustomerDirectory::ForEachLocked(
   for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.ReaderUnlock();
 }
 
+uint64_t CustomerDirectory::RecordAtOrAfter(const Shard& s, uint64_t offset)
+    ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // A cursor is the caller's: walk its chunk from the start so that a made-up
+  // offset never decodes the middle of a record (another shop's bytes).
+  const uint64_t chunk_start = (offset >> kChunkBits) << kChunkBits;
+  uint64_t at = chunk_start;
+  while (at < offset && at < s.used) {
+    const char* r = s.At(at);
+    if (!RecordStartsAt(at & (kChunkBytes - 1), r)) return chunk_start + kChunkBytes;
+    at += RecordBytes(r);
+  }
+  return at;
+}
+
 std::optional<CustomerDirectory::Position> CustomerDirectory::Scan(
     ShopId shop, Position from, size_t max_entries, size_t max_examined,
     std::vector<ScannedEntry>* out) const {
@@ -349,6 +363,7 @@ std::optional<CustomerDirectory::Position> CustomerDirectory::Scan(
     const Shard& s = *shards_[pos.shard];
     absl::ReaderMutexLock lock(&s.mu);
     const bool stopped = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      if (pos.offset < s.used) pos.offset = RecordAtOrAfter(s, pos.offset);
       while (pos.offset < s.used) {
         if (found >= max_entries || examined >= max_examined) return true;
         const char* r = s.At(pos.offset);

@@ -110,7 +110,8 @@ class CustomerDirectory {
   // Appends to *out up to `max_entries` live entries of `shop` at or after `from`,
   // locking one shard at a time; returns the position after the last one examined,
   // or nullopt when the directory's end was reached. At most `max_examined` records
-  // are examined per call (so one call holds a lock briefly).
+  // are examined per call (so one call holds a lock briefly). A `from` that Scan did
+  // not return (a made-up cursor) starts at the first record at or after it.
   std::optional<Position> Scan(ShopId shop, Position from, size_t max_entries,
                                size_t max_examined, std::vector<ScannedEntry>* out) const;
 
@@ -161,6 +162,8 @@ class CustomerDirectory {
   static const char* Find(const Shard& s, const Probe& p, uint32_t* offset);
   static void Store(Shard& s, const Probe& p, const CustomerEntry& e);
   static bool Remove(Shard& s, const Probe& p);
+  // The first record (or chunk end) at or after `offset`, which may be anything.
+  static uint64_t RecordAtOrAfter(const Shard& s, uint64_t offset);
 
   std::vector<std::unique_ptr<Shard>> shards_;
 };

@@ -248,5 +248,28 @@ TEST(CustomerDirectoryTest, LongestKeyAndNameAndAbsorbSaturates) {
   EXPECT_EQ(ScanAll(d, 9), std::vector<std::string>{key});
 }
 
+TEST(CustomerDirectoryTest, ScanFromAnyOffsetReturnsOnlyWholeEntriesOfTheShop) {
+  // A cursor is the caller's: from an offset inside a record, Scan starts at the next
+  // record instead of decoding another shop's bytes as one.
+  CustomerDirectory d(1);
+  std::set<std::string> shop1;
+  for (int i = 0; i < 300; ++i) {
+    const std::string key = absl::StrFormat("customer%d@example.com", i);
+    const ShopId shop = 1 + i % 2;
+    d.Put(shop, key, CustomerEntry{i % 3 == 0 ? "" : "Name", 0, 0, static_cast<uint32_t>(i)});
+    if (shop == 1) shop1.insert(key);
+  }
+  for (uint64_t offset = 0; offset < 20'000; offset += 7) {
+    std::vector<CustomerDirectory::ScannedEntry> page;
+    (void)d.Scan(1, CustomerDirectory::Position{0, offset}, 1000, 100'000, &page);
+    for (const auto& e : page) {
+      ASSERT_TRUE(shop1.contains(e.key)) << offset << " " << e.key;
+    }
+    if (offset == 0) {
+      EXPECT_EQ(page.size(), shop1.size());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace attrib::engine
