@@ -6,15 +6,23 @@
 // customer's PRIMARY key in the identity scheme (identity_index.h: the key its
 // connection is, or would be, under).
 //
-// Storage is compact (target <= 48 B per entry plus the key's bytes' share; README
-// "Customer directory"): per shard one arena of fixed-header records laid back to
-// back in 1 MiB chunks, [u8 flags | u8 key length | u8 name length | u32 orders_seen
-// | u48 first_order_at | u48 last_order_at | u64 shop | key | name], and an open-
-// addressing set of 4-byte record offsets hashed by StableHash of (shop, key). No
-// std::string per entry. A change that keeps the record's length is made in place;
-// one that does not (a name of another length) appends a new record and marks the
-// old one dead (names change rarely). Removed entries (a merge's loser) are marked
-// dead. Sharded by StableHash, at most kMaxCustomerDirectoryShards shards.
+// Storage is compact (target <= 48 B RSS per entry without a connection at 10M,
+// README "Customer directory"): per shard one arena of variable-header records laid
+// back to back in 1 MiB chunks, and an open-addressing set of 4-byte record offsets
+// hashed by StableHash of (shop, key). A record is
+//   [u8 flags | u8 key length | varint shop index | u8 name length (flag has-name)
+//    | orders seen: u16, or u32 with flag wide-count | u48 first_order_at
+//    | u48 last_order_at (the counts and times only with flag has-orders: any of
+//    the three non-zero) | key | name]
+// so a customer without a name or orders has a 3-byte header. The shop index is the
+// shop's position in the shard's shop table (ShopId in 8 bytes once per shard and
+// shop). No std::string per entry. A change that keeps the record's length is made
+// in place (every later order of a customer); one that does not (a name of another
+// length, the first order, the 65,536th) appends a new record and marks the old one
+// dead. Removed entries (a merge's loser) are marked dead. A chunk tail too short
+// for a record stays unused (key length 0 marks it when it has >= 2 bytes). Sharded
+// by StableHash, at most kMaxCustomerDirectoryShards shards. The log and snapshot
+// formats do not depend on this layout.
 //
 // Thread-safety: every method may be called from any thread. Each shard has its own
 // mutex, a leaf: nothing is locked while one is held except the caller's `done`
@@ -33,6 +41,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
@@ -101,7 +110,8 @@ class CustomerDirectory {
   // Appends to *out up to `max_entries` live entries of `shop` at or after `from`,
   // locking one shard at a time; returns the position after the last one examined,
   // or nullopt when the directory's end was reached. At most `max_examined` records
-  // are examined per call (so one call holds a lock briefly).
+  // are examined per call (so one call holds a lock briefly). A `from` that Scan did
+  // not return (a made-up cursor) starts at the first record at or after it.
   std::optional<Position> Scan(ShopId shop, Position from, size_t max_entries,
                                size_t max_examined, std::vector<ScannedEntry>* out) const;
 
@@ -137,6 +147,12 @@ class CustomerDirectory {
     uint64_t used ABSL_GUARDED_BY(mu) = 0;  // Bytes of the arena in use (chunk-major).
     size_t dead_bytes ABSL_GUARDED_BY(mu) = 0;
     OffsetSet set ABSL_GUARDED_BY(mu);
+    // The shops of this shard's records: a record holds its shop's index here (a
+    // varint, 1 byte for the first 128 shops), not the 8-byte id. Never shrinks.
+    std::vector<ShopId> shops ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<ShopId, uint32_t> shop_index ABSL_GUARDED_BY(mu);
+    ShopId ShopAt(uint32_t index) const ABSL_NO_THREAD_SAFETY_ANALYSIS;
+    uint32_t IndexOf(ShopId shop) ABSL_NO_THREAD_SAFETY_ANALYSIS;  // Adds it when new.
     const char* At(uint64_t offset) const ABSL_NO_THREAD_SAFETY_ANALYSIS;
     char* MutableAt(uint64_t offset) ABSL_NO_THREAD_SAFETY_ANALYSIS;
   };
@@ -146,6 +162,8 @@ class CustomerDirectory {
   static const char* Find(const Shard& s, const Probe& p, uint32_t* offset);
   static void Store(Shard& s, const Probe& p, const CustomerEntry& e);
   static bool Remove(Shard& s, const Probe& p);
+  // The first record (or chunk end) at or after `offset`, which may be anything.
+  static uint64_t RecordAtOrAfter(const Shard& s, uint64_t offset);
 
   std::vector<std::unique_ptr<Shard>> shards_;
 };
