@@ -1,9 +1,14 @@
 // fuzz/make_corpus.cc
 //
 // Writes the binary seed corpora of the fuzz targets (fuzz/make_corpus.sh runs it):
-// real request streams for frame_fuzz, a real WAL segment for log_reader_fuzz (and
-// its payloads for mutation_codec_fuzz), and a real snapshot (4 shards) for
-// snapshot_reader_fuzz, all produced by the project's own encoders at a few KB. Usage: make_fuzz_corpus CORPUS_DIR (fuzz/corpus).
+// real request streams for frame_fuzz (corpus_frames.cc: every Request union
+// member), a real WAL segment for log_reader_fuzz with every log tag the codec
+// writes (and one payload per tag, tagNN, for mutation_codec_fuzz), and a real
+// snapshot (4 shards, the current format, every block type) for
+// snapshot_reader_fuzz, all produced by the project's own encoders at a few KB.
+// Fails naming the tag or block type when the engine's operations below no longer
+// produce one (corpus_coverage_test.cc checks the checked-in result).
+// Usage: make_fuzz_corpus CORPUS_DIR (fuzz/corpus).
 //
 // Thread-safety: a single-threaded program.
 #include <cstdint>
@@ -12,134 +17,117 @@
 #include <string>
 #include <vector>
 
-#include "capnp/message.h"
-#include "capnp/serialize.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
-#include "net/attrib.capnp.h"
+#include "fuzz/corpus_frames.h"
 #include "persistence/fault_injecting_file_system.h"
 #include "persistence/log_format.h"
 #include "persistence/mutation_codec.h"
 #include "persistence/snapshot.h"
+#include "persistence/snapshot_format.h"
 
 namespace {
 
 using namespace attrib;
+using attrib::fuzz::WriteSeedFile;
 
-void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) {
-    std::fprintf(stderr, "make_fuzz_corpus: cannot write %s\n", path.c_str());
-    std::exit(1);
-  }
-}
+// libFuzzer reads at most -max_len bytes of a seed (fuzz/CMakeLists.txt: 8192).
+constexpr size_t kMaxSeedBytes = 8192;
 
-std::string Frame(uint64_t id, const std::function<void(net::wire::Request::Builder)>& fill) {
-  capnp::MallocMessageBuilder message;
-  auto request = message.initRoot<net::wire::Request>();
-  request.setId(id);
-  fill(request);
-  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
-  return std::string(reinterpret_cast<const char*>(words.begin()), words.asBytes().size());
-}
-
-void Connect(net::wire::Request::Builder r) {
-  auto c = r.initConnect();
-  c.setShop(42);
-  c.setEmail(" Jane.Doe+promo@GoogleMail.com ");
-  c.setAffiliate(7);
-  c.setName("Jane");
-}
-
-void Lookup(net::wire::Request::Builder r) {
-  auto l = r.initLookup();
-  l.setShop(42);
-  l.setEmail("janedoe@gmail.com");
-}
-
-void Frames(const std::string& dir) {
-  WriteFile(dir + "/connect", Frame(1, Connect));
-  WriteFile(dir + "/lookup", Frame(2, Lookup));
-  WriteFile(dir + "/ping", Frame(3, [](auto r) { r.setPing(); }));
-  WriteFile(dir + "/stats", Frame(4, [](auto r) { r.setStats(); }));
-  WriteFile(dir + "/settings", Frame(5, [](auto r) { r.initGetSettings().setShop(42); }));
-  // Pipelined: connect, lookups (prepared ahead), disconnect.
-  std::string stream = Frame(1, Connect);
-  for (uint64_t id = 2; id < 6; ++id) stream += Frame(id, Lookup);
-  stream += Frame(6, [](auto r) {
-    auto d = r.initDisconnect();
-    d.setShop(42);
-    d.setEmail("jane.doe@gmail.com");
-  });
-  WriteFile(dir + "/pipelined", stream);
-  // The affiliate directory (issue 12): put, search, disable, the new settings.
-  const auto put = [](net::wire::Request::Builder r) {
-    auto p = r.initPutAffiliate();
-    p.setShop(42);
-    p.setId(7);
-    p.setName("Ann Lee");
-    auto emails = p.initEmails(2);
-    emails.set(0, "Ann.Lee@GoogleMail.com");
-    emails.set(1, "ann@example.com");
-    p.getStatus().setSet(net::wire::AffiliateStatus::ACTIVE);
-  };
-  WriteFile(dir + "/affiliate_put", Frame(7, put));
-  // Customer identifiers (issue 12).
-  WriteFile(dir + "/customer_link", Frame(9, [](auto r) {
-    auto l = r.initLinkIdentifier();
-    l.initCustomer().setShop(42);
-    l.getCustomer().setEmail("jane.doe@gmail.com");
-    l.setExternalId("cus_1");
-  }));
-  WriteFile(dir + "/customer_merge", Frame(10, [](auto r) {
-    auto m = r.initMergeCustomers();
-    m.initInto().setShop(42);
-    m.getInto().setExternalId("cus_1");
-    m.initFrom().setEmail("bob@example.com");
-    m.setKeep(net::wire::MergeCustomersRequest::MergeKeep::EARLIEST);
-  }));
-  WriteFile(dir + "/affiliate_search", Frame(8, [](auto r) {
-    auto q = r.initSearchAffiliates();
-    q.setShop(42);
-    q.setNamePrefix("an");
-    q.getStatus().setOnly(net::wire::AffiliateStatus::ACTIVE);
-    q.setLimit(10);
-  }));
-  std::string affiliates = Frame(1, put);
-  affiliates += Frame(2, [](auto r) {
-    auto p = r.initPutSettings();
-    p.setShop(42);
-    p.getPatch().getOnCustomerBecomesAffiliate().setSet(
-        net::wire::CustomerBecomesAffiliate::DISCONNECT);
-    p.getPatch().getRequireRegisteredAffiliates().setSet(true);
-    p.getPatch().getBlockSelfReferrals().setSet(true);
-  });
-  affiliates += Frame(3, [](auto r) {
-    auto a = r.initAttribute();
-    a.setShop(42);
-    a.setOrderId("self-1");
-    a.setEmail("ann@example.com");
-    a.setReferralAffiliate(7);
-  });
-  affiliates += Frame(4, [](auto r) {
-    auto d = r.initDisableAffiliate();
-    d.setShop(42);
-    d.setId(7);
-  });
-  affiliates += Frame(5, [](auto r) {
-    auto g = r.initGetAffiliate();
-    g.setShop(42);
-    g.setId(7);
-  });
-  WriteFile(dir + "/affiliate_pipelined", affiliates);
-}
+// The highest log tag (persistence/mutation_codec.h).
+constexpr int kMaxTag = 20;
 
 engine::EngineOptions Options(const engine::Clock* clock) {
   engine::EngineOptions o;
   o.shard_count = 4;
   o.clock = clock;
   return o;
+}
+
+// Reports an operation of Fill that failed (the seeds then miss what it logs).
+template <typename T>
+void Note(const absl::StatusOr<T>& result, const char* what) {
+  if (!result.ok()) {
+    std::fprintf(stderr, "make_fuzz_corpus: %s: %s\n", what,
+                 result.status().ToString().c_str());
+  }
+}
+
+// The log tags the first part of Fill leaves out, and the webhook and customer
+// blocks of the snapshot: a disconnect (2), a reversal (5), version 1 settings on a
+// fresh shop (3), a shop without the customer directory (20) whose orders are tags
+// 4 and 9 and whose merge is tag 12, directory entries and the link and merge that
+// absorb them (14, 16, 15), webhook endpoints (18, 19).
+void FillRest(engine::Engine* engine) {
+  Note(engine->Disconnect(43, "user3@example.com"), "disconnect");
+  Note(engine->Reverse(42, "order-1"), "reverse");
+  engine::ShopSettingsPatch v1;
+  v1.validity_days = 30;
+  Note(engine->UpdateSettings(44, v1), "settings v1");
+  engine::ShopSettingsPatch no_directory;
+  no_directory.customer_directory = false;
+  Note(engine->UpdateSettings(45, no_directory), "settings v4");
+  for (int i = 0; i < 2; ++i) {
+    engine::ConnectRequest c;
+    c.shop = 45;
+    c.email = "old" + std::to_string(i) + "@example.com";
+    c.affiliate = 7 + i;
+    Note(engine->Connect(c), "connect (no directory)");
+  }
+  engine::AttributeRequest order;
+  order.shop = 45;
+  order.order_id = "order-v1";
+  order.email = "old0@example.com";
+  Note(engine->Attribute(order), "order v1");
+  engine::PutAffiliateRequest put;
+  put.shop = 45;
+  put.id = 9;
+  put.name = "Aff Nine";
+  put.emails = {"aff9@example.com"};
+  Note(engine->PutAffiliate(put), "affiliate (no directory)");
+  order.order_id = "order-v2";
+  order.email = "aff9@example.com";
+  order.referral_affiliate = 9;  // Herself: a self-referral.
+  Note(engine->Attribute(order), "order v2");
+  engine::MergeRequest merge;
+  merge.shop = 45;
+  merge.into = engine::CustomerRef{"old0@example.com", std::nullopt};
+  merge.from = engine::CustomerRef{"old1@example.com", std::nullopt};
+  merge.keep = engine::MergeKeep::kEarliest;
+  Note(engine->MergeCustomers(merge), "merge (no entries)");
+  // The directory (shop 42): guests seen by their orders, named, linked; a merge.
+  for (int i = 1; i <= 3; ++i) {
+    engine::AttributeRequest guest;
+    guest.shop = 42;
+    guest.order_id = "guest-" + std::to_string(i);
+    guest.email = "guest" + std::to_string(i) + "@example.com";
+    guest.name = "Guest " + std::to_string(i);
+    Note(engine->Attribute(guest), "guest order");
+  }
+  Note(engine->PutCustomerName(42, engine::CustomerRef{"guest1@example.com", std::nullopt},
+                               "Guest One"),
+       "customer name");
+  merge.shop = 42;  // Two connected customers (affiliates 8 and 9), both with entries.
+  merge.into = engine::CustomerRef{"user4@example.com", std::nullopt};
+  merge.from = engine::CustomerRef{"user8@example.com", std::nullopt};
+  Note(engine->MergeCustomers(merge), "merge (entries)");
+  Note(engine->LinkIdentifier(42, engine::CustomerRef{"guest1@example.com", std::nullopt},
+                              engine::CustomerRef{"guest3@example.com", std::nullopt}),
+       "link (entry)");
+  engine::WebhookEndpointRequest hook;
+  hook.shop = 42;
+  hook.url = "https://example.com/hooks/attrib";
+  hook.event_types = {};
+  hook.secret = "whsec_0123456789abcdef";
+  Note(engine->CreateWebhookEndpoint(hook), "webhook");
+  hook.url = "https://example.com/hooks/old";
+  auto old = engine->CreateWebhookEndpoint(hook);
+  Note(old, "webhook 2");
+  if (old.ok()) {
+    const absl::Status deleted = engine->DeleteWebhookEndpoint(42, old->id);
+    if (!deleted.ok()) std::fprintf(stderr, "make_fuzz_corpus: delete webhook: %s\n",
+                                    deleted.ToString().c_str());
+  }
 }
 
 void Fill(engine::Engine* engine) {
@@ -192,6 +180,7 @@ void Fill(engine::Engine* engine) {
   order.order_id = "order-merge";
   order.email = "user2@example.com";  // Connected: merged into cus_1's customer.
   (void)engine->Attribute(order);
+  FillRest(engine);
 }
 
 // One log record per connect: the mutations the engine hands its sink.
@@ -226,9 +215,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
-  Frames(dir + "/frame_fuzz");
+  attrib::fuzz::WriteFrameSeeds(dir + "/frame_fuzz");
 
   engine::FakeClock clock(1'700'000'000'000);
+  bool missing = false;
   {
     std::string segment = persistence::EncodeSegmentHeader({1000, 1});
     Collect sink(&segment);
@@ -236,16 +226,28 @@ int main(int argc, char** argv) {
     o.sink = &sink;
     engine::Engine engine(o);
     Fill(&engine);
-    WriteFile(dir + "/log_reader_fuzz/segment", std::string(1, '\0') + segment);
-    WriteFile(dir + "/log_reader_fuzz/payloads", sink.structured());
-    // The first few distinct mutations (connect, attribute) for the codec alone, and
-    // one of each tag from 6 on (the affiliate directory's).
+    WriteSeedFile(dir + "/log_reader_fuzz/segment", std::string(1, '\0') + segment);
+    WriteSeedFile(dir + "/log_reader_fuzz/payloads", sink.structured());
+    // One payload per log tag (the first of each), named by it: tag01 ... tag20.
     std::vector<bool> tag_written(256, false);
-    for (size_t i = 0; i < sink.payloads().size(); ++i) {
-      const auto tag = static_cast<uint8_t>(sink.payloads()[i][0]);
-      if (i % 7 != 0 && (tag < 6 || tag_written[tag])) continue;
+    for (const std::string& payload : sink.payloads()) {
+      const auto tag = static_cast<uint8_t>(payload[0]);
+      if (tag_written[tag]) continue;
       tag_written[tag] = true;
-      WriteFile(dir + "/mutation_codec_fuzz/payload" + std::to_string(i), sink.payloads()[i]);
+      char name[16];
+      std::snprintf(name, sizeof(name), "/tag%02d", tag);
+      WriteSeedFile(dir + "/mutation_codec_fuzz" + name, payload);
+    }
+    for (int tag = 1; tag <= kMaxTag; ++tag) {
+      if (!tag_written[tag]) {
+        std::fprintf(stderr, "make_fuzz_corpus: no mutation with log tag %d\n", tag);
+        missing = true;
+      }
+    }
+    if (segment.size() + 1 > kMaxSeedBytes || sink.structured().size() > kMaxSeedBytes) {
+      std::fprintf(stderr, "make_fuzz_corpus: the log seeds are over %zu bytes\n",
+                   kMaxSeedBytes);
+      missing = true;
     }
   }
   {
@@ -261,7 +263,27 @@ int main(int argc, char** argv) {
     }
     auto bytes = fs.ReadFile(info->path);
     if (!bytes.ok()) return 1;
-    WriteFile(dir + "/snapshot_reader_fuzz/snapshot", *bytes);
+    WriteSeedFile(dir + "/snapshot_reader_fuzz/snapshot", *bytes);
+    // Every block type, read from the frames (snapshot_format.h).
+    std::vector<bool> seen(256, false);
+    for (size_t at = persistence::kSnapshotHeaderBytes;
+         at + persistence::kBlockFrameBytes < bytes->size();) {
+      const auto* p = reinterpret_cast<const uint8_t*>(bytes->data()) + at;
+      const uint32_t length = p[0] | p[1] << 8 | p[2] << 16 | static_cast<uint32_t>(p[3]) << 24;
+      seen[p[persistence::kBlockFrameBytes]] = true;
+      at += persistence::kBlockFrameBytes + length;
+    }
+    for (int type = 1; type <= static_cast<int>(persistence::SnapshotBlockType::kCustomers);
+         ++type) {
+      if (!seen[type]) {
+        std::fprintf(stderr, "make_fuzz_corpus: no snapshot block of type %d\n", type);
+        missing = true;
+      }
+    }
+    if (bytes->size() > kMaxSeedBytes) {
+      std::fprintf(stderr, "make_fuzz_corpus: the snapshot is over %zu bytes\n", kMaxSeedBytes);
+      missing = true;
+    }
   }
-  return 0;
+  return missing ? 1 : 0;
 }

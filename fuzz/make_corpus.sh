@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the seed corpora in fuzz/corpus/ (small, checked in): emails from SPEC §2,
-# CSV rows, and, with the make_fuzz_corpus program of a fuzz build (tools/fuzz.sh
-# builds it in build-fuzz), real frames, a WAL segment and a snapshot.
+# CSV rows, requests encoded by the first schema (net/testdata), and, with the
+# make_fuzz_corpus program of any build (`cmake --build build --target
+# make_fuzz_corpus`), real frames (every Request member), a WAL segment (every log
+# tag) and a snapshot (every block type). fuzz/corpus_coverage_test checks the result.
 #   fuzz/make_corpus.sh [BUILD_DIR]    default build-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +41,11 @@ printf '@email,affiliate_id,name,connected_at\r\njane@example.com,7,Jane,2024-01
 printf '@email,affiliate_id,name,connected_at,canonical_email,shop,source,order_count,last_order_at\n x@y.z ,9,"multi\nline",,x@y.z,42,api,0,0\n' \
   > "$corpus/csv_reader_fuzz/export"
 printf '\x01\xef\xbb\xbfemail,affiliate_id\n"unterminated,1\n' > "$corpus/csv_reader_fuzz/bom_unterminated"
+
+# Old clients: requests as the first schema encoded them (net/testdata, golden files).
+for f in net/testdata/schema_v1_*.bin; do
+  cp "$f" "$corpus/frame_fuzz/$(basename "$f" .bin)"
+done
 
 "$build/fuzz/make_fuzz_corpus" "$corpus"
 du -sh "$corpus"
