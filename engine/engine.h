@@ -425,6 +425,15 @@ class Engine {
   // off. Logged as PutCustomerEntry.
   absl::StatusOr<CustomerRecord> PutCustomerName(ShopId shop, const CustomerRef& customer,
                                                  absl::string_view name);
+  // Import (attrib-restore import): makes `entry` the customer's directory entry,
+  // replacing any (an import of an export restores what was exported; re-importing
+  // the same file changes nothing). InvalidArgument naming the field for a name or
+  // times that are not well formed (CheckCustomerDirectory's rules), or when both
+  // identifiers are given and name different customers; FailedPrecondition
+  // (customer_directory_off) when the shop has the directory off. Logged as
+  // PutCustomerEntry when the entry changed.
+  absl::Status ImportCustomerEntry(ShopId shop, const CustomerRef& customer,
+                                   const CustomerEntry& entry);
   // attrib-restore verify: every directory entry's key is a live customer primary
   // (not an alias), its name and counts are well formed. Sets *entries.
   absl::Status CheckCustomerDirectory(uint64_t* entries) const;
@@ -539,6 +548,11 @@ class Engine {
     const std::string& key() const { return has_email ? email.canonical : external_id; }
   };
   absl::StatusOr<CustomerKeys> CustomerKeysOf(const CustomerRef& ref) const;
+  // A directory write's preconditions: FailedPrecondition (customer_directory_off)
+  // when the shop has the directory off; InvalidArgument when `who` gives both
+  // identifiers and they name different customers.
+  absl::Status CheckDirectoryCustomer(ShopId shop, const ShopSettings& settings,
+                                      const CustomerKeys& who) const;
   // Runs fn(editor, primary) under the connection-shard lock of the primary key of
   // identifier `id`, re-resolved under that lock (retrying if a merge moved it).
   void MutateCustomer(ShopId shop, absl::string_view id,

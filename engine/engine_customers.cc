@@ -249,6 +249,22 @@ absl::StatusOr<CustomerPage> Engine::SearchCustomers(const CustomerQuery& q) con
   return connections_phase(std::string());
 }
 
+absl::Status Engine::CheckDirectoryCustomer(ShopId shop, const ShopSettings& settings,
+                                            const CustomerKeys& who) const {
+  if (!settings.customer_directory) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "customer_directory_off: shop ", shop,
+        " has the setting customer_directory off (turn it on to store customers)"));
+  }
+  if (who.both() && identity_.Resolve(shop, who.external_id) !=
+                        identity_.Resolve(shop, who.email.canonical)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "customer: ", who.email.canonical, " and external_id ",
+        ExternalIdOfKey(who.external_id), " name different customers of shop ", shop));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CustomerRecord> Engine::PutCustomerName(ShopId shop, const CustomerRef& ref,
                                                        absl::string_view name) {
   if (absl::Status s = ValidateId("shop", shop); !s.ok()) return s;
@@ -256,23 +272,37 @@ absl::StatusOr<CustomerRecord> Engine::PutCustomerName(ShopId shop, const Custom
   absl::StatusOr<CustomerKeys> who = CustomerKeysOf(ref);
   if (!who.ok()) return who.status();
   const ShopSettings settings = settings_.Get(shop);
-  if (!settings.customer_directory) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "customer_directory_off: shop ", shop,
-        " has the setting customer_directory off (turn it on to store customers)"));
-  }
-  if (who->both() && identity_.Resolve(shop, who->external_id) !=
-                         identity_.Resolve(shop, who->email.canonical)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "customer: ", who->email.canonical, " and external_id ",
-        ExternalIdOfKey(who->external_id), " name different customers of shop ", shop));
-  }
+  if (absl::Status s = CheckDirectoryCustomer(shop, settings, *who); !s.ok()) return s;
   const TimeMs now = clock_->NowMs();
   const std::optional<std::string> value{std::string(name)};
   MutateCustomer(shop, who->key(), [&](KeyEditor&, absl::string_view primary) {
     SeeCustomer(shop, primary, value, std::nullopt, now, settings);
   });
   return GetCustomerRecord(shop, ref);
+}
+
+absl::Status Engine::ImportCustomerEntry(ShopId shop, const CustomerRef& ref,
+                                         const CustomerEntry& entry) {
+  if (absl::Status s = ValidateId("shop", shop); !s.ok()) return s;
+  if (absl::Status s = ValidateCustomerEntry(entry, ""); !s.ok()) return s;
+  absl::StatusOr<CustomerKeys> who = CustomerKeysOf(ref);
+  if (!who.ok()) return who.status();
+  if (absl::Status s = CheckDirectoryCustomer(shop, settings_.Get(shop), *who); !s.ok()) {
+    return s;
+  }
+  const TimeMs now = clock_->NowMs();
+  MutateCustomer(shop, who->key(), [&](KeyEditor&, absl::string_view primary) {
+    customers_.Update(
+        shop, primary,
+        [&](const CustomerEntry* current) -> std::optional<CustomerEntry> {
+          if (current != nullptr && *current == entry) return std::nullopt;
+          return entry;
+        },
+        [&](const CustomerEntry& e) {
+          Emit(Mutation{now, PutCustomerEntry{shop, std::string(primary), e}});
+        });
+  });
+  return absl::OkStatus();
 }
 
 absl::Status Engine::CheckCustomerDirectory(uint64_t* entries) const {

@@ -222,6 +222,40 @@ TEST_F(EngineCustomersTest, AutoLinkAbsorbsTheLinkedIdentifiersEntry) {
   ExpectReplayEquivalent();
 }
 
+// attrib-restore import's path: the whole entry replaces the customer's, once.
+TEST_F(EngineCustomersTest, ImportCustomerEntryReplacesTheEntryOnceAndChecksIt) {
+  Connect(kJane, kA, "Jane");
+  const CustomerEntry e{"J. D.", 1'000, 2'000, 3};
+  ASSERT_TRUE(engine_.ImportCustomerEntry(kShop, ByEmail(kJane), e).ok());
+  EXPECT_EQ(Entry("jane@example.com"), e);
+  // In the directory only, by external id.
+  const CustomerEntry guest{"Guest", 0, 0, 0};
+  ASSERT_TRUE(engine_.ImportCustomerEntry(kShop, ByExt("cus_g"), guest).ok());
+  const CustomerRecord r = OK(engine_.GetCustomerRecord(kShop, ByExt("cus_g")));
+  EXPECT_EQ(r.directory, guest);
+  EXPECT_FALSE(r.customer.connection.has_value());
+  // The same entry again logs nothing.
+  const size_t logged = sink_.Copy().size();
+  ASSERT_TRUE(engine_.ImportCustomerEntry(kShop, ByEmail(kJane), e).ok());
+  EXPECT_EQ(sink_.Copy().size(), logged);
+  // Not well formed: named by field.
+  EXPECT_THAT(engine_.ImportCustomerEntry(kShop, ByEmail(kJane), {"", 5, 0, 0}).message(),
+              HasSubstr("orders_seen: 0, but first_order_at is set"));
+  EXPECT_THAT(engine_.ImportCustomerEntry(kShop, ByEmail(kJane), {"", 9, 8, 2}).message(),
+              HasSubstr("first_order_at: 9 is after last_order_at 8"));
+  EXPECT_THAT(engine_.ImportCustomerEntry(kShop, ByEmail(kJane),
+                                          {std::string(kMaxNameBytes + 1, 'n'), 0, 0, 0})
+                  .message(),
+              HasSubstr("name: 129 bytes"));
+  EXPECT_EQ(Entry("jane@example.com"), e);
+  ExpectReplayEquivalent();
+  ShopSettingsPatch p;
+  p.customer_directory = false;
+  Update(p);
+  EXPECT_THAT(engine_.ImportCustomerEntry(kShop, ByEmail(kJane), e).message(),
+              HasSubstr("customer_directory_off"));
+}
+
 TEST_F(EngineCustomersTest, SearchByEmailPrefixNamePrefixAndExternalIdPaged) {
   for (int i = 0; i < 25; ++i) {
     ConnectRequest c;

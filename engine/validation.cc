@@ -43,4 +43,27 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text,
   return absl::OkStatus();
 }
 
+absl::Status ValidateCustomerEntry(const CustomerEntry& e, absl::string_view prefix) {
+  const auto field = [&](absl::string_view name) { return absl::StrCat(prefix, name); };
+  if (absl::Status s = ValidateText(field("name"), e.name, kMaxNameBytes, true); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateTime(field("first_order_at"), e.first_order_at); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ValidateTime(field("last_order_at"), e.last_order_at); !s.ok()) return s;
+  if (e.orders_seen == 0 && (e.first_order_at != 0 || e.last_order_at != 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field("orders_seen"), ": 0, but ",
+        field(e.first_order_at != 0 ? "first_order_at" : "last_order_at"), " is set (a customer without an order seen has no order times)"));
+  }
+  if (e.orders_seen > 0 && e.first_order_at > e.last_order_at) {
+    return absl::InvalidArgumentError(absl::StrCat(field("first_order_at"), ": ",
+                                                   e.first_order_at, " is after ",
+                                                   field("last_order_at"), " ",
+                                                   e.last_order_at));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace attrib::engine

@@ -22,6 +22,12 @@ absl::Status ValidateTime(absl::string_view field, TimeMs t);
 // `allow_empty` false also rejects "".
 absl::Status ValidateText(absl::string_view field, absl::string_view text,
                           size_t max_bytes, bool allow_empty);
+// A customer directory entry as attrib-restore verify accepts it
+// (Engine::CheckCustomerDirectory): the name as ValidateText (<= kMaxNameBytes),
+// times in [0, kMaxTimeMs], no order times without an order seen, the first order
+// not after the last. The fields are named `prefix` + "name", "orders_seen",
+// "first_order_at", "last_order_at" (an import names its CSV columns so).
+absl::Status ValidateCustomerEntry(const CustomerEntry& entry, absl::string_view prefix);
 
 }  // namespace attrib::engine
 

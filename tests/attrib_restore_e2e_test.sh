@@ -119,14 +119,16 @@ expect inspect_snapshot 0 '^connection shop 1 janedoe@gmail.com \(Jane.Doe\+x@Go
   -- inspect --records "$data/snapshots/$snapshot"
 expect inspect_bad 1 '' -- inspect "$data/META"
 
-expect export_csv 0 '^janedoe@gmail.com,43,"Doe, ""Jane""",[0-9]+,janedoe@gmail.com,1,manual,1,[0-9]+,,$' \
+# Its order gave it a directory entry (the last four columns: 1 order seen).
+expect export_csv 0 '^janedoe@gmail.com,43,"Doe, ""Jane""",[0-9]+,janedoe@gmail.com,1,manual,1,[0-9]+,,,[^,]*,1,[0-9]+,[0-9]+$' \
   -- export "$data" --shop 1 --format csv
-expect export_header 0 '^email,affiliate_id,name,connected_at,canonical_email,shop,source,order_count,last_order_at,external_id,emails$' \
+expect export_header 0 '^email,affiliate_id,name,connected_at,canonical_email,shop,source,order_count,last_order_at,external_id,emails,directory_name,directory_orders_seen,directory_first_order_at,directory_last_order_at$' \
   -- export "$data" --format csv
 expect export_jsonl 0 '^\{"shop":3,"canonical_email":"user@xn--bcher-kva.de","entered_email":"user@bücher.de","affiliate":5,' \
   -- export "$data" --format jsonl
+# 122 connections and the disconnected bob, in the customer directory only.
 lines=$("$RESTORE" export "$data" --format jsonl 2>/dev/null | wc -l)
-[[ $lines == 122 ]] && echo "ok   export_lines" || fail "export_lines: $lines"
+[[ $lines == 123 ]] && echo "ok   export_lines" || fail "export_lines: $lines"
 
 expect history 0 '^seq 1  .*connect shop 1 janedoe@gmail.com -> affiliate 42 .*\[affiliate none -> 42\]$' \
   -- history "$data" --archive "$archive" --shop 1 --email 'JANEDOE@googlemail.com'

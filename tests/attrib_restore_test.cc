@@ -267,9 +267,10 @@ void ExpectLosslessRoundTrip(const std::string& first_csv, const std::string& se
   EXPECT_EQ(a[0], b[0]);
   for (size_t i = 1; i < a.size(); ++i) {
     SCOPED_TRACE(a[i][0]);
-    ASSERT_EQ(a[i].size(), 11u);
-    ASSERT_EQ(b[i].size(), 11u);
-    for (size_t col : {0, 1, 2, 3, 4, 5, 9, 10}) {
+    ASSERT_EQ(a[i].size(), 15u);
+    ASSERT_EQ(b[i].size(), 15u);
+    // The directory entry (11-14) too: an order's customer keeps its orders seen.
+    for (size_t col : {0, 1, 2, 3, 4, 5, 9, 10, 11, 12, 13, 14}) {
       EXPECT_EQ(a[i][col], b[i][col]) << "column " << col;
     }
     EXPECT_EQ(a[i][6], "manual");
@@ -298,6 +299,7 @@ TEST(ExportImportTest, RoundTripIsLosslessIntoANewDirectory) {
   EXPECT_EQ(rows[2][3], "1600000000123");
   EXPECT_EQ(rows[2][4], "janedoe@gmail.com");
   EXPECT_EQ(rows[2][7], "1");  // Its order.
+  EXPECT_EQ(rows[2][12], "1");  // And its directory entry's orders seen.
 
   RestoreOptions o;
   o.args = {first};
@@ -369,7 +371,7 @@ TEST(ExportImportTest, JsonlHasEveryField) {
   EXPECT_EQ(lines[0],
             "{\"shop\":1,\"canonical_email\":\"a@b\",\"entered_email\":\"a@b\",\"affiliate\":9,"
             "\"source\":\"manual\",\"connected_at\":1,\"name\":\"\",\"order_count\":0,"
-            "\"last_order_at\":0,\"external_id\":\"\",\"emails\":[]}");
+            "\"last_order_at\":0,\"external_id\":\"\",\"emails\":[],\"directory\":null}");
   EXPECT_THAT(lines[6], HasSubstr("\"shop\":2,"));
 }
 

@@ -12,7 +12,12 @@
 // sent) or when the server refuses it (already_connected, invalid email). The report
 // at the end (stdout) gives rows read, connected (created), replaced, unchanged and
 // rejected, and each rejected row; progress goes to stderr only when stderr is a
-// terminal.
+// terminal. The customer-directory columns (directory_name, directory_orders_seen,
+// directory_first_order_at, directory_last_order_at) are read and checked but not
+// sent: the protocol has no operation that stores a whole directory entry (putCustomer
+// sets a name only), so the report counts such rows as `directory entries skipped`
+// (JSON "directory_skipped"), and the exit code does not change; import them
+// offline with `attrib-restore import`.
 //
 // Exit: 0 no row rejected; 1 some rows rejected; 2 usage error (flags, header);
 // 3 the server could not be reached or the connection was lost (the report then

@@ -2,14 +2,17 @@
 #include "tools/import_rows.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/validation.h"
 #include "tools/cli_values.h"
 
 namespace attrib::tools {
@@ -28,6 +31,45 @@ const std::string& Field(const std::vector<std::string>& fields, int index) {
   return fields[static_cast<size_t>(index)];
 }
 
+// A directory time: ms since the epoch or RFC 3339; empty or "0": none.
+absl::StatusOr<int64_t> ParseDirectoryTime(absl::string_view column, absl::string_view text) {
+  text = absl::StripAsciiWhitespace(text);
+  if (text.empty() || text == "0") return 0;
+  return ParseTimeMs(column, text);
+}
+
+// The row's directory entry (import_rows.h): none when every directory column is
+// absent or empty; else parsed and checked, errors naming the column.
+absl::StatusOr<std::optional<engine::CustomerEntry>> ParseDirectoryEntry(
+    const ImportColumns& columns, const std::vector<std::string>& fields) {
+  const auto get = [&](int index) -> absl::string_view {
+    return index == -1 ? absl::string_view() : absl::string_view(Field(fields, index));
+  };
+  const absl::string_view name = get(columns.directory_name);
+  const absl::string_view orders = absl::StripAsciiWhitespace(get(columns.directory_orders_seen));
+  const absl::string_view first = get(columns.directory_first_order_at);
+  const absl::string_view last = get(columns.directory_last_order_at);
+  if (name.empty() && orders.empty() && absl::StripAsciiWhitespace(first).empty() &&
+      absl::StripAsciiWhitespace(last).empty()) {
+    return std::nullopt;
+  }
+  engine::CustomerEntry e;
+  e.name = std::string(name);
+  if (!orders.empty() && !absl::SimpleAtoi(orders, &e.orders_seen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "directory_orders_seen: '", orders, "' is not a count (a whole number in [0, ",
+        std::numeric_limits<uint32_t>::max(), "])"));
+  }
+  absl::StatusOr<int64_t> at = ParseDirectoryTime("directory_first_order_at", first);
+  if (!at.ok()) return at.status();
+  e.first_order_at = *at;
+  at = ParseDirectoryTime("directory_last_order_at", last);
+  if (!at.ok()) return at.status();
+  e.last_order_at = *at;
+  if (absl::Status s = engine::ValidateCustomerEntry(e, "directory_"); !s.ok()) return s;
+  return e;
+}
+
 }  // namespace
 
 absl::StatusOr<ImportColumns> MapImportHeader(const std::vector<std::string>& header) {
@@ -41,14 +83,18 @@ absl::StatusOr<ImportColumns> MapImportHeader(const std::vector<std::string>& he
           absl::StrCat("import: column '", name, "' appears twice in the header"));
     }
     seen.push_back(name);
-    int* slot = name == "email"          ? &columns.email
-                : name == "affiliate_id" ? &columns.affiliate
-                : name == "name"         ? &columns.name
-                : name == "connected_at" ? &columns.connected_at
-                : name == "shop"         ? &columns.shop
-                : name == "external_id"  ? &columns.external_id
-                : name == "emails"       ? &columns.emails
-                                         : nullptr;
+    int* slot = name == "email"                      ? &columns.email
+                : name == "affiliate_id"             ? &columns.affiliate
+                : name == "name"                     ? &columns.name
+                : name == "connected_at"             ? &columns.connected_at
+                : name == "shop"                     ? &columns.shop
+                : name == "external_id"              ? &columns.external_id
+                : name == "emails"                   ? &columns.emails
+                : name == "directory_name"           ? &columns.directory_name
+                : name == "directory_orders_seen"    ? &columns.directory_orders_seen
+                : name == "directory_first_order_at" ? &columns.directory_first_order_at
+                : name == "directory_last_order_at"  ? &columns.directory_last_order_at
+                : nullptr;
     if (slot != nullptr) {
       *slot = static_cast<int>(i);
       continue;
@@ -133,6 +179,13 @@ absl::Status LinkFailed(const ImportRow& row, const engine::CustomerRef& id,
                                    row.connects() ? " (the row's connect stands)" : ""));
 }
 
+absl::Status DirectoryEntryFailed(const ImportRow& row, const absl::Status& status) {
+  const bool others = row.connects() || !row.Links().empty();
+  return absl::Status(status.code(),
+                      absl::StrCat("directory: not stored: ", status.message(),
+                                   others ? " (the row's connect and links stand)" : ""));
+}
+
 bool ImportRowReader::Next(ImportTally* tally, ImportRow* row, int64_t* line) {
   for (;;) {
     absl::StatusOr<bool> more = reader_.Next(&fields_);
@@ -190,6 +243,12 @@ bool ImportRowReader::Next(ImportTally* tally, ImportRow* row, int64_t* line) {
                     absl::InvalidArgumentError("email: required (or external_id, or both)"));
       continue;
     }
+    absl::StatusOr<std::optional<engine::CustomerEntry>> directory =
+        ParseDirectoryEntry(columns_, fields_);
+    if (!directory.ok()) {
+      tally->Reject(*line, label, directory.status());
+      continue;
+    }
     uint64_t affiliate_id = 0;
     if (!absl::StripAsciiWhitespace(Field(fields_, columns_.affiliate)).empty()) {
       absl::StatusOr<uint64_t> affiliate =
@@ -199,12 +258,13 @@ bool ImportRowReader::Next(ImportTally* tally, ImportRow* row, int64_t* line) {
         continue;
       }
       affiliate_id = *affiliate;
-    } else if ((email.empty() ? 0 : 1) + (external_id ? 1 : 0) + more_emails.size() < 2) {
+    } else if (!directory->has_value() &&
+               (email.empty() ? 0 : 1) + (external_id ? 1 : 0) + more_emails.size() < 2) {
       // Only identifiers to link: a row of one identifier would do nothing.
       tally->Reject(*line, label,
                     absl::InvalidArgumentError(
                         "affiliate_id: required (a row without one only links the customer's "
-                        "identifiers, and names one)"));
+                        "identifiers or stores its directory entry, and has neither)"));
       continue;
     }
     int64_t connected_at = 0;
@@ -227,6 +287,7 @@ bool ImportRowReader::Next(ImportTally* tally, ImportRow* row, int64_t* line) {
     }
     if (connected_at != 0) request->connected_at = connected_at;
     row->more_emails = std::move(more_emails);
+    row->directory = *std::move(directory);
     return true;
   }
 }
@@ -252,6 +313,8 @@ void WriteImportReport(ImportTally* tally, bool json, std::ostream& out,
         .Uint("replaced", tally->replaced)
         .Uint("unchanged", tally->unchanged);
     if (tally->linked > 0) summary.Uint("linked", tally->linked);
+    if (tally->directory > 0) summary.Uint("directory", tally->directory);
+    if (tally->directory_skipped > 0) summary.Uint("directory_skipped", tally->directory_skipped);
     summary.Uint("rejected", tally->rejections.size());
     if (summary_extra) summary_extra(summary);
     out << summary.Done() << '\n';
@@ -261,6 +324,12 @@ void WriteImportReport(ImportTally* tally, bool json, std::ostream& out,
         << "replaced:            " << tally->replaced << '\n'
         << "unchanged:           " << tally->unchanged << '\n';
     if (tally->linked > 0) out << "identifiers linked:  " << tally->linked << '\n';
+    if (tally->directory > 0) out << "directory entries:   " << tally->directory << '\n';
+    if (tally->directory_skipped > 0) {
+      out << "directory entries skipped: " << tally->directory_skipped
+          << " (attribctl import does not carry the customer directory; import the file "
+             "with attrib-restore import)\n";
+    }
     out << "rejected:            " << tally->rejections.size() << '\n';
     for (const ImportRejection& r : tally->rejections) {
       out << "  line " << r.line;

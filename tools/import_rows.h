@@ -23,9 +23,27 @@
 //   emails         optional (issue 12); the customer's OTHER emails, separated by
 //                  ';' (no email holds one), each linked to the customer after the
 //                  row's connect, in order; empty = none
+//   directory_name, directory_orders_seen, directory_first_order_at,
+//   directory_last_order_at
+//                  optional (issue 12); the customer's customer-directory entry
+//                  (engine/customer_directory.h): its directory name (<= 128 bytes of
+//                  UTF-8 text, may differ from the connection's `name`), orders seen
+//                  (a whole number in [0, 4294967295]) and first and last order time
+//                  (ms since the epoch or RFC 3339, as connected_at; 0 = no order
+//                  seen). All four empty: the row has no entry (a connected customer
+//                  the directory remembers by its connection). Any of them given: the
+//                  row's entry is exactly these values (the others read as empty
+//                  name, 0), and it REPLACES the customer's entry after the row's
+//                  connect and links (so re-importing a file changes nothing). The
+//                  entry must be well formed: no order times with 0 orders seen, the
+//                  first order not after the last. A shop with customer_directory
+//                  off rejects the entry (code customer_directory_off; the row's
+//                  connect and links stand). `attribctl import` does not carry
+//                  entries: it counts them as skipped (see tools/attribctl_import.h).
 // A row with an empty affiliate_id connects nothing: it only links its identifiers
 // (a customer without a connection whose identifiers are linked; the export writes
-// such customers so), and needs at least two identifiers.
+// such customers so) and/or stores its directory entry (a customer in the directory
+// only), and needs at least two identifiers or an entry.
 //   canonical_email, source, order_count, last_order_at
 //                  accepted and ignored: `attrib-restore export` writes them; the
 //                  canonical key is recomputed, the source is the import's, and
@@ -49,6 +67,10 @@
 // then the summary {"rows":4,"created":0,"replaced":0,"unchanged":1,"rejected":3}.
 // When identifiers were linked, a line `identifiers linked: N` (JSON "linked":N)
 // follows `unchanged` (absent otherwise, so old files report as before).
+// When directory entries were stored, a line `directory entries:   N` (JSON
+// "directory":N) follows it, and when they were skipped (attribctl import) a line
+// `directory entries skipped: N (...)` (JSON "directory_skipped":N); both absent
+// otherwise, too.
 //
 // Thread-safety: single-threaded values and functions.
 #ifndef ATTRIB_TOOLS_IMPORT_ROWS_H_
@@ -57,6 +79,7 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -75,7 +98,8 @@ namespace attrib::tools {
 inline constexpr absl::string_view kExportCsvColumns[] = {
     "email",  "affiliate_id", "name",        "connected_at",  "canonical_email",
     "shop",   "source",       "order_count", "last_order_at", "external_id",
-    "emails"};
+    "emails", "directory_name", "directory_orders_seen", "directory_first_order_at",
+    "directory_last_order_at"};
 // The separator of the `emails` column's list.
 inline constexpr char kEmailListSeparator = ';';
 
@@ -88,14 +112,20 @@ struct ImportColumns {
   int shop = -1;
   int external_id = -1;
   int emails = -1;
+  int directory_name = -1;
+  int directory_orders_seen = -1;
+  int directory_first_order_at = -1;
+  int directory_last_order_at = -1;
   size_t count = 0;  // Fields per row (the header's).
 };
 
 // One row: a connect (connect.affiliate == 0: none, the row only links
-// identifiers), then the other emails to link to the customer.
+// identifiers and/or stores its entry), then the other emails to link to the
+// customer, then its directory entry.
 struct ImportRow {
   engine::ConnectRequest connect;
   std::vector<std::string> more_emails;
+  std::optional<engine::CustomerEntry> directory;  // Well formed (ValidateCustomerEntry).
   bool connects() const { return connect.affiliate != 0; }
   // The customer the row names (its email, else its external id), for the links.
   engine::CustomerRef customer() const;
@@ -110,6 +140,10 @@ struct ImportRow {
 // if any, stands: the message says so).
 absl::Status LinkFailed(const ImportRow& row, const engine::CustomerRef& id,
                         const absl::Status& status);
+
+// The directory entry of a row that was refused: the row is rejected with this
+// status ("directory: ...", saying that the row's connect and links stand).
+absl::Status DirectoryEntryFailed(const ImportRow& row, const absl::Status& status);
 
 // InvalidArgument "import: ..." naming an unknown or repeated column, or the
 // missing required ones.
@@ -128,6 +162,10 @@ struct ImportTally {
   uint64_t replaced = 0;
   uint64_t unchanged = 0;
   uint64_t linked = 0;  // Identifiers linked (the external_id and emails columns).
+  uint64_t directory = 0;  // Directory entries stored (the directory_* columns).
+  // Rows whose directory entry was not carried (attribctl import: the protocol has
+  // no operation that stores a whole entry).
+  uint64_t directory_skipped = 0;
   std::vector<ImportRejection> rejections;
 
   void Count(engine::ConnectResult::Outcome outcome);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,7 +46,8 @@ ExportIdentifiers IdentifiersOf(const engine::CustomerIdentifiers* ids, absl::st
 // The rows of one customer, its connection or none (then the customer is one with
 // linked identifiers and no connection: the import links them again).
 void AppendCsv(engine::ShopId shop, absl::string_view key, const engine::Connection* c,
-               const ExportIdentifiers& ids, std::string* out) {
+               const ExportIdentifiers& ids, const engine::CustomerEntry* entry,
+               std::string* out) {
   const bool by_email = !engine::IsExternalIdKey(key);
   const absl::string_view email = !by_email ? "" : c != nullptr ? c->entered_email : key;
   absl::StrAppend(out, CsvField(email), ",");
@@ -64,11 +66,18 @@ void AppendCsv(engine::ShopId shop, absl::string_view key, const engine::Connect
   absl::StrAppend(out, CsvField(ids.external_id), ",",
                   CsvField(absl::StrJoin(ids.more_emails,
                                          std::string(1, kEmailListSeparator))),
-                  "\n");
+                  ",");
+  if (entry != nullptr) {
+    absl::StrAppend(out, CsvField(entry->name), ",", entry->orders_seen, ",",
+                    entry->first_order_at, ",", entry->last_order_at, "\n");
+  } else {
+    absl::StrAppend(out, ",,,\n");
+  }
 }
 
 void AppendJson(engine::ShopId shop, absl::string_view key, const engine::Connection* c,
-                const ExportIdentifiers& ids, std::string* out) {
+                const ExportIdentifiers& ids, const engine::CustomerEntry* entry,
+                std::string* out) {
   const bool by_email = !engine::IsExternalIdKey(key);
   std::string emails = "[";
   for (size_t i = 0; i < ids.more_emails.size(); ++i) {
@@ -86,7 +95,14 @@ void AppendJson(engine::ShopId shop, absl::string_view key, const engine::Connec
       .Uint("order_count", c != nullptr ? c->order_count : 0)
       .Int("last_order_at", c != nullptr ? c->last_order_at : 0)
       .Str("external_id", ids.external_id)
-      .Raw("emails", emails);
+      .Raw("emails", emails)
+      .Raw("directory", entry == nullptr ? std::string("null")
+                                         : JsonObject()
+                                               .Str("name", entry->name)
+                                               .Uint("orders_seen", entry->orders_seen)
+                                               .Int("first_order_at", entry->first_order_at)
+                                               .Int("last_order_at", entry->last_order_at)
+                                               .Done());
   absl::StrAppend(out, o.Done(), "\n");
 }
 
@@ -94,33 +110,49 @@ void AppendJson(engine::ShopId shop, absl::string_view key, const engine::Connec
 
 ExportCounts WriteExport(const engine::Engine& engine, engine::ShopId shop, ExportFormat format,
                          std::ostream& out, Progress* progress) {
+  using Key = std::pair<engine::ShopId, std::string>;
   // The customers with linked identifiers (few, next to the connections): by
   // (shop, primary key), so connectionless ones come out in order after the rest.
-  std::map<std::pair<engine::ShopId, std::string>, engine::CustomerIdentifiers> linked;
+  std::map<Key, engine::CustomerIdentifiers> linked;
   engine.identity().ForEachLocked(
       [&](engine::ShopId s, const engine::CustomerIdentifiers& c) {
         if (shop == 0 || s == shop) linked.emplace(std::make_pair(s, c.primary), c);
+      },
+      [] {});
+  // The customer directory's entries (by primary key too): a connection's row
+  // carries its customer's, the rest are customers without a connection.
+  std::map<Key, engine::CustomerEntry> directory;
+  engine.customers().ForEachLocked(
+      [&](engine::ShopId s, absl::string_view key, const engine::CustomerEntry& e) {
+        if (shop == 0 || s == shop) directory.emplace(std::make_pair(s, std::string(key)), e);
       },
       [] {});
   std::string buffer;
   if (format == ExportFormat::kCsv) {
     absl::StrAppend(&buffer, absl::StrJoin(kExportCsvColumns, ","), "\n");
   }
-  const auto append = [&](engine::ShopId s, absl::string_view key, const engine::Connection* c) {
-    auto it = linked.find(std::make_pair(s, std::string(key)));
+  ExportCounts counts;
+  const auto append = [&](const Key& key, const engine::Connection* c) {
+    auto it = linked.find(key);
     const ExportIdentifiers ids =
-        IdentifiersOf(it == linked.end() ? nullptr : &it->second, key);
+        IdentifiersOf(it == linked.end() ? nullptr : &it->second, key.second);
     if (it != linked.end()) linked.erase(it);
+    std::optional<engine::CustomerEntry> entry;
+    if (auto d = directory.find(key); d != directory.end()) {
+      entry = std::move(d->second);
+      directory.erase(d);
+      ++counts.directory_entries;
+    }
+    const engine::CustomerEntry* e = entry ? &*entry : nullptr;
     if (format == ExportFormat::kCsv) {
-      AppendCsv(s, key, c, ids, &buffer);
+      AppendCsv(key.first, key.second, c, ids, e, &buffer);
     } else {
-      AppendJson(s, key, c, ids, &buffer);
+      AppendJson(key.first, key.second, c, ids, e, &buffer);
     }
   };
   const uint64_t total = shop == 0 ? engine.store().size() : engine.store().CountShop(shop);
-  ExportCounts counts;
   ForEachConnectionSorted(engine, shop, [&](const engine::Connection& c) {
-    append(c.shop, c.canonical_email, &c);
+    append(std::make_pair(c.shop, c.canonical_email), &c);
     ++counts.connections;
     if (buffer.size() >= kFlushBytes) {
       out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
@@ -128,13 +160,22 @@ ExportCounts WriteExport(const engine::Engine& engine, engine::ShopId shop, Expo
       if (progress != nullptr) progress->Update(counts.connections, total, "connections");
     }
   });
-  // What is left: customers whose identifiers are linked, without a connection.
-  while (!linked.empty()) {
-    const auto first = linked.begin();
-    const engine::ShopId s = first->first.first;
-    const std::string key = first->first.second;
-    append(s, key, nullptr);
-    ++counts.unconnected_customers;
+  // What is left: customers without a connection, whose identifiers are linked or
+  // who are in the directory (or both), merged in key order.
+  while (!linked.empty() || !directory.empty()) {
+    const bool from_linked =
+        directory.empty() || (!linked.empty() && linked.begin()->first <= directory.begin()->first);
+    const Key key = from_linked ? linked.begin()->first : directory.begin()->first;
+    if (from_linked) {
+      ++counts.unconnected_customers;
+    } else {
+      ++counts.directory_only;
+    }
+    append(key, nullptr);
+    if (buffer.size() >= kFlushBytes) {
+      out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      buffer.clear();
+    }
   }
   out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
   out.flush();
@@ -184,6 +225,14 @@ int RunExport(const RestoreOptions& options, const RestoreEnv& env) {
            << (written.unconnected_customers != 0
                    ? absl::StrCat(" and ", written.unconnected_customers,
                                   " customers with linked identifiers and no connection")
+                   : std::string())
+           << (written.directory_only != 0
+                   ? absl::StrCat(" and ", written.directory_only,
+                                  " customers in the directory only")
+                   : std::string())
+           << (written.directory_entries != 0
+                   ? absl::StrCat(" (", written.directory_entries,
+                                  " rows with a directory entry)")
                    : std::string())
            << (options.shop != 0 ? absl::StrCat(" of shop ", options.shop) : std::string())
            << " (state at seq " << loaded->last_seq() << ") written to "

@@ -51,14 +51,26 @@ void ApplyRows(ImportRowReader& reader, engine::Engine& engine, ImportTally* tal
       if (result->identity.linked) ++tally->linked;
     }
     // The customer's other identifiers (import_rows.h), in order.
+    bool linked = true;
     for (const engine::CustomerRef& id : row.Links()) {
       absl::StatusOr<engine::CustomerInfo> info =
           engine.LinkIdentifier(row.connect.shop, row.customer(), id);
       if (!info.ok()) {
         tally->Reject(line, row.label(), LinkFailed(row, id, info.status()));
+        linked = false;
         break;
       }
       ++tally->linked;
+    }
+    // Then its directory entry, last: a link absorbs entries, this is the result.
+    if (linked && row.directory) {
+      const absl::Status s =
+          engine.ImportCustomerEntry(row.connect.shop, row.customer(), *row.directory);
+      if (!s.ok()) {
+        tally->Reject(line, row.label(), DirectoryEntryFailed(row, s));
+        continue;
+      }
+      ++tally->directory;
     }
   }
 }
